@@ -1,0 +1,108 @@
+/**
+ * Param trees: nested plain objects whose leaves are arrays. Names are dotted paths
+ * ("layers.0.weight"), the form used in checkpoints, error messages and optimiser state.
+ *
+ * Ownership: functions that only read (`namedLeaves`, `countParams`, `treeShapes`) never consume;
+ * `treeMap` passes ownership of each leaf to the callback; `treeRef` adds one reference to every
+ * leaf; `treeDispose` drops one.
+ */
+import { numpy as np, tree as jtree } from "./jax.js";
+
+export type Params = { [name: string]: np.Array | Params };
+
+/** Leaves with their dotted names, in a stable (insertion) order. Does not consume. */
+export function namedLeaves(tree: Params, prefix = ""): [string, np.Array][] {
+  const out: [string, np.Array][] = [];
+  for (const [key, value] of Object.entries(tree)) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (value instanceof np.Array) out.push([name, value]);
+    else out.push(...namedLeaves(value, name));
+  }
+  return out;
+}
+
+/** Rebuilds a tree from dotted names (the inverse of `namedLeaves`). */
+export function fromNamedLeaves(entries: Iterable<[string, np.Array]>): Params {
+  const root: Params = {};
+  for (const [name, value] of entries) {
+    const parts = name.split(".");
+    let node = root;
+    for (const part of parts.slice(0, -1)) {
+      const child = node[part];
+      if (child instanceof np.Array) throw new Error(`param name clash at "${name}"`);
+      node = (node[part] ??= {}) as Params;
+    }
+    const leaf = parts[parts.length - 1];
+    if (leaf in node) throw new Error(`duplicate param name "${name}"`);
+    node[leaf] = value;
+  }
+  return root;
+}
+
+/** Applies `fn` leaf-wise over one or more trees of the same structure; consumes what `fn` consumes. */
+export function treeMap<T extends Params>(fn: (...leaves: np.Array[]) => np.Array, tree: T, ...rest: T[]): T {
+  return jtree.map(fn, tree, ...rest) as T;
+}
+
+/** Same structure, same shapes, names in the same order: the check behind every "shape mismatch" error. */
+export function assertSameStructure(expected: Params, actual: Params, what: string): void {
+  const a = namedLeaves(expected);
+  const b = new Map(namedLeaves(actual).map(([n, x]) => [n, x.shape] as const));
+  for (const [name, x] of a) {
+    const shape = b.get(name);
+    if (!shape) throw new Error(`${what}: missing tensor "${name}"`);
+    if (shape.join(",") !== x.shape.join(","))
+      throw new Error(`${what}: "${name}" has shape [${shape}] but the model expects [${x.shape}]`);
+    b.delete(name);
+  }
+  const extra = [...b.keys()];
+  if (extra.length) throw new Error(`${what}: unexpected tensor(s) ${extra.map((n) => `"${n}"`).join(", ")}`);
+}
+
+export function treeRef<T extends Params>(tree: T): T {
+  return jtree.ref(tree);
+}
+
+export function treeDispose(tree: Params | null | undefined): void {
+  jtree.dispose(tree);
+}
+
+export function countParams(tree: Params): number {
+  return namedLeaves(tree).reduce((n, [, x]) => n + x.size, 0);
+}
+
+export function treeShapes(tree: Params): Record<string, number[]> {
+  return Object.fromEntries(namedLeaves(tree).map(([n, x]) => [n, x.shape]));
+}
+
+/** √(Σ‖leaf‖²) as a scalar array. Consumes the tree. */
+export function globalNorm(tree: Params): np.Array {
+  const squares = namedLeaves(tree).map(([, x]) => np.square(x).sum());
+  if (squares.length === 0) return np.array(0);
+  return np.sqrt(squares.reduce((acc, s) => acc.add(s)));
+}
+
+/** Copies every leaf to the host (float32 or whatever dtype it holds). Consumes the tree. */
+export async function toHost(tree: Params): Promise<HostTensors> {
+  const out: HostTensors = {};
+  for (const [name, x] of namedLeaves(tree)) {
+    const shape = x.shape;
+    const dtype = x.dtype;
+    out[name] = { dtype, shape, data: (await x.data()) as HostTensor["data"] };
+  }
+  return out;
+}
+
+/** Uploads host tensors as a param tree. */
+export function fromHost(tensors: HostTensors): Params {
+  return fromNamedLeaves(
+    Object.entries(tensors).map(([name, t]) => [name, np.array(t.data, { dtype: t.dtype }).reshape(t.shape)]),
+  );
+}
+
+export type HostTensor = {
+  dtype: np.DType;
+  shape: number[];
+  data: Float32Array | Float64Array | Int32Array | Uint32Array;
+};
+export type HostTensors = Record<string, HostTensor>;
