@@ -1,0 +1,134 @@
+// Readers for a run directory (config.json, status.json, metrics.jsonl) as written by the run store.
+// Every failure is an Error with a one-line message naming the file and the problem.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import type { EpochMetric, RunMetrics, StepMetric } from "./charts.js";
+
+const num = z.number();
+// JSON has no NaN/Infinity: a diverged run's loss arrives as null.
+const metric = z.number().nullable();
+
+export const RunConfigSchema = z
+  .object({
+    id: z.string(),
+    createdAt: z.string(),
+    command: z.string(),
+    model: z.object({ name: z.string() }).passthrough(),
+    optimizer: z.object({ name: z.string(), lr: num }).passthrough(),
+    data: z.object({ dataset: z.string(), limit: num.nullable(), normalize: z.string() }).passthrough(),
+    epochs: num,
+    batchSize: num,
+    seed: num,
+    paramCount: num,
+  })
+  .passthrough();
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+
+export const RunStatusSchema = z
+  .object({
+    status: z.enum(["running", "done", "failed", "interrupted", "diverged"]),
+    reason: z.string().optional(),
+    epochsCompleted: num,
+    updatedAt: z.string(),
+  })
+  .passthrough();
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+const StepSchema = z.object({
+  type: z.literal("step"),
+  epoch: num,
+  step: num,
+  loss: metric,
+  elapsed_s: num,
+});
+const EpochSchema = z.object({
+  type: z.literal("epoch"),
+  epoch: num,
+  train_loss: metric,
+  train_accuracy: metric,
+  test_loss: metric,
+  test_accuracy: metric,
+  elapsed_s: num,
+});
+
+export interface LoadedMetrics extends RunMetrics {
+  /** 1-based numbers of complete lines that were not valid JSON and were skipped (crash debris). */
+  skippedLines: number[];
+}
+
+function readText(path: string, name: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(
+      `${name}: ${code === "ENOENT" ? "file not found" : `cannot read (${code ?? e})`} at ${path}`,
+    );
+  }
+}
+
+function describeZod(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+}
+
+function readJson<T>(dir: string, name: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>): T {
+  const path = join(dir, name);
+  const text = readText(path, name);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${name}: invalid JSON (${(e as Error).message}) at ${path}`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success)
+    throw new Error(`${name}: unexpected content (${describeZod(parsed.error)}) at ${path}`);
+  return parsed.data;
+}
+
+export function readRunConfig(dir: string): RunConfig {
+  return readJson(dir, "config.json", RunConfigSchema);
+}
+
+export function readRunStatus(dir: string): RunStatus {
+  return readJson(dir, "status.json", RunStatusSchema);
+}
+
+/**
+ * A truncated last line is skipped silently; other lines that are not JSON (a crash mid-write
+ * followed by a resumed append) are skipped and reported; lines that are JSON but malformed mean a format bug, so they throw.
+ * Unknown event types are ignored so the log can grow new kinds. Later lines win per step/epoch.
+ */
+export function readRunMetrics(dir: string): LoadedMetrics {
+  const name = "metrics.jsonl";
+  const path = join(dir, name);
+  const lines = readText(path, name).split("\n");
+  const steps = new Map<number, StepMetric>();
+  const epochs = new Map<number, EpochMetric>();
+  const skippedLines: number[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === "") return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      // The final line has no newline while the writer is mid-line (or crashed there): expected, stay quiet.
+      if (i < lines.length - 1) skippedLines.push(i + 1);
+      return;
+    }
+    const type = (raw as { type?: unknown } | null)?.type;
+    const schema = type === "step" ? StepSchema : type === "epoch" ? EpochSchema : null;
+    if (!schema) return;
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) throw new Error(`${name}: line ${i + 1}: ${describeZod(parsed.error)} at ${path}`);
+    const event = parsed.data;
+    if (event.type === "step") steps.set(event.step, event);
+    else epochs.set(event.epoch, event);
+  });
+  return {
+    steps: [...steps.values()].sort((a, b) => a.step - b.step),
+    epochs: [...epochs.values()].sort((a, b) => a.epoch - b.epoch),
+    skippedLines,
+  };
+}
