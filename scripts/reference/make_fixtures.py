@@ -12,7 +12,6 @@ Tensor encoding in every JSON file: {"shape": [...], "data": [row-major flat lis
 a scalar has shape [] and a one-element data list.
 """
 
-import gzip
 import json
 import math
 import os
@@ -25,12 +24,12 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data_order import epoch_permutation, mulberry32  # noqa: E402
+from idx import load_fashion_mnist  # noqa: E402
 
 torch.set_num_threads(2)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "test", "fixtures", "reference")
-DATA_DIR = os.environ.get("TILLER_FASHION_MNIST", "/usr/share/datasets/fashion-mnist")
 
 GRAD_DOC = (
     "Each case: inputs and params are the differentiable tensors, consts the non-differentiable "
@@ -439,23 +438,8 @@ def write_safetensors_fixture():
 # data.json
 
 
-def read_idx(path):
-    """Reads a gzipped IDX file (big-endian header: magic, dims) into a uint8 numpy array."""
-    with gzip.open(path, "rb") as f:
-        buf = f.read()
-    magic = struct.unpack(">I", buf[:4])[0]
-    ndim = magic & 0xFF
-    assert magic >> 8 == 0x08, "expected unsigned byte data"
-    dims = struct.unpack(">" + "I" * ndim, buf[4:4 + 4 * ndim])
-    return np.frombuffer(buf, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
 def write_data():
-    p = lambda name: os.path.join(DATA_DIR, name)
-    xtr = read_idx(p("train-images-idx3-ubyte.gz"))
-    ytr = read_idx(p("train-labels-idx1-ubyte.gz"))
-    xte = read_idx(p("t10k-images-idx3-ubyte.gz"))
-    yte = read_idx(p("t10k-labels-idx1-ubyte.gz"))
+    xtr, ytr, xte, yte = load_fashion_mnist()
     scaled = xtr.astype(np.float64) / 255.0
     out = {
         "doc": "Fashion-MNIST statistics computed with numpy from the gz IDX files. "
