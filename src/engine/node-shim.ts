@@ -9,6 +9,9 @@
  *    `WebAssembly.Memory` when `SharedArrayBuffer` and `Worker` both exist. We adapt
  *    `node:worker_threads` to the small part of the Web Worker API jax-js uses.
  * 3. Iterator helpers (`iterator.map`), used by jax-js's einsum; Node 20 has none.
+ * 4. `Float16Array`: jax-js tests `data instanceof Float16Array` when it builds an array from a JS
+ *    list, which throws a ReferenceError on Node 20. A stand-in class makes the test answer false;
+ *    float16 storage itself stays unavailable (it throws with a clear message).
  */
 import "core-js/actual/iterator/index.js";
 import os from "node:os";
@@ -108,6 +111,13 @@ function threadCount(): number {
 }
 
 const g = globalThis as Record<string, unknown>;
+if (typeof g.Float16Array === "undefined") {
+  g.Float16Array = class Float16ArrayUnavailable {
+    constructor() {
+      throw new Error("float16 arrays need Node.js ≥ 22 (Float16Array); use float32 on Node 20");
+    }
+  };
+}
 if (typeof g.navigator === "undefined") {
   g.navigator = { hardwareConcurrency: threadCount(), userAgent: `Node.js ${process.version}` };
 }

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+/**
+ * `tiller`: the command-line shell over the library. Commands only parse, call and present.
+ */
+import { Command } from "commander";
+import { createRequire } from "node:module";
+import { reportError, EXIT_USAGE } from "./errors.js";
+import { trainCommand } from "./train.js";
+import { runsCommand } from "./runs.js";
+import { reportCommand } from "./report.js";
+import { tourCommand } from "./tour.js";
+import { shutdownWorkers } from "../engine/jax.js";
+
+/** package.json sits two levels up from src/cli and three from dist/src/cli. */
+function packageVersion(): string {
+  const require = createRequire(import.meta.url);
+  for (const p of ["../../package.json", "../../../package.json"]) {
+    try {
+      const pkg = require(p) as { name?: string; version?: string };
+      if (pkg.name === "tiller" && pkg.version) return pkg.version;
+    } catch {
+      // try the next location
+    }
+  }
+  return "unknown";
+}
+const version = packageVersion();
+
+export function buildProgram(): Command {
+  const program = new Command("tiller")
+    .description("Tiller — steer, train and see neural networks.")
+    .version(version)
+    .option("--debug", "print stack traces on errors")
+    .showHelpAfterError("(add --help for usage)")
+    .addHelpText(
+      "after",
+      `
+Start here:
+  $ tiller tour                        # the whole story on real data (npm start)
+  $ tiller train --model mlp --epochs 3
+  $ tiller runs list
+  $ tiller report <run>`,
+    );
+  for (const cmd of [tourCommand(), trainCommand(), runsCommand(), reportCommand()]) program.addCommand(cmd);
+  const exitAsUsage = (c: Command) => {
+    c.exitOverride();
+    c.commands.forEach(exitAsUsage);
+  };
+  exitAsUsage(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (e) {
+    return reportError(e, argv.includes("--debug"));
+  }
+}
+
+const code = await main(process.argv);
+await shutdownWorkers();
+process.exit(code === undefined ? EXIT_USAGE : code);

@@ -1,0 +1,135 @@
+import { Command, Option } from "commander";
+import { ACTIVATIONS } from "../nn/activations.js";
+import { MODELS } from "../nn/models/index.js";
+import { OPTIMIZERS, type OptimizerConfig } from "../optim/index.js";
+import { resumeTraining, runTraining, type TrainRequest } from "../train/session.js";
+import type { TrainCallbacks } from "../train/loop.js";
+import { writeRunReport } from "../report/run-report.js";
+import { intList, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, unitInterval } from "./errors.js";
+import { createProgress } from "./progress.js";
+import { interruptSignal } from "./signals.js";
+
+type TrainOptions = {
+  model: string;
+  dataset: string;
+  hidden?: number[];
+  channels?: number[];
+  dense?: number;
+  activation?: string;
+  optimizer: OptimizerConfig["name"];
+  lr?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  limit?: number;
+  normalize: "standardize" | "scale";
+  dataDir?: string;
+  out?: string;
+  name?: string;
+  resume?: string;
+  logEvery: number;
+  report: boolean;
+  quiet?: boolean;
+};
+
+const DEFAULT_LR: Record<OptimizerConfig["name"], number> = { sgd: 0.01, adam: 1e-3, adamw: 1e-3 };
+
+export function trainCommand(): Command {
+  return new Command("train")
+    .description("Train a model on Fashion-MNIST; every epoch is logged and checkpointed in a run directory.")
+    .addOption(new Option("--model <name>", "model to train").choices(MODELS).default("mlp"))
+    .addOption(new Option("--dataset <name>", "dataset").choices(["fashion-mnist"]).default("fashion-mnist"))
+    .option("--hidden <sizes>", "mlp hidden layer sizes, comma-separated (default 512,64)", intList)
+    .option("--channels <sizes>", "cnn conv channels per block (default 32,64)", intList)
+    .option("--dense <n>", "cnn dense layer width (default 256)", positiveInt)
+    .addOption(new Option("--activation <name>", "activation (default relu; gelu for vit)").choices(ACTIVATIONS))
+    .addOption(new Option("--optimizer <name>", "optimiser").choices(OPTIMIZERS).default("adam"))
+    .option("--lr <x>", "learning rate (default: 0.01 for sgd, 1e-3 for adam/adamw)", positiveNumber)
+    .option("--momentum <x>", "sgd momentum in [0, 1)", unitInterval)
+    .option("--nesterov", "sgd: Nesterov momentum")
+    .option("--weight-decay <x>", "weight decay (L2 for sgd/adam, decoupled for adamw)", nonNegativeNumber)
+    .option("--epochs <n>", "epochs", positiveInt, 3)
+    .option("--batch-size <n>", "batch size", positiveInt, 256)
+    .option("--seed <n>", "seed for init and data order", nonNegativeInt, 0)
+    .option("--limit <n>", "use only the first N training images (quick runs)", positiveInt)
+    .addOption(new Option("--normalize <how>", "input scaling").choices(["standardize", "scale"]).default("standardize"))
+    .option("--data-dir <dir>", "folder with the Fashion-MNIST IDX files (default $TILLER_DATA or /usr/share/datasets/fashion-mnist)")
+    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--name <id>", "run id (default: timestamp-model-optimizer-xxxx)")
+    .option("--resume <run>", "continue an interrupted run (id or directory) from its last checkpoint")
+    .option("--log-every <n>", "write a step line to metrics.jsonl every N steps", positiveInt, 10)
+    .option("--no-report", "do not write report.html at the end")
+    .option("-q, --quiet", "no progress output")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ tiller train                                        # MLP 784-512-64-10, Adam 1e-3, 3 epochs
+  $ tiller train --model mlp --hidden 512,64 --optimizer adam --lr 1e-3 --epochs 3 --batch-size 256
+  $ tiller train --model cnn --epochs 3                 # conv 32 → pool → conv 64 → pool → dense 256
+  $ tiller train --optimizer sgd --lr 0.05 --momentum 0.9 --limit 2000 --epochs 2
+  $ tiller train --resume runs/<id>                     # after Ctrl-C or a crash
+
+The run directory holds config.json, status.json, metrics.jsonl, checkpoints/ and report.html.`,
+    )
+    .action(async (o: TrainOptions) => {
+      const progress = createProgress({ quiet: o.quiet });
+      const signal = interruptSignal(() => progress.log("Interrupted: finishing the current step, then stopping…"));
+      const callbacks: TrainCallbacks = {
+        onStart: ({ startEpoch, epochs }) => {
+          if (startEpoch > epochs) progress.log("Nothing to do: all epochs are already done.");
+        },
+        onStep: (e) => {
+          if (e.stepInEpoch === 1) progress.start(total, `epoch ${e.epoch}`);
+          progress.update(e.stepInEpoch, { loss: e.loss.toFixed(4) });
+        },
+        onEpoch: (e) =>
+          progress.stop(
+            `epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} acc ${(100 * e.train_accuracy).toFixed(2)}% · ` +
+              `test loss ${e.test_loss.toFixed(4)} acc ${(100 * e.test_accuracy).toFixed(2)}% · ${e.elapsed_s.toFixed(1)} s`,
+          ),
+      };
+      let total = 0;
+      const wrapped: TrainCallbacks = {
+        ...callbacks,
+        onStart: (info) => {
+          total = info.stepsPerEpoch;
+          callbacks.onStart?.(info);
+        },
+      };
+      const { run, result } = o.resume
+        ? await resumeTraining(o.resume, { callbacks: wrapped, signal, runsRoot: o.out })
+        : await runTraining(toRequest(o), { callbacks: wrapped, signal });
+      progress.stop();
+      process.stdout.write(`run: ${run.dir}\nstatus: ${result.status}${result.reason ? ` (${result.reason})` : ""}\n`);
+      if (o.report) process.stdout.write(`report: ${await writeRunReport(run.dir)}\n`);
+      if (result.status === "diverged") process.exitCode = 1;
+      if (result.status === "interrupted") process.exitCode = 130;
+    });
+}
+
+function toRequest(o: TrainOptions): TrainRequest {
+  return {
+    model: o.model,
+    modelOptions: { hidden: o.hidden, channels: o.channels, dense: o.dense, activation: o.activation },
+    optimizer: {
+      name: o.optimizer,
+      lr: o.lr ?? DEFAULT_LR[o.optimizer],
+      ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
+      ...(o.nesterov ? { nesterov: true } : {}),
+      ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
+    },
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    seed: o.seed,
+    limit: o.limit ?? null,
+    normalize: o.normalize,
+    dataDir: o.dataDir,
+    runsRoot: o.out,
+    name: o.name,
+    logEvery: o.logEvery,
+  };
+}

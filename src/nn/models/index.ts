@@ -1,0 +1,64 @@
+/**
+ * The model registry: every model is `init(key, config) → params` and `apply(params, x) → logits`,
+ * chosen by name; configs are plain JSON so a checkpoint carries the config that made it.
+ */
+import type { numpy as np } from "../../engine/jax.js";
+import type { Key } from "../../engine/prng.js";
+import type { Params } from "../../engine/tree.js";
+import { isActivation, ACTIVATIONS } from "../activations.js";
+import { cnnApply, cnnInit, CNN_DEFAULTS, type CnnConfig } from "./cnn.js";
+import { mlpApply, mlpInit, MLP_DEFAULTS, type MlpConfig } from "./mlp.js";
+import { vitApply, vitInit, VIT_DEFAULTS, type VitConfig } from "./vit.js";
+
+export type ModelConfig = MlpConfig | CnnConfig | VitConfig;
+export const MODELS = ["mlp", "cnn", "vit"] as const;
+export type ModelName = (typeof MODELS)[number];
+
+export type Model = {
+  config: ModelConfig;
+  init(key: Key): Params;
+  /** Takes ownership of `params` and `x` ([B, C, H, W] or [B, C·H·W]); returns logits [B, classes]. */
+  apply(params: Params, x: np.Array): np.Array;
+};
+
+const DEFAULTS = { mlp: MLP_DEFAULTS, cnn: CNN_DEFAULTS, vit: VIT_DEFAULTS };
+
+export class ModelConfigError extends Error {
+  override name = "ModelConfigError";
+}
+
+/** Fills defaults and validates; `overrides` come from the CLI or a stored config. */
+export function modelConfig(
+  name: string,
+  data: { inputShape: [number, number, number]; classes: number },
+  overrides: Record<string, unknown> = {},
+): ModelConfig {
+  if (!(MODELS as readonly string[]).includes(name))
+    throw new ModelConfigError(`unknown model "${name}" (choose one of: ${MODELS.join(", ")})`);
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const config = { ...DEFAULTS[name as ModelName], ...defined, ...data, name } as ModelConfig;
+  if (!isActivation(config.activation))
+    throw new ModelConfigError(`unknown activation "${config.activation}" (choose one of: ${ACTIVATIONS.join(", ")})`);
+  const positive = (what: string, v: unknown) => {
+    if (!Number.isInteger(v) || (v as number) < 1) throw new ModelConfigError(`${what} must be a positive integer, got ${v}`);
+  };
+  if (config.name === "mlp") config.hidden.forEach((h) => positive("hidden size", h));
+  if (config.name === "cnn") {
+    if (config.channels.length < 1) throw new ModelConfigError("cnn needs at least one conv block");
+    config.channels.forEach((c) => positive("channels", c));
+    positive("dense", config.dense);
+  }
+  if (config.name === "vit") for (const k of ["patch", "dim", "depth", "heads", "mlpDim"] as const) positive(k, config[k]);
+  return config;
+}
+
+export function createModel(config: ModelConfig): Model {
+  switch (config.name) {
+    case "mlp":
+      return { config, init: (k) => mlpInit(k, config), apply: (p, x) => mlpApply(p, x, config) };
+    case "cnn":
+      return { config, init: (k) => cnnInit(k, config), apply: (p, x) => cnnApply(p, x, config) };
+    case "vit":
+      return { config, init: (k) => vitInit(k, config), apply: (p, x) => vitApply(p, x, config) };
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The book's "SimpleNetwork": flatten → [Linear → activation] × hidden → Linear to the classes.
+ */
+import type { numpy as np } from "../../engine/jax.js";
+import { splitKey, type Key } from "../../engine/prng.js";
+import { numpy } from "../../engine/jax.js";
+import { activate, PRELU_INIT, type ActivationName } from "../activations.js";
+import { linear, linearInit, type LinearParams } from "../layers.js";
+import type { Params } from "../../engine/tree.js";
+
+export type MlpConfig = {
+  name: "mlp";
+  inputShape: [number, number, number];
+  classes: number;
+  hidden: number[];
+  activation: ActivationName;
+};
+
+export const MLP_DEFAULTS: Omit<MlpConfig, "inputShape" | "classes"> = {
+  name: "mlp",
+  hidden: [512, 64],
+  activation: "relu",
+};
+
+export function mlpInit(key: Key, config: MlpConfig): Params {
+  const sizes = [config.inputShape.reduce((a, b) => a * b, 1), ...config.hidden, config.classes];
+  const keys = splitKey(key, sizes.length - 1);
+  const params: Params = {};
+  for (let i = 0; i < sizes.length - 1; i++) {
+    params[`fc${i}`] = linearInit(keys[i], sizes[i], sizes[i + 1]);
+    if (config.activation === "prelu" && i < sizes.length - 2) params[`act${i}`] = { slope: numpy.full([], PRELU_INIT) };
+  }
+  return params;
+}
+
+export function mlpApply(params: Params, x: np.Array, config: MlpConfig): np.Array {
+  let h = x.reshape([x.shape[0], -1]);
+  const layers = config.hidden.length + 1;
+  for (let i = 0; i < layers; i++) {
+    h = linear(params[`fc${i}`] as LinearParams, h);
+    if (i < layers - 1) {
+      const act = params[`act${i}`] as { slope: np.Array } | undefined;
+      h = activate(config.activation, h, act?.slope);
+    }
+  }
+  return h;
+}

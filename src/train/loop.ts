@@ -1,0 +1,197 @@
+/**
+ * The training loop, read top to bottom like the algorithm box:
+ *   for each epoch: visit the data in the epoch's seeded order, one jitted step per batch
+ *   (loss → gradients → optimiser → new params), then evaluate, log, checkpoint.
+ * Everything that matters for an exact resume (params, optimiser state, epoch) is in the checkpoint.
+ */
+import { jit, numpy as np, valueAndGrad } from "../engine/jax.js";
+import { keyFromSeed } from "../engine/prng.js";
+import { assertSameStructure, fromHost, namedLeaves, toHost, treeDispose, treeRef, type HostTensors, type Params } from "../engine/tree.js";
+import { batchCount, gatherBatch } from "../data/batches.js";
+import type { Dataset } from "../data/dataset.js";
+import { epochPermutation } from "../data/order.js";
+import { createModel, type Model } from "../nn/models/index.js";
+import { createOptimizer, applyUpdates, type GradientTransformation, type OptState } from "../optim/index.js";
+import type { EpochEvent, Run, StepEvent } from "../runs/store.js";
+import type { TrainConfig } from "./config.js";
+import { batchLossAndCorrect, evaluate } from "./evaluate.js";
+
+export type TrainCallbacks = {
+  onStart?(info: { startEpoch: number; epochs: number; stepsPerEpoch: number }): void;
+  onStep?(event: StepEvent & { stepInEpoch: number }): void;
+  onEpoch?(event: EpochEvent): void;
+};
+
+export type TrainResult = {
+  status: "done" | "diverged" | "interrupted";
+  params: Params;
+  epochs: EpochEvent[];
+  reason?: string;
+};
+
+export class DivergedError extends Error {
+  override name = "DivergedError";
+}
+
+/** One optimisation step: takes ownership of params, state and the batch. */
+export function makeTrainStep(model: Model, optimizer: GradientTransformation) {
+  const objective = batchLossAndCorrect(model);
+  const meanLoss = (params: Params, x: np.Array, y: np.Array): [np.Array, np.Array] => {
+    const n = x.shape[0];
+    const [loss, correct] = objective(params, x, y);
+    return [loss.div(n), correct];
+  };
+  return jit((params: Params, state: OptState, x: np.Array, y: np.Array) => {
+    const [[loss, correct], grads] = valueAndGrad(meanLoss, { hasAux: true })(treeRef(params), x, y);
+    const { updates, state: next } = optimizer.update(grads, state, params);
+    return [applyUpdates(params, updates), next, loss, correct] as [Params, OptState, np.Array, np.Array];
+  });
+}
+
+/** Params and optimiser state as one checkpoint (names prefixed "params." and "opt."). Borrows both. */
+async function checkpointTensors(params: Params, state: OptState): Promise<HostTensors> {
+  const p = await toHost(treeRef(params));
+  const s = await toHost(treeRef(state));
+  return {
+    ...Object.fromEntries(Object.entries(p).map(([k, v]) => [`params.${k}`, v])),
+    ...Object.fromEntries(Object.entries(s).map(([k, v]) => [`opt.${k}`, v])),
+  };
+}
+
+function splitCheckpoint(tensors: HostTensors): { params: HostTensors; opt: HostTensors } {
+  const params: HostTensors = {};
+  const opt: HostTensors = {};
+  for (const [k, v] of Object.entries(tensors)) {
+    if (k.startsWith("params.")) params[k.slice(7)] = v;
+    else if (k.startsWith("opt.")) opt[k.slice(4)] = v;
+  }
+  return { params, opt };
+}
+
+/** Restores the latest verified epoch checkpoint, checking it fits the model and optimiser. */
+function restore(run: Run, fresh: Params, freshState: OptState) {
+  const epochs = run.epochCheckpoints();
+  const last = epochs.at(-1);
+  if (last === undefined) return null;
+  const { tensors } = run.loadCheckpoint(`epoch-${last}`);
+  const parts = splitCheckpoint(tensors);
+  const params = fromHost(parts.params);
+  assertSameStructure(fresh, params, `checkpoint epoch-${last}`);
+  const state = Object.keys(parts.opt).length ? fromHost(parts.opt) : {};
+  assertSameStructure(freshState, state, `optimiser state in checkpoint epoch-${last}`);
+  return { epoch: last, params, state };
+}
+
+export function loadParamsFromCheckpoint(run: Run, epoch?: number): Params {
+  const e = epoch ?? run.epochCheckpoints().at(-1);
+  if (e === undefined) throw new Error(`run ${run.id} has no checkpoint yet`);
+  return fromHost(splitCheckpoint(run.loadCheckpoint(`epoch-${e}`).tensors).params);
+}
+
+export async function train(
+  config: TrainConfig,
+  dataset: Dataset,
+  run: Run,
+  opts: { resume?: boolean; callbacks?: TrainCallbacks; signal?: AbortSignal } = {},
+): Promise<TrainResult> {
+  const cb = opts.callbacks ?? {};
+  const model = createModel(config.model);
+  const optimizer = createOptimizer(config.optimizer);
+  let params = model.init(keyFromSeed(config.seed));
+  let state = optimizer.init(params);
+  let startEpoch = 1;
+  let elapsedBefore = 0;
+  const history: EpochEvent[] = [];
+  if (opts.resume) {
+    run.repairMetrics();
+    const restored = restore(run, params, state);
+    if (restored) {
+      treeDispose(params);
+      treeDispose(state);
+      ({ params, state } = restored);
+      startEpoch = restored.epoch + 1;
+      for (const m of run.metrics())
+        if (m.type === "epoch" && m.epoch <= restored.epoch) history[m.epoch - 1] = m;
+      elapsedBefore = history.at(-1)?.elapsed_s ?? 0;
+    }
+  }
+
+  const { train: trainSplit, test: testSplit } = dataset;
+  const stepsPerEpoch = batchCount(trainSplit.n, config.batchSize);
+  cb.onStart?.({ startEpoch, epochs: config.epochs, stepsPerEpoch });
+  const step = makeTrainStep(model, optimizer);
+  const evalStep = jit(batchLossAndCorrect(model));
+  const t0 = performance.now();
+  const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
+  run.setStatus("running", startEpoch - 1);
+
+  try {
+    for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
+      const order = epochPermutation(trainSplit.n, config.seed, epoch - 1);
+      let lossSum = 0;
+      let correct = 0;
+      for (let i = 0; i < stepsPerEpoch; i++) {
+        if (opts.signal?.aborted) {
+          run.setStatus("interrupted", epoch - 1, "stopped by the user; resume with --resume");
+          return { status: "interrupted", params, epochs: history.filter(Boolean) };
+        }
+        const batch = gatherBatch(trainSplit, order, i * config.batchSize, config.batchSize);
+        const x = np.array(batch.x).reshape([batch.size, ...trainSplit.shape]);
+        const y = np.array(batch.y, { dtype: np.int32 });
+        const [nextParams, nextState, lossArr, correctArr] = step(params, state, x, y);
+        params = nextParams;
+        state = nextState;
+        const loss = (await lossArr.data())[0];
+        correct += (await correctArr.data())[0];
+        const globalStep = (epoch - 1) * stepsPerEpoch + i + 1;
+        if (!Number.isFinite(loss)) {
+          const reason = `loss became ${loss} at epoch ${epoch}, step ${globalStep}${await nonFiniteParams(params)}`;
+          run.setStatus("diverged", epoch - 1, reason);
+          return { status: "diverged", params, epochs: history.filter(Boolean), reason };
+        }
+        lossSum += loss * batch.size;
+        const event: StepEvent = { type: "step", epoch, step: globalStep, loss, elapsed_s: elapsed() };
+        if ((i + 1) % config.logEvery === 0 || i === stepsPerEpoch - 1) run.appendMetric(event);
+        cb.onStep?.({ ...event, stepInEpoch: i + 1 });
+      }
+      const test = await evaluate(model, params, testSplit, 1000, evalStep);
+      const event: EpochEvent = {
+        type: "epoch",
+        epoch,
+        train_loss: lossSum / trainSplit.n,
+        train_accuracy: correct / trainSplit.n,
+        test_loss: test.loss,
+        test_accuracy: test.accuracy,
+        elapsed_s: elapsed(),
+      };
+      run.saveCheckpoint(`epoch-${epoch}`, await checkpointTensors(params, state), {
+        epoch: String(epoch),
+        run: config.id,
+        format: "tiller-checkpoint-v1",
+      });
+      run.appendMetric(event);
+      history[epoch - 1] = event;
+      run.setStatus("running", epoch);
+      cb.onEpoch?.(event);
+    }
+  } catch (e) {
+    run.setStatus("failed", history.filter(Boolean).length, (e as Error).message);
+    throw e;
+  } finally {
+    step.dispose();
+    evalStep.dispose();
+    treeDispose(state);
+  }
+  run.setStatus("done", config.epochs);
+  return { status: "done", params, epochs: history.filter(Boolean) };
+}
+
+/** Names of params holding NaN/Inf, for the divergence message. Borrows params. */
+async function nonFiniteParams(params: Params): Promise<string> {
+  const bad: string[] = [];
+  for (const [name, x] of namedLeaves(params)) {
+    const data = await x.ref.data();
+    if (!data.every(Number.isFinite)) bad.push(name);
+  }
+  return bad.length ? `; non-finite params after the step: ${bad.join(", ")}` : "";
+}
