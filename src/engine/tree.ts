@@ -44,6 +44,37 @@ export function treeMap<T extends Params>(fn: (...leaves: np.Array[]) => np.Arra
   return jtree.map(fn, tree, ...rest) as T;
 }
 
+/**
+ * Uploads host tensors into the structure of `template` (borrowed), keeping its empty nodes (an
+ * optimiser's stateless links), after checking names, shapes and finiteness: the one place a
+ * checkpoint meets a model.
+ */
+export function fillLike(template: Params, tensors: HostTensors, what: string): Params {
+  const expected = new Map(namedLeaves(template).map(([n, x]) => [n, x] as const));
+  const extra = Object.keys(tensors).filter((n) => !expected.has(n));
+  if (extra.length) throw new Error(`${what}: unexpected tensor(s) ${extra.map((n) => `"${n}"`).join(", ")}`);
+  for (const [name, x] of expected) {
+    const t = tensors[name];
+    if (!t) throw new Error(`${what}: missing tensor "${name}"`);
+    if (t.shape.join(",") !== x.shape.join(","))
+      throw new Error(`${what}: "${name}" has shape [${t.shape}] but the model expects [${x.shape}]`);
+    if (t.dtype !== x.dtype) throw new Error(`${what}: "${name}" is ${t.dtype} but the model expects ${x.dtype}`);
+    if (!t.data.every(Number.isFinite)) throw new Error(`${what}: "${name}" contains NaN or Inf`);
+  }
+  const build = (node: Params, prefix: string): Params =>
+    Object.fromEntries(
+      Object.entries(node).map(([k, v]) => {
+        const name = prefix ? `${prefix}.${k}` : k;
+        if (v instanceof np.Array) {
+          const t = tensors[name];
+          return [k, np.array(t.data, { dtype: t.dtype }).reshape(t.shape)];
+        }
+        return [k, build(v, name)];
+      }),
+    );
+  return build(template, "");
+}
+
 /** Same structure, same shapes, names in the same order: the check behind every "shape mismatch" error. */
 export function assertSameStructure(expected: Params, actual: Params, what: string): void {
   const a = namedLeaves(expected);

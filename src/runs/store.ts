@@ -47,7 +47,7 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function assertRunId(id: string): void {
   if (!SAFE_ID.test(id) || id.includes(".."))
-    throw new RunStoreError(`invalid run id "${id}" (letters, digits, ".", "_", "-" only)`);
+    throw new RangeError(`invalid run id "${id}" (letters, digits, ".", "_", "-" only)`);
 }
 
 export class Run {

@@ -6,7 +6,7 @@
  */
 import { jit, numpy as np, valueAndGrad } from "../engine/jax.js";
 import { keyFromSeed } from "../engine/prng.js";
-import { assertSameStructure, fromHost, namedLeaves, toHost, treeDispose, treeRef, type HostTensors, type Params } from "../engine/tree.js";
+import { fillLike, fromHost, namedLeaves, toHost, treeDispose, treeRef, type HostTensors, type Params } from "../engine/tree.js";
 import { batchCount, gatherBatch } from "../data/batches.js";
 import type { Dataset } from "../data/dataset.js";
 import { epochPermutation } from "../data/order.js";
@@ -75,10 +75,9 @@ function restore(run: Run, fresh: Params, freshState: OptState) {
   if (last === undefined) return null;
   const { tensors } = run.loadCheckpoint(`epoch-${last}`);
   const parts = splitCheckpoint(tensors);
-  const params = fromHost(parts.params);
-  assertSameStructure(fresh, params, `checkpoint epoch-${last}`);
-  const state = Object.keys(parts.opt).length ? fromHost(parts.opt) : {};
-  assertSameStructure(freshState, state, `optimiser state in checkpoint epoch-${last}`);
+  const where = `${run.path("checkpoints", `epoch-${last}.safetensors`)}`;
+  const params = fillLike(fresh, parts.params, where);
+  const state = fillLike(freshState, parts.opt, `${where} (optimiser state)`);
   return { epoch: last, params, state };
 }
 
