@@ -1,0 +1,153 @@
+/**
+ * `npm run bench`: the same workloads in Tiller (jax-js, wasm, worker pool) and in PyTorch (Debian
+ * python3-torch, OpenBLAS, 2 threads), one after the other in one invocation. Prints ms for each
+ * and the ratio Tiller / PyTorch; writes bench/results/<timestamp>.json. Medians of repeated timings.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { jit, numpy as np, random } from "../src/engine/jax.js";
+import { startEngine } from "../src/engine/device.js";
+import { conv2d } from "../src/engine/conv.js";
+import { keyFromSeed, splitKey } from "../src/engine/prng.js";
+import { treeRef } from "../src/engine/tree.js";
+import { createModel, modelConfig } from "../src/nn/models/index.js";
+import { createOptimizer, type OptimizerConfig } from "../src/optim/index.js";
+import { makeTrainStep } from "../src/train/loop.js";
+import { runPythonJson } from "./python.js";
+
+type TorchBench = {
+  torch_version: string;
+  threads: number;
+  mlp_train_step_ms: number;
+  mlp_forward_ms: number;
+  matmul_1024_gflops: number;
+  cnn_train_step_ms: number;
+  conv_layer_ms: number;
+  [k: string]: unknown;
+};
+
+const quick = process.argv.includes("--quick");
+const skipTorch = process.argv.includes("--no-torch");
+
+async function median(fn: () => Promise<void>, repeats: number, warmup: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+function batch(key: ReturnType<typeof keyFromSeed>, n: number) {
+  const [kx, ky] = splitKey(key, 2);
+  const x = random.normal(kx, [n, 1, 28, 28]);
+  const y = random.randint(ky, { minval: 0, maxval: 10, shape: [n] });
+  return { x, y };
+}
+
+/** ms per full training step (forward, backward, update) of `model` with `optimizer`, batch 256. */
+async function trainStepMs(name: "mlp" | "cnn", optimizer: OptimizerConfig, repeats: number): Promise<number> {
+  const model = createModel(modelConfig(name, { inputShape: [1, 28, 28], classes: 10 }));
+  const opt = createOptimizer(optimizer);
+  let params = model.init(keyFromSeed(0));
+  let state = opt.init(params);
+  const step = makeTrainStep(model, opt);
+  const { x, y } = batch(keyFromSeed(1), 256);
+  const ms = await median(async () => {
+    const [p, s, loss, correct] = step(params, state, x.ref, y.ref);
+    params = p;
+    state = s;
+    await loss.data();
+    correct.dispose();
+  }, repeats, 2);
+  step.dispose();
+  x.dispose();
+  y.dispose();
+  return ms;
+}
+
+async function mlpForwardMs(repeats: number): Promise<number> {
+  const model = createModel(modelConfig("mlp", { inputShape: [1, 28, 28], classes: 10 }));
+  const params = model.init(keyFromSeed(0));
+  const f = jit((p: typeof params, x: np.Array) => model.apply(p, x));
+  const { x, y } = batch(keyFromSeed(1), 256);
+  y.dispose();
+  const ms = await median(async () => {
+    await f(treeRef(params), x.ref).data();
+  }, repeats, 3);
+  f.dispose();
+  return ms;
+}
+
+async function matmulGflops(repeats: number): Promise<number> {
+  const n = 1024;
+  const [ka, kb] = splitKey(keyFromSeed(2), 2);
+  const a = random.normal(ka, [n, n]);
+  const b = random.normal(kb, [n, n]);
+  const f = jit((p: np.Array, q: np.Array) => np.matmul(p, q));
+  const ms = await median(async () => {
+    await f(a.ref, b.ref).data();
+  }, repeats, 2);
+  f.dispose();
+  return (2 * n ** 3) / (ms * 1e6);
+}
+
+async function convLayerMs(repeats: number): Promise<number> {
+  const [kx, kw] = splitKey(keyFromSeed(3), 2);
+  const x = random.normal(kx, [256, 32, 28, 28]);
+  const w = random.normal(kw, [64, 32, 3, 3]).mul(0.05);
+  const f = jit((a: np.Array, b: np.Array) => conv2d(a, b, { padding: "SAME" }));
+  const ms = await median(async () => {
+    await f(x.ref, w.ref).data();
+  }, repeats, 1);
+  f.dispose();
+  return ms;
+}
+
+async function main() {
+  const device = await startEngine();
+  const r = quick ? 3 : 10;
+  process.stderr.write(`Tiller on ${device} (${os.cpus().length} cores: ${os.cpus()[0]?.model ?? "?"}) …\n`);
+  const tiller = {
+    mlp_train_step_ms: await trainStepMs("mlp", { name: "sgd", lr: 0.01 }, quick ? 10 : 30),
+    mlp_forward_ms: await mlpForwardMs(quick ? 10 : 30),
+    matmul_1024_gflops: await matmulGflops(r),
+    cnn_train_step_ms: await trainStepMs("cnn", { name: "adam", lr: 1e-3 }, quick ? 2 : 5),
+    conv_layer_ms: await convLayerMs(quick ? 2 : 5),
+  };
+  process.stderr.write("PyTorch …\n");
+  const torch = skipTorch ? null : await runPythonJson<TorchBench>("bench_torch.py", quick ? ["--quick"] : []);
+  const rows: [string, number, number | undefined, "ms" | "GFLOP/s"][] = [
+    ["MLP train step (784-512-64-10, B=256, SGD)", tiller.mlp_train_step_ms, torch?.mlp_train_step_ms, "ms"],
+    ["MLP forward (B=256)", tiller.mlp_forward_ms, torch?.mlp_forward_ms, "ms"],
+    ["matmul 1024³", tiller.matmul_1024_gflops, torch?.matmul_1024_gflops, "GFLOP/s"],
+    ["CNN train step (B=256, Adam)", tiller.cnn_train_step_ms, torch?.cnn_train_step_ms, "ms"],
+    ["conv 3×3 32→64, 28×28, B=256 (forward)", tiller.conv_layer_ms, torch?.conv_layer_ms, "ms"],
+  ];
+  const lines = ["| workload | Tiller | PyTorch | Tiller / PyTorch time |", "| --- | --- | --- | --- |"];
+  for (const [name, t, p, unit] of rows) {
+    const ratio = p === undefined ? "–" : unit === "ms" ? (t / p).toFixed(2) + "×" : (p / t).toFixed(2) + "×";
+    lines.push(`| ${name} | ${t.toFixed(unit === "ms" ? 1 : 1)} ${unit} | ${p === undefined ? "–" : p.toFixed(1) + " " + unit} | ${ratio} |`);
+  }
+  process.stdout.write(lines.join("\n") + "\n");
+  const dir = join(process.cwd(), "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg() },
+    device,
+    threads: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency,
+    tiller,
+    torch,
+  };
+  writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
+  process.stdout.write(`results: ${file}\n`);
+}
+
+await main();
+process.exit(0);
