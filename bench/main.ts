@@ -50,20 +50,29 @@ function batch(key: ReturnType<typeof keyFromSeed>, n: number) {
 }
 
 /** ms per full training step (forward, backward, update) of `model` with `optimizer`, batch 256. */
-async function trainStepMs(name: "mlp" | "cnn", optimizer: OptimizerConfig, repeats: number): Promise<number> {
+async function trainStepMs(
+  name: "mlp" | "cnn",
+  optimizer: OptimizerConfig,
+  repeats: number,
+): Promise<number> {
   const model = createModel(modelConfig(name, { inputShape: [1, 28, 28], classes: 10 }));
   const opt = createOptimizer(optimizer);
   let params = model.init(keyFromSeed(0));
   let state = opt.init(params);
   const step = makeTrainStep(model, opt);
   const { x, y } = batch(keyFromSeed(1), 256);
-  const ms = await median(async () => {
-    const [p, s, loss, correct] = step(params, state, x.ref, y.ref);
-    params = p;
-    state = s;
-    await loss.data();
-    correct.dispose();
-  }, repeats, 2);
+  const ms = await median(
+    async () => {
+      const [p, s, loss, correct, gradNorm] = step(params, state, x.ref, y.ref);
+      params = p;
+      state = s;
+      await loss.data();
+      correct.dispose();
+      gradNorm.dispose();
+    },
+    repeats,
+    2,
+  );
   step.dispose();
   x.dispose();
   y.dispose();
@@ -76,9 +85,13 @@ async function mlpForwardMs(repeats: number): Promise<number> {
   const f = jit((p: typeof params, x: np.Array) => model.apply(p, x));
   const { x, y } = batch(keyFromSeed(1), 256);
   y.dispose();
-  const ms = await median(async () => {
-    await f(treeRef(params), x.ref).data();
-  }, repeats, 3);
+  const ms = await median(
+    async () => {
+      await f(treeRef(params), x.ref).data();
+    },
+    repeats,
+    3,
+  );
   f.dispose();
   return ms;
 }
@@ -89,9 +102,13 @@ async function matmulGflops(repeats: number): Promise<number> {
   const a = random.normal(ka, [n, n]);
   const b = random.normal(kb, [n, n]);
   const f = jit((p: np.Array, q: np.Array) => np.matmul(p, q));
-  const ms = await median(async () => {
-    await f(a.ref, b.ref).data();
-  }, repeats, 2);
+  const ms = await median(
+    async () => {
+      await f(a.ref, b.ref).data();
+    },
+    repeats,
+    2,
+  );
   f.dispose();
   return (2 * n ** 3) / (ms * 1e6);
 }
@@ -101,9 +118,13 @@ async function convLayerMs(repeats: number): Promise<number> {
   const x = random.normal(kx, [256, 32, 28, 28]);
   const w = random.normal(kw, [64, 32, 3, 3]).mul(0.05);
   const f = jit((a: np.Array, b: np.Array) => conv2d(a, b, { padding: "SAME" }));
-  const ms = await median(async () => {
-    await f(x.ref, w.ref).data();
-  }, repeats, 1);
+  const ms = await median(
+    async () => {
+      await f(x.ref, w.ref).data();
+    },
+    repeats,
+    1,
+  );
   f.dispose();
   return ms;
 }
@@ -120,7 +141,9 @@ async function main() {
     conv_layer_ms: await convLayerMs(quick ? 2 : 5),
   };
   process.stderr.write("PyTorch …\n");
-  const torch = skipTorch ? null : await runPythonJson<TorchBench>("bench_torch.py", quick ? ["--quick"] : []);
+  const torch = skipTorch
+    ? null
+    : await runPythonJson<TorchBench>("bench_torch.py", quick ? ["--quick"] : []);
   const rows: [string, number, number | undefined, "ms" | "GFLOP/s"][] = [
     ["MLP train step (784-512-64-10, B=256, SGD)", tiller.mlp_train_step_ms, torch?.mlp_train_step_ms, "ms"],
     ["MLP forward (B=256)", tiller.mlp_forward_ms, torch?.mlp_forward_ms, "ms"],
@@ -131,7 +154,9 @@ async function main() {
   const lines = ["| workload | Tiller | PyTorch | Tiller / PyTorch time |", "| --- | --- | --- | --- |"];
   for (const [name, t, p, unit] of rows) {
     const ratio = p === undefined ? "–" : unit === "ms" ? (t / p).toFixed(2) + "×" : (p / t).toFixed(2) + "×";
-    lines.push(`| ${name} | ${t.toFixed(unit === "ms" ? 1 : 1)} ${unit} | ${p === undefined ? "–" : p.toFixed(1) + " " + unit} | ${ratio} |`);
+    lines.push(
+      `| ${name} | ${t.toFixed(unit === "ms" ? 1 : 1)} ${unit} | ${p === undefined ? "–" : p.toFixed(1) + " " + unit} | ${ratio} |`,
+    );
   }
   process.stdout.write(lines.join("\n") + "\n");
   const dir = join(process.cwd(), "bench", "results");

@@ -18,9 +18,15 @@ export function referenceScript(name: string): string {
   throw new Error(`scripts/reference/${name} not found`);
 }
 
-export function runPythonJson<T>(script: string, args: string[], onLine?: (line: string) => void): Promise<T> {
+export function runPythonJson<T>(
+  script: string,
+  args: string[],
+  onLine?: (line: string) => void,
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(pythonPath(), [referenceScript(script), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(pythonPath(), [referenceScript(script), ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
@@ -29,11 +35,14 @@ export function runPythonJson<T>(script: string, args: string[], onLine?: (line:
       for (const l of String(d).split("\n")) if (l.trim()) onLine?.(l);
     });
     child.on("error", (e) =>
-      reject(new Error(`cannot run ${pythonPath()} (${e.message}); install python3-torch or set TILLER_PYTHON`)),
+      reject(
+        new Error(`cannot run ${pythonPath()} (${e.message}); install python3-torch or set TILLER_PYTHON`),
+      ),
     );
     child.on("exit", (code) => {
       const last = out.trim().split("\n").at(-1) ?? "";
-      if (code !== 0) return reject(new Error(`${script} exited with ${code}: ${err.trim().split("\n").at(-1)}`));
+      if (code !== 0)
+        return reject(new Error(`${script} exited with ${code}: ${err.trim().split("\n").at(-1)}`));
       try {
         resolve(JSON.parse(last) as T);
       } catch {

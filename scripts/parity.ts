@@ -37,25 +37,60 @@ for (const model of o.models.split(",")) {
   for (const seed of o.seeds.split(",").map(Number)) {
     const t0 = performance.now();
     const { result } = await runTraining(
-      { model, optimizer: { name: "adam", lr: 1e-3 }, epochs, batchSize: 256, seed, limit, runsRoot: root, name: `${model}-${seed}` },
+      {
+        model,
+        optimizer: { name: "adam", lr: 1e-3 },
+        epochs,
+        batchSize: 256,
+        seed,
+        limit,
+        runsRoot: root,
+        name: `${model}-${seed}`,
+      },
       { dataset },
     );
     const tillerS = (performance.now() - t0) / 1000;
     const acc = result.epochs.at(-1)!.test_accuracy;
     const twin = await runPythonJson<TwinResult>("twin.py", [
-      "--model", model, "--epochs", String(epochs), "--batch-size", "256", "--lr", "1e-3", "--seed", String(seed),
+      "--model",
+      model,
+      "--epochs",
+      String(epochs),
+      "--batch-size",
+      "256",
+      "--lr",
+      "1e-3",
+      "--seed",
+      String(seed),
       ...(limit ? ["--limit", String(limit)] : []),
     ]);
     const twinAcc = twin.test_accuracy_per_epoch.at(-1)!;
     ours.push(acc);
     theirs.push(twinAcc);
-    rows.push([model, String(seed), pct(acc), pct(twinAcc), `${tillerS.toFixed(0)} s`, `${twin.seconds.toFixed(0)} s`]);
-    process.stderr.write(`${model} seed ${seed}: Tiller ${pct(acc)}% (${tillerS.toFixed(0)} s) · PyTorch ${pct(twinAcc)}% (${twin.seconds.toFixed(0)} s)\n`);
+    rows.push([
+      model,
+      String(seed),
+      pct(acc),
+      pct(twinAcc),
+      `${tillerS.toFixed(0)} s`,
+      `${twin.seconds.toFixed(0)} s`,
+    ]);
+    process.stderr.write(
+      `${model} seed ${seed}: Tiller ${pct(acc)}% (${tillerS.toFixed(0)} s) · PyTorch ${pct(twinAcc)}% (${twin.seconds.toFixed(0)} s)\n`,
+    );
   }
-  rows.push([model, "mean", pct(mean(ours)), pct(mean(theirs)), "", `Δ ${(100 * (mean(ours) - mean(theirs))).toFixed(2)} pt`]);
+  rows.push([
+    model,
+    "mean",
+    pct(mean(ours)),
+    pct(mean(theirs)),
+    "",
+    `Δ ${(100 * (mean(ours) - mean(theirs))).toFixed(2)} pt`,
+  ]);
 }
 
 const header = ["model", "seed", "Tiller acc %", "PyTorch acc %", "Tiller time", "PyTorch time"];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-for (const r of [header, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join("  ") + "\n");
+for (const r of [header, ...rows])
+  process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join("  ") + "\n");
 process.exit(0);

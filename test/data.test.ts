@@ -8,7 +8,8 @@ import { epochPermutation, mulberry32 } from "../src/data/order.js";
 import { loadFashionMnist, DataMissingError, resolveDataDir } from "../src/data/fashion-mnist.js";
 import { existsSync } from "node:fs";
 
-const ref = (p: string) => JSON.parse(readFileSync(new URL(`./fixtures/reference/${p}`, import.meta.url), "utf8"));
+const ref = (p: string) =>
+  JSON.parse(readFileSync(new URL(`./fixtures/reference/${p}`, import.meta.url), "utf8"));
 
 function idx(dims: number[], data: number[]): Uint8Array {
   const out = new Uint8Array(4 + 4 * dims.length + data.length);
@@ -30,13 +31,37 @@ describe("IDX reader", () => {
     }
   });
   const cases: [string, Uint8Array, RegExp][] = [
-    ["a wrong magic number", (() => { const b = idx([2], [1, 2]); b[0] = 8; return b; })(), /bad magic/],
-    ["a non-byte element type", (() => { const b = idx([2], [1, 2]); b[2] = 0x0d; return b; })(), /not unsigned byte/],
+    [
+      "a wrong magic number",
+      (() => {
+        const b = idx([2], [1, 2]);
+        b[0] = 8;
+        return b;
+      })(),
+      /bad magic/,
+    ],
+    [
+      "a non-byte element type",
+      (() => {
+        const b = idx([2], [1, 2]);
+        b[2] = 0x0d;
+        return b;
+      })(),
+      /not unsigned byte/,
+    ],
     ["truncated data", idx([10], [1, 2, 3]), /truncated/],
     ["trailing bytes", idx([1], [1, 2]), /trailing/],
     ["a truncated header", idx([2, 3], []).subarray(0, 6), /truncated header/],
     ["gzip garbage", Uint8Array.from([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6]), /corrupt gzip/],
-    ["an absurd rank", (() => { const b = idx([1], [0]); b[3] = 9; return b; })(), /rank 9/],
+    [
+      "an absurd rank",
+      (() => {
+        const b = idx([1], [0]);
+        b[3] = 9;
+        return b;
+      })(),
+      /rank 9/,
+    ],
   ];
   for (const [what, bytes, message] of cases)
     it(`rejects ${what}`, () => {
@@ -44,7 +69,9 @@ describe("IDX reader", () => {
       expect(() => parseIdx(bytes, "x.idx")).toThrow(message);
     });
   it("names the file when it cannot be read", () => {
-    expect(() => readIdxFile("/nonexistent/file.gz")).toThrow(/\/nonexistent\/file.gz: cannot read \(ENOENT\)/);
+    expect(() => readIdxFile("/nonexistent/file.gz")).toThrow(
+      /\/nonexistent\/file.gz: cannot read \(ENOENT\)/,
+    );
   });
 });
 
@@ -56,7 +83,13 @@ describe("data order", () => {
     expected.forEach((v) => expect(rng()).toBe(v));
   });
   it("epoch permutations match the PyTorch twin's", () => {
-    const cases = fixture.permutations as { n: number; seed: number; epoch: number; perm?: number[]; first16?: number[] }[];
+    const cases = fixture.permutations as {
+      n: number;
+      seed: number;
+      epoch: number;
+      perm?: number[];
+      first16?: number[];
+    }[];
     expect(cases.length).toBeGreaterThanOrEqual(2);
     for (const c of cases) {
       const expected = c.perm ?? c.first16!;
@@ -91,7 +124,9 @@ describe("Fashion-MNIST", () => {
   });
   it("says how to install the data when it is missing", () => {
     expect(() => loadFashionMnist({ dataDir: "/nonexistent" })).toThrow(DataMissingError);
-    expect(() => loadFashionMnist({ dataDir: "/nonexistent" })).toThrow(/apt-get install dataset-fashion-mnist/);
+    expect(() => loadFashionMnist({ dataDir: "/nonexistent" })).toThrow(
+      /apt-get install dataset-fashion-mnist/,
+    );
   });
   it("rejects a label file that disagrees with the images", () => {
     const dir = mkdtempSync(join(tmpdir(), "tiller-data-"));

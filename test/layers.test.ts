@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { numpy as np, grad, vmap } from "../src/engine/jax.js";
 import { activate, type ActivationName } from "../src/nn/activations.js";
-import { batchNorm, layerNorm, linear, multiHeadAttention, softmaxCrossEntropy, conv2dLayer, maxPool2d, avgPool2d } from "../src/nn/layers.js";
+import {
+  batchNorm,
+  layerNorm,
+  linear,
+  multiHeadAttention,
+  softmaxCrossEntropy,
+  conv2dLayer,
+  maxPool2d,
+  avgPool2d,
+} from "../src/nn/layers.js";
 import { checkCase, expectClose, f64, loadReference } from "./reference.js";
 
 const layers = loadReference("layers.json");
@@ -19,12 +28,16 @@ describe("layers match PyTorch (float64, outputs and gradients)", () => {
   it("max pool 2×2", () => checkCase(layers.pool2d.max_2x2_s2, (v) => maxPool2d(v.x, 2)));
   it("avg pool 2×2", () => checkCase(layers.pool2d.avg_2x2_s2, (v) => avgPool2d(v.x, 2)));
 
-  it("layer norm", () => checkCase(layers.layer_norm.last_dim, (v) => layerNorm({ weight: v.weight, bias: v.bias }, v.x)));
+  it("layer norm", () =>
+    checkCase(layers.layer_norm.last_dim, (v) => layerNorm({ weight: v.weight, bias: v.bias }, v.x)));
 
   for (const [name, c] of Object.entries(layers.batch_norm))
     it(`batch norm ${name}`, async () => {
       const train = c.config!.training as boolean;
-      const state = () => ({ runningMean: f64(c.consts.running_mean), runningVar: f64(c.consts.running_var) });
+      const state = () => ({
+        runningMean: f64(c.consts.running_mean),
+        runningVar: f64(c.consts.running_var),
+      });
       await checkCase(c, (v) => {
         const s = state();
         const r = batchNorm({ weight: v.weight, bias: v.bias }, s, v.x, { train });
@@ -66,7 +79,11 @@ describe("layers match PyTorch (float64, outputs and gradients)", () => {
       ));
 
   it("softmax cross-entropy", () =>
-    checkCase(layers.cross_entropy.mean, (v, k) => softmaxCrossEntropy(v.logits, k.labels.astype(np.int32)), 1e-6));
+    checkCase(
+      layers.cross_entropy.mean,
+      (v, k) => softmaxCrossEntropy(v.logits, k.labels.astype(np.int32)),
+      1e-6,
+    ));
 });
 
 describe("activations match PyTorch (value and derivative)", () => {
@@ -86,7 +103,13 @@ describe("activations match PyTorch (value and derivative)", () => {
   };
   // jax-js 0.1.25 evaluates exp, log1p, tanh and erf to float32 accuracy (~1e-7 relative) even in
   // float64 (src/engine/NOTES.md), so functions built on them are checked at that level.
-  const tolerance: Record<string, number> = { tanh: 1e-7, sigmoid: 1e-7, silu: 1e-7, gelu_erf: 1e-6, softplus: 5e-6 };
+  const tolerance: Record<string, number> = {
+    tanh: 1e-7,
+    sigmoid: 1e-7,
+    silu: 1e-7,
+    gelu_erf: 1e-6,
+    softplus: 5e-6,
+  };
   for (const [name, f] of Object.entries(ours))
     it(name, async () => {
       const tol = tolerance[name] ?? 1e-9;
@@ -98,7 +121,16 @@ describe("activations match PyTorch (value and derivative)", () => {
     });
 
   it("every named activation is covered", () => {
-    const names: ActivationName[] = ["relu", "leaky_relu", "prelu", "tanh", "sigmoid", "gelu", "silu", "softplus"];
+    const names: ActivationName[] = [
+      "relu",
+      "leaky_relu",
+      "prelu",
+      "tanh",
+      "sigmoid",
+      "gelu",
+      "silu",
+      "softplus",
+    ];
     expect(names.length).toBe(8);
   });
 });

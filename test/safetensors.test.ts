@@ -39,7 +39,9 @@ describe("safetensors", () => {
     expect(metadata).toEqual(expected.metadata);
     const names = Object.keys(expected.tensors);
     expect(Object.keys(tensors).sort()).toEqual(names.sort());
-    for (const [name, e] of Object.entries(expected.tensors as Record<string, { shape: number[]; data: number[] }>)) {
+    for (const [name, e] of Object.entries(
+      expected.tensors as Record<string, { shape: number[]; data: number[] }>,
+    )) {
       expect(tensors[name].shape).toEqual(e.shape);
       expect(Array.from(tensors[name].data)).toEqual(e.data); // exact: the fixture stores the stored values
     }

@@ -15,7 +15,10 @@ const cli = ["--import", "tsx", "src/cli/main.ts"];
 const hasData = existsSync(resolveDataDir());
 
 function tiller(args: string[]) {
-  return spawnSync(process.execPath, [...cli, ...args], { encoding: "utf8", env: { ...process.env, TILLER_THREADS: "2" } });
+  return spawnSync(process.execPath, [...cli, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, TILLER_THREADS: "2" },
+  });
 }
 
 function weights(dir: string, epoch: number) {
@@ -41,11 +44,29 @@ describe.runIf(hasData)("training on Fashion-MNIST", () => {
   });
 
   it("a run killed with SIGKILL during epoch 2 and resumed matches an uninterrupted run bitwise", async () => {
-    const args = ["--model", "mlp", "--hidden", "128,32", "--epochs", "3", "--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.05", "--log-every", "1", ...common];
+    const args = [
+      "--model",
+      "mlp",
+      "--hidden",
+      "128,32",
+      "--epochs",
+      "3",
+      "--optimizer",
+      "sgd",
+      "--momentum",
+      "0.9",
+      "--lr",
+      "0.05",
+      "--log-every",
+      "1",
+      ...common,
+    ];
     const straight = tiller(["train", ...args, "--name", "straight"]);
     expect(straight.status, straight.stderr).toBe(0);
 
-    const child = spawn(process.execPath, [...cli, "train", ...args, "--name", "killed"], { stdio: "ignore" });
+    const child = spawn(process.execPath, [...cli, "train", ...args, "--name", "killed"], {
+      stdio: "ignore",
+    });
     const metrics = join(root, "killed", "metrics.jsonl");
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
@@ -72,7 +93,8 @@ describe.runIf(hasData)("training on Fashion-MNIST", () => {
     const a = weights(join(root, "straight"), 3);
     const b = weights(join(root, "killed"), 3);
     expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
-    for (const name of Object.keys(a)) expect(Array.from(b[name].data), name).toEqual(Array.from(a[name].data));
+    for (const name of Object.keys(a))
+      expect(Array.from(b[name].data), name).toEqual(Array.from(a[name].data));
   });
 });
 

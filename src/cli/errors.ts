@@ -4,17 +4,15 @@
  * the stack.
  */
 import { CommanderError, InvalidArgumentError } from "commander";
-import { ModelConfigError } from "../nn/models/index.js";
+import { UsageError } from "../errors.js";
 
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+export { UsageError };
 
 export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
 
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof UsageError || error instanceof ModelConfigError || error instanceof RangeError) return EXIT_USAGE;
+  if (error instanceof UsageError) return EXIT_USAGE;
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
   return EXIT_RUNTIME;
 }
@@ -39,25 +37,29 @@ export function positiveInt(value: string): number {
 
 export function nonNegativeInt(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected an integer ≥ 0, got "${value}"`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError(`expected an integer ≥ 0, got "${value}"`);
   return n;
 }
 
 export function positiveNumber(value: string): number {
   const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
   return n;
 }
 
 export function nonNegativeNumber(value: string): number {
   const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}"`);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}"`);
   return n;
 }
 
 export function unitInterval(value: string): number {
   const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError(`expected a number in [0, 1), got "${value}"`);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n >= 1)
+    throw new InvalidArgumentError(`expected a number in [0, 1), got "${value}"`);
   return n;
 }
 

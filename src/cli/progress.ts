@@ -71,8 +71,12 @@ function lineProgress(): Progress {
       last = now;
       const rate = done / ((now - t0) / 1000);
       const eta = (total - done) / Math.max(rate, 1e-9);
-      const extra = Object.entries(fields).map(([k, v]) => `${k} ${v}`).join(" · ");
-      process.stderr.write(`${label} ${done}/${total} steps · ${rate.toFixed(1)} steps/s · ${extra} · ETA ${eta.toFixed(0)}s\n`);
+      const extra = Object.entries(fields)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(" · ");
+      process.stderr.write(
+        `${label} ${done}/${total} steps · ${rate.toFixed(1)} steps/s · ${extra} · ETA ${eta.toFixed(0)}s\n`,
+      );
     },
     stop(summary) {
       if (summary) process.stderr.write(summary + "\n");

@@ -39,7 +39,9 @@ export function runsCommand(): Command {
     .action((id: string, o: { out?: string }) => {
       const run = Run.open(id, o.out ?? defaultRunsRoot());
       const status = run.status();
-      process.stdout.write(`run ${run.id}\n  dir: ${run.dir}\n  status: ${status.status}${status.reason ? ` (${status.reason})` : ""}\n`);
+      process.stdout.write(
+        `run ${run.id}\n  dir: ${run.dir}\n  status: ${status.status}${status.reason ? ` (${status.reason})` : ""}\n`,
+      );
       process.stdout.write(`  config: ${JSON.stringify(run.config())}\n`);
       const epochs = run.metrics().filter((m) => m.type === "epoch");
       if (epochs.length)
@@ -47,17 +49,37 @@ export function runsCommand(): Command {
           ["epoch", "train loss", "train acc", "test loss", "test acc", "time"],
           epochs.map((e) =>
             e.type === "epoch"
-              ? [String(e.epoch), e.train_loss.toFixed(4), pct(e.train_accuracy), e.test_loss.toFixed(4), pct(e.test_accuracy), `${e.elapsed_s.toFixed(1)} s`]
+              ? [
+                  String(e.epoch),
+                  e.train_loss.toFixed(4),
+                  pct(e.train_accuracy),
+                  e.test_loss.toFixed(4),
+                  pct(e.test_accuracy),
+                  `${e.elapsed_s.toFixed(1)} s`,
+                ]
               : [],
           ),
         );
-      process.stdout.write(`  checkpoints: ${run.epochCheckpoints().map((e) => `epoch-${e}`).join(", ") || "none"}\n`);
+      process.stdout.write(
+        `  checkpoints: ${
+          run
+            .epochCheckpoints()
+            .map((e) => `epoch-${e}`)
+            .join(", ") || "none"
+        }\n`,
+      );
     });
   return cmd;
 }
 
 export function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (c ?? "").padEnd(widths[i])).join("  ").trimEnd();
-  process.stdout.write([line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n") + "\n");
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (c ?? "").padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
+  process.stdout.write(
+    [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n") + "\n",
+  );
 }

@@ -11,18 +11,32 @@ import { interruptSignal } from "./signals.js";
  */
 export function tourCommand(): Command {
   return new Command("tour")
-    .description("Run the guided tour on real data (today: train the MLP on Fashion-MNIST and write a report).")
+    .description(
+      "Run the guided tour on real data (today: train the MLP on Fashion-MNIST and write a report).",
+    )
     .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
     .option("--epochs <n>", "epochs for the MLP", positiveInt, 1)
     .option("-q, --quiet", "no progress output")
     .action(async (o: { out?: string; epochs: number; quiet?: boolean }) => {
       const progress = createProgress({ quiet: o.quiet });
-      progress.log("Tiller tour — 1. training the MLP 784-512-64-10 on Fashion-MNIST with Adam (lr 1e-3, batch 256)");
+      progress.log(
+        "Tiller tour — 1. training the MLP 784-512-64-10 on Fashion-MNIST with Adam (lr 1e-3, batch 256)",
+      );
       let total = 0;
       const { run, result } = await runTraining(
-        { model: "mlp", optimizer: { name: "adam", lr: 1e-3 }, epochs: o.epochs, batchSize: 256, seed: 0, runsRoot: o.out, name: undefined },
         {
-          signal: interruptSignal(() => progress.log("Interrupted; the run can be resumed with tiller train --resume.")),
+          model: "mlp",
+          optimizer: { name: "adam", lr: 1e-3 },
+          epochs: o.epochs,
+          batchSize: 256,
+          seed: 0,
+          runsRoot: o.out,
+          name: undefined,
+        },
+        {
+          signal: interruptSignal(() =>
+            progress.log("Interrupted; the run can be resumed with tiller train --resume."),
+          ),
           callbacks: {
             onStart: (i) => (total = i.stepsPerEpoch),
             onStep: (e) => {
@@ -30,11 +44,15 @@ export function tourCommand(): Command {
               progress.update(e.stepInEpoch, { loss: e.loss.toFixed(4) });
             },
             onEpoch: (e) =>
-              progress.stop(`epoch ${e.epoch}: test accuracy ${(100 * e.test_accuracy).toFixed(2)}% · ${e.elapsed_s.toFixed(1)} s`),
+              progress.stop(
+                `epoch ${e.epoch}: test accuracy ${(100 * e.test_accuracy).toFixed(2)}% · ${e.elapsed_s.toFixed(1)} s`,
+              ),
           },
         },
       );
       const report = await writeRunReport(run.dir);
-      process.stdout.write(`\nrun: ${run.dir} (${result.status})\nreport: ${report}\nopen it with: xdg-open ${report}\n`);
+      process.stdout.write(
+        `\nrun: ${run.dir} (${result.status})\nreport: ${report}\nopen it with: xdg-open ${report}\n`,
+      );
     });
 }

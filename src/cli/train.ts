@@ -5,7 +5,14 @@ import { OPTIMIZERS, type OptimizerConfig } from "../optim/index.js";
 import { resumeTraining, runTraining, type TrainRequest } from "../train/session.js";
 import type { TrainCallbacks } from "../train/loop.js";
 import { writeRunReport } from "../report/run-report.js";
-import { intList, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, unitInterval } from "./errors.js";
+import {
+  intList,
+  nonNegativeInt,
+  nonNegativeNumber,
+  positiveInt,
+  positiveNumber,
+  unitInterval,
+} from "./errors.js";
 import { createProgress } from "./progress.js";
 import { interruptSignal } from "./signals.js";
 
@@ -45,7 +52,9 @@ export function trainCommand(): Command {
     .option("--hidden <sizes>", "mlp hidden layer sizes, comma-separated (default 512,64)", intList)
     .option("--channels <sizes>", "cnn conv channels per block (default 32,64)", intList)
     .option("--dense <n>", "cnn dense layer width (default 256)", positiveInt)
-    .addOption(new Option("--activation <name>", "activation (default relu; gelu for vit)").choices(ACTIVATIONS))
+    .addOption(
+      new Option("--activation <name>", "activation (default relu; gelu for vit)").choices(ACTIVATIONS),
+    )
     .addOption(new Option("--optimizer <name>", "optimiser").choices(OPTIMIZERS).default("adam"))
     .option("--lr <x>", "learning rate (default: 0.01 for sgd, 1e-3 for adam/adamw)", positiveNumber)
     .option("--momentum <x>", "sgd momentum in [0, 1)", unitInterval)
@@ -55,8 +64,15 @@ export function trainCommand(): Command {
     .option("--batch-size <n>", "batch size", positiveInt, 256)
     .option("--seed <n>", "seed for init and data order", nonNegativeInt, 0)
     .option("--limit <n>", "use only the first N training images (quick runs)", positiveInt)
-    .addOption(new Option("--normalize <how>", "input scaling").choices(["standardize", "scale"]).default("standardize"))
-    .option("--data-dir <dir>", "folder with the Fashion-MNIST IDX files (default $TILLER_DATA or /usr/share/datasets/fashion-mnist)")
+    .addOption(
+      new Option("--normalize <how>", "input scaling")
+        .choices(["standardize", "scale"])
+        .default("standardize"),
+    )
+    .option(
+      "--data-dir <dir>",
+      "folder with the Fashion-MNIST IDX files (default $TILLER_DATA or /usr/share/datasets/fashion-mnist)",
+    )
     .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
     .option("--name <id>", "run id (default: timestamp-model-optimizer-xxxx)")
     .option("--resume <run>", "continue an interrupted run (id or directory) from its last checkpoint")
@@ -77,7 +93,9 @@ The run directory holds config.json, status.json, metrics.jsonl, checkpoints/ an
     )
     .action(async (o: TrainOptions) => {
       const progress = createProgress({ quiet: o.quiet });
-      const signal = interruptSignal(() => progress.log("Interrupted: finishing the current step, then stopping…"));
+      const signal = interruptSignal(() =>
+        progress.log("Interrupted: finishing the current step, then stopping…"),
+      );
       const callbacks: TrainCallbacks = {
         onStart: ({ startEpoch, epochs }) => {
           if (startEpoch > epochs) progress.log("Nothing to do: all epochs are already done.");
@@ -104,7 +122,9 @@ The run directory holds config.json, status.json, metrics.jsonl, checkpoints/ an
         ? await resumeTraining(o.resume, { callbacks: wrapped, signal, runsRoot: o.out })
         : await runTraining(toRequest(o), { callbacks: wrapped, signal });
       progress.stop();
-      process.stdout.write(`run: ${run.dir}\nstatus: ${result.status}${result.reason ? ` (${result.reason})` : ""}\n`);
+      process.stdout.write(
+        `run: ${run.dir}\nstatus: ${result.status}${result.reason ? ` (${result.reason})` : ""}\n`,
+      );
       if (o.report) process.stdout.write(`report: ${await writeRunReport(run.dir)}\n`);
       if (result.status === "diverged") process.exitCode = 1;
       if (result.status === "interrupted") process.exitCode = 130;

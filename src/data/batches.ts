@@ -6,7 +6,12 @@ export type HostBatch = { x: Float32Array; y: Int32Array; size: number };
  * Gathers the examples `order[start .. start+size)` into one contiguous batch. The last batch of an
  * epoch may be partial: it is kept (as PyTorch's DataLoader does with drop_last=False).
  */
-export function gatherBatch(split: ImageSplit, order: ArrayLike<number>, start: number, size: number): HostBatch {
+export function gatherBatch(
+  split: ImageSplit,
+  order: ArrayLike<number>,
+  start: number,
+  size: number,
+): HostBatch {
   const end = Math.min(start + size, order.length);
   const n = end - start;
   const dim = split.shape[0] * split.shape[1] * split.shape[2];

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { readIdxFile, IdxError } from "./idx.js";
 import type { Dataset, ImageSplit, Normalization } from "./dataset.js";
+import { UsageError } from "../errors.js";
 
 export const DEFAULT_FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
 export const FASHION_MNIST_CLASSES = [
@@ -53,20 +54,29 @@ function findFile(dir: string, stem: string): string {
   );
 }
 
-function readSplit(dir: string, prefix: string, limit: number | null | undefined, normalize: Normalization): ImageSplit {
+function readSplit(
+  dir: string,
+  prefix: string,
+  limit: number | null | undefined,
+  normalize: Normalization,
+): ImageSplit {
   const imagesPath = findFile(dir, `${prefix}-images-idx3-ubyte`);
   const labelsPath = findFile(dir, `${prefix}-labels-idx1-ubyte`);
   const images = readIdxFile(imagesPath);
   const labels = readIdxFile(labelsPath);
   if (images.dims.length !== 3 || images.dims[1] !== 28 || images.dims[2] !== 28)
     throw new IdxError(`${imagesPath}: expected images of shape [n, 28, 28], got [${images.dims}]`);
-  if (labels.dims.length !== 1) throw new IdxError(`${labelsPath}: expected a 1-D label file, got [${labels.dims}]`);
+  if (labels.dims.length !== 1)
+    throw new IdxError(`${labelsPath}: expected a 1-D label file, got [${labels.dims}]`);
   if (labels.dims[0] !== images.dims[0])
-    throw new IdxError(`${labelsPath}: ${labels.dims[0]} labels for ${images.dims[0]} images in ${imagesPath}`);
+    throw new IdxError(
+      `${labelsPath}: ${labels.dims[0]} labels for ${images.dims[0]} images in ${imagesPath}`,
+    );
   for (let i = 0; i < labels.data.length; i++)
-    if (labels.data[i] > 9) throw new IdxError(`${labelsPath}: label ${labels.data[i]} at index ${i} is outside 0..9`);
+    if (labels.data[i] > 9)
+      throw new IdxError(`${labelsPath}: label ${labels.data[i]} at index ${i} is outside 0..9`);
   if (limit != null && (!Number.isInteger(limit) || limit < 1))
-    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+    throw new UsageError(`limit must be a positive integer, got ${limit}`);
   const n = Math.min(images.dims[0], limit ?? Infinity);
   const x = new Float32Array(n * 784);
   const [shift, scale] = normalize === "standardize" ? [FASHION_MNIST_MEAN, 1 / FASHION_MNIST_STD] : [0, 1];

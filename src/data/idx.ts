@@ -26,7 +26,9 @@ export function parseIdx(bytes: Uint8Array, source = "IDX data"): IdxArray {
   }
   if (bytes.length < 4) throw new IdxError(`${source}: ${bytes.length} bytes, too short for an IDX header`);
   if (bytes[0] !== 0 || bytes[1] !== 0)
-    throw new IdxError(`${source}: bad magic number (expected 0x0000 then type and rank, got 0x${hex(bytes, 4)})`);
+    throw new IdxError(
+      `${source}: bad magic number (expected 0x0000 then type and rank, got 0x${hex(bytes, 4)})`,
+    );
   if (bytes[2] !== UBYTE)
     throw new IdxError(`${source}: element type 0x${bytes[2].toString(16)} is not unsigned byte (0x08)`);
   const rank = bytes[3];
@@ -37,8 +39,10 @@ export function parseIdx(bytes: Uint8Array, source = "IDX data"): IdxArray {
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
   const count = dims.reduce((a, b) => a * b, 1);
   const actual = bytes.length - headerBytes;
-  if (actual < count) throw new IdxError(`${source}: truncated: header promises ${count} bytes of data, file has ${actual}`);
-  if (actual > count) throw new IdxError(`${source}: ${actual - count} unexpected trailing bytes after the data`);
+  if (actual < count)
+    throw new IdxError(`${source}: truncated: header promises ${count} bytes of data, file has ${actual}`);
+  if (actual > count)
+    throw new IdxError(`${source}: ${actual - count} unexpected trailing bytes after the data`);
   return { dims, data: bytes.subarray(headerBytes) };
 }
 

@@ -4,12 +4,13 @@
  * `src/data/order.ts` instead.
  */
 import { random, type numpy as np } from "./jax.js";
+import { UsageError } from "../errors.js";
 
 export type Key = np.Array;
 
 export function keyFromSeed(seed: number): Key {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
-    throw new RangeError(`seed must be an integer in [0, 2^32), got ${seed}`);
+    throw new UsageError(`seed must be an integer in [0, 2^32), got ${seed}`);
   return random.key(seed);
 }
 

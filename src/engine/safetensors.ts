@@ -25,7 +25,9 @@ export type Safetensors = { tensors: HostTensors; metadata: Record<string, strin
 
 function stDType(jaxDType: string): StDType {
   for (const [name, d] of Object.entries(DTYPES)) if (d.jax === jaxDType) return name as StDType;
-  throw new SafetensorsError(`cannot store dtype ${jaxDType} in safetensors (supported: float32, float64, int32, uint32)`);
+  throw new SafetensorsError(
+    `cannot store dtype ${jaxDType} in safetensors (supported: float32, float64, int32, uint32)`,
+  );
 }
 
 export function encodeSafetensors(tensors: HostTensors, metadata: Record<string, string> = {}): Uint8Array {
@@ -56,13 +58,16 @@ export function encodeSafetensors(tensors: HostTensors, metadata: Record<string,
 }
 
 export function decodeSafetensors(bytes: Uint8Array): Safetensors {
-  if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
+  if (bytes.length < 8)
+    throw new SafetensorsError(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (headerLength > BigInt(MAX_HEADER_BYTES))
     throw new SafetensorsError(`header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   const n = Number(headerLength);
   if (8 + n > bytes.length)
-    throw new SafetensorsError(`header claims ${n} bytes but the file has only ${bytes.length - 8} after the length`);
+    throw new SafetensorsError(
+      `header claims ${n} bytes but the file has only ${bytes.length - 8} after the length`,
+    );
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n)));
@@ -89,7 +94,9 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
         `tensor "${name}": data_offsets span ${end - begin} bytes but ${dtype}[${shape}] needs ${count * info.bytes}`,
       );
     if (end > dataLength)
-      throw new SafetensorsError(`tensor "${name}": data ends at byte ${end} but the data section has ${dataLength}`);
+      throw new SafetensorsError(
+        `tensor "${name}": data ends at byte ${end} but the data section has ${dataLength}`,
+      );
     ranges.push([begin, end, name]);
     // Copy into a fresh, aligned buffer: the file's offsets need not be aligned for typed arrays.
     // (Buffer#slice shares memory, so copy explicitly.)
@@ -113,7 +120,8 @@ function parseMetadata(entry: unknown): Record<string, string> {
 }
 
 function parseEntry(name: string, entry: unknown) {
-  if (typeof entry !== "object" || entry === null) throw new SafetensorsError(`tensor "${name}": entry is not an object`);
+  if (typeof entry !== "object" || entry === null)
+    throw new SafetensorsError(`tensor "${name}": entry is not an object`);
   const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
   if (typeof dtype !== "string" || !(dtype in DTYPES))
     throw new SafetensorsError(`tensor "${name}": unsupported dtype ${JSON.stringify(dtype)}`);
@@ -126,5 +134,10 @@ function parseEntry(name: string, entry: unknown) {
     offsets[0] > offsets[1]
   )
     throw new SafetensorsError(`tensor "${name}": bad data_offsets ${JSON.stringify(offsets)}`);
-  return { dtype: dtype as StDType, shape: shape as number[], begin: offsets[0] as number, end: offsets[1] as number };
+  return {
+    dtype: dtype as StDType,
+    shape: shape as number[],
+    begin: offsets[0] as number,
+    end: offsets[1] as number,
+  };
 }

@@ -10,13 +10,21 @@ import { numpy as np, tree as jtree } from "./jax.js";
 
 export type Params = { [name: string]: np.Array | Params };
 
+/**
+ * A leaf is anything that is not a plain object: concrete arrays and, inside jit/grad, tracers
+ * (which are not `np.Array` instances).
+ */
+export function isLeaf(value: unknown): value is np.Array {
+  return typeof value === "object" && value !== null && Object.getPrototypeOf(value) !== Object.prototype;
+}
+
 /** Leaves with their dotted names, in a stable (insertion) order. Does not consume. */
 export function namedLeaves(tree: Params, prefix = ""): [string, np.Array][] {
   const out: [string, np.Array][] = [];
   for (const [key, value] of Object.entries(tree)) {
     const name = prefix ? `${prefix}.${key}` : key;
-    if (value instanceof np.Array) out.push([name, value]);
-    else out.push(...namedLeaves(value, name));
+    if (isLeaf(value)) out.push([name, value]);
+    else out.push(...namedLeaves(value as Params, name));
   }
   return out;
 }
@@ -29,7 +37,7 @@ export function fromNamedLeaves(entries: Iterable<[string, np.Array]>): Params {
     let node = root;
     for (const part of parts.slice(0, -1)) {
       const child = node[part];
-      if (child instanceof np.Array) throw new Error(`param name clash at "${name}"`);
+      if (isLeaf(child)) throw new Error(`param name clash at "${name}"`);
       node = (node[part] ??= {}) as Params;
     }
     const leaf = parts[parts.length - 1];
@@ -58,14 +66,15 @@ export function fillLike(template: Params, tensors: HostTensors, what: string): 
     if (!t) throw new Error(`${what}: missing tensor "${name}"`);
     if (t.shape.join(",") !== x.shape.join(","))
       throw new Error(`${what}: "${name}" has shape [${t.shape}] but the model expects [${x.shape}]`);
-    if (t.dtype !== x.dtype) throw new Error(`${what}: "${name}" is ${t.dtype} but the model expects ${x.dtype}`);
+    if (t.dtype !== x.dtype)
+      throw new Error(`${what}: "${name}" is ${t.dtype} but the model expects ${x.dtype}`);
     if (!t.data.every(Number.isFinite)) throw new Error(`${what}: "${name}" contains NaN or Inf`);
   }
   const build = (node: Params, prefix: string): Params =>
     Object.fromEntries(
       Object.entries(node).map(([k, v]) => {
         const name = prefix ? `${prefix}.${k}` : k;
-        if (v instanceof np.Array) {
+        if (isLeaf(v)) {
           const t = tensors[name];
           return [k, np.array(t.data, { dtype: t.dtype }).reshape(t.shape)];
         }

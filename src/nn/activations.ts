@@ -4,7 +4,16 @@
  */
 import { lax, nn, numpy as np } from "../engine/jax.js";
 
-export const ACTIVATIONS = ["relu", "leaky_relu", "prelu", "tanh", "sigmoid", "gelu", "silu", "softplus"] as const;
+export const ACTIVATIONS = [
+  "relu",
+  "leaky_relu",
+  "prelu",
+  "tanh",
+  "sigmoid",
+  "gelu",
+  "silu",
+  "softplus",
+] as const;
 export type ActivationName = (typeof ACTIVATIONS)[number];
 
 export const LEAKY_RELU_SLOPE = 0.01;

@@ -59,7 +59,10 @@ export function layerNorm(p: NormParams, x: np.Array, eps = 1e-5): np.Array {
   const mean = x.ref.mean(-1, { keepdims: true });
   const centred = x.sub(mean);
   const variance = np.square(centred.ref).mean(-1, { keepdims: true });
-  return centred.div(np.sqrt(variance.add(eps))).mul(p.weight).add(p.bias);
+  return centred
+    .div(np.sqrt(variance.add(eps)))
+    .mul(p.weight)
+    .add(p.bias);
 }
 
 export type BatchNormState = { runningMean: np.Array; runningVar: np.Array };
@@ -101,11 +104,7 @@ export function batchNorm(
     newState = state;
   }
   const inv = np.sqrt(variance.add(eps)).reshape(bshape);
-  const y = x
-    .sub(mean.reshape(bshape))
-    .div(inv)
-    .mul(p.weight.reshape(bshape))
-    .add(p.bias.reshape(bshape));
+  const y = x.sub(mean.reshape(bshape)).div(inv).mul(p.weight.reshape(bshape)).add(p.bias.reshape(bshape));
   return { y, state: newState };
 }
 

@@ -6,25 +6,36 @@
  */
 import { numpy as np } from "../engine/jax.js";
 import { treeMap, type Params } from "../engine/tree.js";
-import { addDecayedWeights, chain, checkHyper, scaleByLearningRate, zerosLike, type GradientTransformation } from "./transform.js";
+import {
+  addDecayedWeights,
+  chain,
+  checkHyper,
+  scaleByLearningRate,
+  zerosLike,
+  type GradientTransformation,
+} from "./transform.js";
 
 export type AdamOptions = { lr: number; b1?: number; b2?: number; eps?: number; weightDecay?: number };
 
 export function scaleByAdam(b1 = 0.9, b2 = 0.999, eps = 1e-8): GradientTransformation {
   return {
-    init: (params) => ({ count: np.zeros([], { dtype: np.int32 }), mu: zerosLike(params), nu: zerosLike(params) }),
+    init: (params) => ({
+      count: np.zeros([], { dtype: np.int32 }),
+      mu: zerosLike(params),
+      nu: zerosLike(params),
+    }),
     update(updates, state) {
       const count = (state.count as np.Array).add(1);
       const t = count.ref.astype(np.float32);
       const c1 = np.power(b1, t.ref).neg().add(1); // 1 − β1ᵗ
       const c2 = np.power(b2, t).neg().add(1);
-      const mu = treeMap((g, m) => m.mul(b1).add(g.mul(1 - b1)), treeMap((g) => g.ref, updates), state.mu as Params);
-      const nu = treeMap((g, v) => v.mul(b2).add(np.square(g).mul(1 - b2)), updates, state.nu as Params);
-      const out = treeMap(
-        (m, v) => m.ref.div(c1.ref).div(np.sqrt(v.ref.div(c2.ref)).add(eps)),
-        mu,
-        nu,
+      const mu = treeMap(
+        (g, m) => m.mul(b1).add(g.mul(1 - b1)),
+        treeMap((g) => g.ref, updates),
+        state.mu as Params,
       );
+      const nu = treeMap((g, v) => v.mul(b2).add(np.square(g).mul(1 - b2)), updates, state.nu as Params);
+      const out = treeMap((m, v) => m.ref.div(c1.ref).div(np.sqrt(v.ref.div(c2.ref)).add(eps)), mu, nu);
       c1.dispose();
       c2.dispose();
       return { updates: out, state: { count, mu, nu } };

@@ -2,6 +2,7 @@
 import { adam, adamw } from "./adam.js";
 import { sgd } from "./sgd.js";
 import type { GradientTransformation } from "./transform.js";
+import { UsageError } from "../errors.js";
 
 export * from "./transform.js";
 export { sgd, traceMomentum } from "./sgd.js";
@@ -30,6 +31,8 @@ export function createOptimizer(config: OptimizerConfig): GradientTransformation
     case "adamw":
       return adamw(config);
     default:
-      throw new RangeError(`unknown optimizer "${(config as { name: string }).name}" (choose one of: ${OPTIMIZERS.join(", ")})`);
+      throw new UsageError(
+        `unknown optimizer "${(config as { name: string }).name}" (choose one of: ${OPTIMIZERS.join(", ")})`,
+      );
   }
 }

@@ -6,7 +6,15 @@
  */
 import { numpy as np } from "../engine/jax.js";
 import { treeDispose, treeMap, type Params } from "../engine/tree.js";
-import { addDecayedWeights, chain, checkHyper, scaleByLearningRate, zerosLike, type GradientTransformation } from "./transform.js";
+import {
+  addDecayedWeights,
+  chain,
+  checkHyper,
+  scaleByLearningRate,
+  zerosLike,
+  type GradientTransformation,
+} from "./transform.js";
+import { UsageError } from "../errors.js";
 
 export type SgdOptions = {
   lr: number;
@@ -49,6 +57,10 @@ export function sgd(opts: SgdOptions): GradientTransformation {
   checkHyper("dampening", dampening, { min: 0, max: 1 });
   checkHyper("weight decay", weightDecay, { min: 0 });
   if (nesterov && (momentum <= 0 || dampening !== 0))
-    throw new RangeError("Nesterov momentum needs momentum > 0 and dampening = 0");
-  return chain(addDecayedWeights(weightDecay), traceMomentum(momentum, dampening, nesterov), scaleByLearningRate(lr, maximize));
+    throw new UsageError("Nesterov momentum needs momentum > 0 and dampening = 0");
+  return chain(
+    addDecayedWeights(weightDecay),
+    traceMomentum(momentum, dampening, nesterov),
+    scaleByLearningRate(lr, maximize),
+  );
 }

@@ -6,6 +6,7 @@
  * Ownership: `init` borrows params; `update` consumes `updates` and `state` and borrows `params`.
  */
 import { numpy as np } from "../engine/jax.js";
+import { UsageError } from "../errors.js";
 import { namedLeaves, treeMap, type Params } from "../engine/tree.js";
 
 export type OptState = Params;
@@ -62,12 +63,18 @@ export function addDecayedWeights(weightDecay: number): GradientTransformation {
 }
 
 /** Checks hyper-parameters once, with messages a CLI user can act on. */
-export function checkHyper(name: string, value: number, range: { min?: number; max?: number; maxExclusive?: number }) {
-  if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, got ${value}`);
-  if (range.min !== undefined && value < range.min) throw new RangeError(`${name} must be ≥ ${range.min}, got ${value}`);
-  if (range.max !== undefined && value > range.max) throw new RangeError(`${name} must be ≤ ${range.max}, got ${value}`);
+export function checkHyper(
+  name: string,
+  value: number,
+  range: { min?: number; max?: number; maxExclusive?: number },
+) {
+  if (!Number.isFinite(value)) throw new UsageError(`${name} must be a finite number, got ${value}`);
+  if (range.min !== undefined && value < range.min)
+    throw new UsageError(`${name} must be ≥ ${range.min}, got ${value}`);
+  if (range.max !== undefined && value > range.max)
+    throw new UsageError(`${name} must be ≤ ${range.max}, got ${value}`);
   if (range.maxExclusive !== undefined && value >= range.maxExclusive)
-    throw new RangeError(`${name} must be < ${range.maxExclusive}, got ${value}`);
+    throw new UsageError(`${name} must be < ${range.maxExclusive}, got ${value}`);
 }
 
 export function leafCount(tree: Params): number {

@@ -13,12 +13,21 @@ import { join, resolve } from "node:path";
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../engine/safetensors.js";
 import type { HostTensors } from "../engine/tree.js";
 import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from "./atomic.js";
+import { UsageError } from "../errors.js";
 
 export const RUN_STATUSES = ["running", "done", "failed", "interrupted", "diverged"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export type StatusRecord = { status: RunStatus; reason?: string; epochsCompleted: number; updatedAt: string };
 
-export type StepEvent = { type: "step"; epoch: number; step: number; loss: number; elapsed_s: number };
+export type StepEvent = {
+  type: "step";
+  epoch: number;
+  step: number;
+  loss: number;
+  /** Global L2 norm of the gradient at this step (before the optimiser). */
+  grad_norm?: number;
+  elapsed_s: number;
+};
 export type EpochEvent = {
   type: "epoch";
   epoch: number;
@@ -47,7 +56,7 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function assertRunId(id: string): void {
   if (!SAFE_ID.test(id) || id.includes(".."))
-    throw new RangeError(`invalid run id "${id}" (letters, digits, ".", "_", "-" only)`);
+    throw new UsageError(`invalid run id "${id}" (letters, digits, ".", "_", "-" only)`);
 }
 
 export class Run {

@@ -6,7 +6,17 @@
  */
 import { jit, numpy as np, valueAndGrad } from "../engine/jax.js";
 import { keyFromSeed } from "../engine/prng.js";
-import { fillLike, fromHost, namedLeaves, toHost, treeDispose, treeRef, type HostTensors, type Params } from "../engine/tree.js";
+import {
+  fillLike,
+  fromHost,
+  globalNorm,
+  namedLeaves,
+  toHost,
+  treeDispose,
+  treeRef,
+  type HostTensors,
+  type Params,
+} from "../engine/tree.js";
 import { batchCount, gatherBatch } from "../data/batches.js";
 import type { Dataset } from "../data/dataset.js";
 import { epochPermutation } from "../data/order.js";
@@ -43,8 +53,15 @@ export function makeTrainStep(model: Model, optimizer: GradientTransformation) {
   };
   return jit((params: Params, state: OptState, x: np.Array, y: np.Array) => {
     const [[loss, correct], grads] = valueAndGrad(meanLoss, { hasAux: true })(treeRef(params), x, y);
+    const gradNorm = globalNorm(treeRef(grads));
     const { updates, state: next } = optimizer.update(grads, state, params);
-    return [applyUpdates(params, updates), next, loss, correct] as [Params, OptState, np.Array, np.Array];
+    return [applyUpdates(params, updates), next, loss, correct, gradNorm] as [
+      Params,
+      OptState,
+      np.Array,
+      np.Array,
+      np.Array,
+    ];
   });
 }
 
@@ -137,11 +154,12 @@ export async function train(
         const batch = gatherBatch(trainSplit, order, i * config.batchSize, config.batchSize);
         const x = np.array(batch.x).reshape([batch.size, ...trainSplit.shape]);
         const y = np.array(batch.y, { dtype: np.int32 });
-        const [nextParams, nextState, lossArr, correctArr] = step(params, state, x, y);
+        const [nextParams, nextState, lossArr, correctArr, gradNormArr] = step(params, state, x, y);
         params = nextParams;
         state = nextState;
         const loss = (await lossArr.data())[0];
         correct += (await correctArr.data())[0];
+        const gradNorm = (await gradNormArr.data())[0];
         const globalStep = (epoch - 1) * stepsPerEpoch + i + 1;
         if (!Number.isFinite(loss)) {
           const reason = `loss became ${loss} at epoch ${epoch}, step ${globalStep}${await nonFiniteParams(params)}`;
@@ -149,7 +167,14 @@ export async function train(
           return { status: "diverged", params, epochs: history.filter(Boolean), reason };
         }
         lossSum += loss * batch.size;
-        const event: StepEvent = { type: "step", epoch, step: globalStep, loss, elapsed_s: elapsed() };
+        const event: StepEvent = {
+          type: "step",
+          epoch,
+          step: globalStep,
+          loss,
+          grad_norm: gradNorm,
+          elapsed_s: elapsed(),
+        };
         if ((i + 1) % config.logEvery === 0 || i === stepsPerEpoch - 1) run.appendMetric(event);
         cb.onStep?.({ ...event, stepInEpoch: i + 1 });
       }

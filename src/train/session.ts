@@ -42,7 +42,12 @@ export function resolveTrainConfig(req: TrainRequest, id?: string): TrainConfig 
     command: "train",
     model,
     optimizer,
-    data: { dataset: "fashion-mnist", limit: req.limit ?? null, normalize: req.normalize ?? "standardize", ...(req.dataDir ? { dataDir: req.dataDir } : {}) },
+    data: {
+      dataset: "fashion-mnist",
+      limit: req.limit ?? null,
+      normalize: req.normalize ?? "standardize",
+      ...(req.dataDir ? { dataDir: req.dataDir } : {}),
+    },
     epochs: req.epochs,
     batchSize: req.batchSize,
     seed: req.seed,
@@ -52,7 +57,11 @@ export function resolveTrainConfig(req: TrainRequest, id?: string): TrainConfig 
 }
 
 export function loadDataFor(config: TrainConfig): Dataset {
-  return loadFashionMnist({ dataDir: config.data.dataDir, limit: config.data.limit, normalize: config.data.normalize });
+  return loadFashionMnist({
+    dataDir: config.data.dataDir,
+    limit: config.data.limit,
+    normalize: config.data.normalize,
+  });
 }
 
 export async function runTraining(
@@ -70,7 +79,13 @@ export async function runTraining(
 /** Continues a run from its last verified checkpoint with the config it was created with. */
 export async function resumeTraining(
   runDir: string,
-  opts: { callbacks?: TrainCallbacks; signal?: AbortSignal; dataset?: Dataset; epochs?: number; runsRoot?: string } = {},
+  opts: {
+    callbacks?: TrainCallbacks;
+    signal?: AbortSignal;
+    dataset?: Dataset;
+    epochs?: number;
+    runsRoot?: string;
+  } = {},
 ): Promise<{ run: Run; result: TrainResult; config: TrainConfig }> {
   await startEngine();
   const run = Run.open(runDir, opts.runsRoot);

@@ -6,7 +6,15 @@
 import { numpy as np } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
 import { activate, PRELU_INIT, type ActivationName } from "../activations.js";
-import { conv2dInit, conv2dLayer, linear, linearInit, maxPool2d, type Conv2dParams, type LinearParams } from "../layers.js";
+import {
+  conv2dInit,
+  conv2dLayer,
+  linear,
+  linearInit,
+  maxPool2d,
+  type Conv2dParams,
+  type LinearParams,
+} from "../layers.js";
 import type { Params } from "../../engine/tree.js";
 
 export type CnnConfig = {
@@ -31,7 +39,10 @@ function flatFeatures(config: CnnConfig): number {
     h = Math.floor(h / 2);
     w = Math.floor(w / 2);
   }
-  if (h < 1 || w < 1) throw new Error(`cnn: ${config.channels.length} pooling stages are too many for a ${config.inputShape.slice(1).join("×")} input`);
+  if (h < 1 || w < 1)
+    throw new Error(
+      `cnn: ${config.channels.length} pooling stages are too many for a ${config.inputShape.slice(1).join("×")} input`,
+    );
   return config.channels[config.channels.length - 1] * h * w;
 }
 

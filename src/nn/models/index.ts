@@ -6,6 +6,7 @@ import type { numpy as np } from "../../engine/jax.js";
 import type { Key } from "../../engine/prng.js";
 import type { Params } from "../../engine/tree.js";
 import { isActivation, ACTIVATIONS } from "../activations.js";
+import { UsageError } from "../../errors.js";
 import { cnnApply, cnnInit, CNN_DEFAULTS, type CnnConfig } from "./cnn.js";
 import { mlpApply, mlpInit, MLP_DEFAULTS, type MlpConfig } from "./mlp.js";
 import { vitApply, vitInit, VIT_DEFAULTS, type VitConfig } from "./vit.js";
@@ -23,7 +24,7 @@ export type Model = {
 
 const DEFAULTS = { mlp: MLP_DEFAULTS, cnn: CNN_DEFAULTS, vit: VIT_DEFAULTS };
 
-export class ModelConfigError extends Error {
+export class ModelConfigError extends UsageError {
   override name = "ModelConfigError";
 }
 
@@ -38,9 +39,12 @@ export function modelConfig(
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   const config = { ...DEFAULTS[name as ModelName], ...defined, ...data, name } as ModelConfig;
   if (!isActivation(config.activation))
-    throw new ModelConfigError(`unknown activation "${config.activation}" (choose one of: ${ACTIVATIONS.join(", ")})`);
+    throw new ModelConfigError(
+      `unknown activation "${config.activation}" (choose one of: ${ACTIVATIONS.join(", ")})`,
+    );
   const positive = (what: string, v: unknown) => {
-    if (!Number.isInteger(v) || (v as number) < 1) throw new ModelConfigError(`${what} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || (v as number) < 1)
+      throw new ModelConfigError(`${what} must be a positive integer, got ${v}`);
   };
   if (config.name === "mlp") config.hidden.forEach((h) => positive("hidden size", h));
   if (config.name === "cnn") {
@@ -48,7 +52,8 @@ export function modelConfig(
     config.channels.forEach((c) => positive("channels", c));
     positive("dense", config.dense);
   }
-  if (config.name === "vit") for (const k of ["patch", "dim", "depth", "heads", "mlpDim"] as const) positive(k, config[k]);
+  if (config.name === "vit")
+    for (const k of ["patch", "dim", "depth", "heads", "mlpDim"] as const) positive(k, config[k]);
   return config;
 }
 

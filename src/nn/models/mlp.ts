@@ -28,7 +28,8 @@ export function mlpInit(key: Key, config: MlpConfig): Params {
   const params: Params = {};
   for (let i = 0; i < sizes.length - 1; i++) {
     params[`fc${i}`] = linearInit(keys[i], sizes[i], sizes[i + 1]);
-    if (config.activation === "prelu" && i < sizes.length - 2) params[`act${i}`] = { slope: numpy.full([], PRELU_INIT) };
+    if (config.activation === "prelu" && i < sizes.length - 2)
+      params[`act${i}`] = { slope: numpy.full([], PRELU_INIT) };
   }
   return params;
 }

@@ -45,7 +45,8 @@ function geometry(config: VitConfig) {
   const [c, h, w] = config.inputShape;
   const p = config.patch;
   if (h % p || w % p) throw new Error(`vit: patch ${p} does not tile a ${h}×${w} image`);
-  if (config.dim % config.heads) throw new Error(`vit: dim ${config.dim} is not divisible by ${config.heads} heads`);
+  if (config.dim % config.heads)
+    throw new Error(`vit: dim ${config.dim} is not divisible by ${config.heads} heads`);
   return { c, gh: h / p, gw: w / p, p, tokens: (h / p) * (w / p), patchDim: c * p * p };
 }
 
@@ -75,10 +76,7 @@ export function vitInit(key: Key, config: VitConfig): Params {
 function patchify(x: np.Array, config: VitConfig): np.Array {
   const { c, gh, gw, p, tokens, patchDim } = geometry(config);
   const b = x.shape[0];
-  return x
-    .reshape([b, c, gh, p, gw, p])
-    .transpose([0, 2, 4, 1, 3, 5])
-    .reshape([b, tokens, patchDim]);
+  return x.reshape([b, c, gh, p, gw, p]).transpose([0, 2, 4, 1, 3, 5]).reshape([b, tokens, patchDim]);
 }
 
 export function vitApply(params: Params, x: np.Array, config: VitConfig): np.Array {
@@ -87,7 +85,11 @@ export function vitApply(params: Params, x: np.Array, config: VitConfig): np.Arr
   h = h.add(params.pos as np.Array);
   for (let i = 0; i < config.depth; i++) {
     const blk = params[`block${i}`] as Params;
-    const a = multiHeadAttention(blk.attn as AttentionParams, layerNorm(blk.norm1 as NormParams, h.ref), config.heads);
+    const a = multiHeadAttention(
+      blk.attn as AttentionParams,
+      layerNorm(blk.norm1 as NormParams, h.ref),
+      config.heads,
+    );
     h = h.add(a);
     const m = linear(
       blk.fc2 as LinearParams,
