@@ -1,0 +1,276 @@
+/**
+ * 2-D convolution and pooling for NCHW activations and OIHW (PyTorch-layout) weights, written so
+ * that jax-js 0.1.25's wasm backend runs them as fast matmuls — inside `jit` and under
+ * `grad`/`valueAndGrad`. See NOTES.md, section "Convolution", for the measurements behind every
+ * choice made here; in short:
+ *
+ * - `lax.conv` lowers to ONE reduction kernel whose loads go through the pooled/padded view of the
+ *   input; the wasm code generator cannot vectorise those loads or advance them by a constant
+ *   stride, so it runs scalar index arithmetic (div/mod) per multiply-add: 0.4–3 GFLOP/s.
+ * - The same backend's matmul (`dot` on two contiguous operands) reaches ~20 GFLOP/s per core.
+ *   So we hand it contiguous operands: channels-last (NHWC) shifted copies of the input, one per
+ *   kernel tap, each multiplied by that tap's [C, O] weight slice, accumulated
+ *   (y = Σ_ij shift_ij(x) · W_ij). The copies are cheap (contiguous runs of C floats); the
+ *   backward pass of every piece (dot → two dots, slice → pad, transpose → transpose) is again
+ *   contiguous matmuls plus one fused sum of shifted gradients.
+ * - With few input channels (e.g. a first layer on 1- or 3-channel images) the per-tap matmuls
+ *   would have K = C (tiny), so we instead materialise im2col patches [M, C·kh·kw] (zero-padded
+ *   to a multiple of 4 so the weight gradient vectorises) and do one matmul.
+ *
+ * Materialisation is forced with `neg(neg(v))`: jax-js's jit fuses view ops (pad, slice,
+ * transpose, reshape) into their consumer, and a matmul that reads a fused *view* is ~10× slower
+ * than one reading a contiguous buffer. The jit scheduler materialises the output of the nearest
+ * non-view op feeding a dot, so a cheap elementwise op pins the layout we want.
+ *
+ * Ownership: every function consumes its array arguments (jax-js convention).
+ */
+import { lax, numpy as np } from "./jax.js";
+
+type Arr = np.Array;
+
+export type Conv2dPadding = "SAME" | "VALID" | number;
+
+export type Conv2dOptions = {
+  /** Same stride along H and W. Default 1. */
+  stride?: number;
+  /**
+   * "VALID" (no padding, the default), "SAME" (output ⌈H/stride⌉ — the padding of `lax.conv`'s
+   * "SAME", which for stride 1 and odd kernels is PyTorch's padding=(k−1)/2), or a number p of
+   * zeros on every side (PyTorch's `padding=p`).
+   */
+  padding?: Conv2dPadding;
+};
+
+/** How `conv2d` computes; "auto" picks per layer. Exposed for benchmarks and tests. */
+export type Conv2dStrategy = "auto" | "shifted" | "im2col" | "lax";
+
+/** Below this many input channels `auto` uses im2col (one matmul with K = C·kh·kw). */
+export const IM2COL_MAX_CHANNELS = 8;
+
+/** Forces `v` to be computed into its own buffer in its current (logical, row-major) layout. */
+function materialize(v: Arr): Arr {
+  return np.negative(np.negative(v));
+}
+
+const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
+
+type Geometry = {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  o: number;
+  kh: number;
+  kw: number;
+  stride: number;
+  /** [top, bottom], [left, right] zero padding. */
+  padH: [number, number];
+  padW: [number, number];
+  ho: number;
+  wo: number;
+};
+
+function geometry(xShape: number[], wShape: number[], opts: Conv2dOptions): Geometry {
+  if (xShape.length !== 4) throw new Error(`conv2d: x must be [N, C, H, W], got shape [${xShape}]`);
+  if (wShape.length !== 4) throw new Error(`conv2d: w must be [O, C, kh, kw], got shape [${wShape}]`);
+  const [n, c, h, w] = xShape;
+  const [o, cw, kh, kw] = wShape;
+  if (c !== cw) throw new Error(`conv2d: x has ${c} channels but w expects ${cw} (x [${xShape}], w [${wShape}])`);
+  const stride = opts.stride ?? 1;
+  if (!Number.isInteger(stride) || stride < 1) throw new Error(`conv2d: stride must be a positive integer, got ${stride}`);
+  const padding = opts.padding ?? "VALID";
+  const pads = (size: number, k: number): [number, number] => {
+    if (padding === "VALID") return [0, 0];
+    if (padding === "SAME") {
+      const total = Math.max(0, (Math.ceil(size / stride) - 1) * stride + k - size);
+      return [total >> 1, total - (total >> 1)];
+    }
+    if (typeof padding === "number" && Number.isInteger(padding) && padding >= 0) return [padding, padding];
+    throw new Error(`conv2d: padding must be "SAME", "VALID" or a non-negative integer, got ${String(padding)}`);
+  };
+  const padH = pads(h, kh);
+  const padW = pads(w, kw);
+  const ho = Math.floor((h + padH[0] + padH[1] - kh) / stride) + 1;
+  const wo = Math.floor((w + padW[0] + padW[1] - kw) / stride) + 1;
+  if (ho < 1 || wo < 1)
+    throw new Error(`conv2d: a ${kh}×${kw} kernel does not fit a ${h}×${w} input with padding ${String(padding)}`);
+  return { n, c, h, w, o, kh, kw, stride, padH, padW, ho, wo };
+}
+
+/**
+ * Rows start, start+s, …, start+(count−1)·s of axis `axis` (a view). Requires
+ * start + count·s ≤ size of the axis (callers pad the end so it is).
+ */
+function stridedSlice(x: Arr, axis: number, start: number, count: number, s: number): Arr {
+  const index: ([] | [number, number] | number)[] = x.shape.map(() => [] as []);
+  if (s === 1) {
+    index[axis] = [start, start + count];
+    return x.slice(...index);
+  }
+  index[axis] = [start, start + count * s];
+  const cut = x.slice(...index);
+  const shape = [...cut.shape.slice(0, axis), count, s, ...cut.shape.slice(axis + 1)];
+  const pick: ([] | number)[] = shape.map(() => [] as []);
+  pick[axis + 1] = 0;
+  return cut.reshape(shape).slice(...pick);
+}
+
+/**
+ * y = Σ_ij shift_ij(x) · W_ij on channels-last data: one matmul per kernel tap, each on a
+ * contiguous [N·Ho·Wo, C] copy of the shifted input. Returns NCHW.
+ */
+function conv2dShifted(x: Arr, w: Arr, g: Geometry): Arr {
+  const { n, c, o, kh, kw, stride: s, padH, padW, ho, wo } = g;
+  // Channel counts that are multiples of 4 let the wasm backend vectorise every matmul (lanes run
+  // over O in the forward pass and over C in the weight gradient). Zero channels change nothing.
+  const cp = roundUp4(c);
+  const op = roundUp4(o);
+  // Extra rows/cols at the end so every strided tap slice of length Ho·s fits.
+  const hp = g.h + padH[0] + padH[1];
+  const wp = g.w + padW[0] + padW[1];
+  const extraH = Math.max(0, kh - 1 + ho * s - hp);
+  const extraW = Math.max(0, kw - 1 + wo * s - wp);
+  const xp = np.pad(x.transpose([0, 2, 3, 1]), [
+    [0, 0],
+    [padH[0], padH[1] + extraH],
+    [padW[0], padW[1] + extraW],
+    [0, cp - c],
+  ]);
+  // [kh, kw, C, O] so that tap (i, j) is the contiguous [C, O] matrix wt[i, j].
+  let wt = w.transpose([2, 3, 1, 0]);
+  if (cp !== c || op !== o) wt = np.pad(wt, [[0, 0], [0, 0], [0, cp - c], [0, op - o]]);
+  wt = materialize(wt);
+  const m = n * ho * wo;
+  let y: Arr | null = null;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const tap = stridedSlice(stridedSlice(xp.ref, 1, i, ho, s), 2, j, wo, s);
+      const t = np.matmul(materialize(tap).reshape([m, cp]), wt.ref.slice(i, j));
+      y = y === null ? t : y.add(t);
+    }
+  }
+  xp.dispose();
+  wt.dispose();
+  let out = y!.reshape([n, ho, wo, op]);
+  if (op !== o) out = out.slice([], [], [], [0, o]);
+  return out.transpose([0, 3, 1, 2]);
+}
+
+/**
+ * im2col: patches [N·Ho·Wo, C·kh·kw] (K zero-padded to a multiple of 4) times the weight matrix,
+ * one matmul. Used when C is small, where per-tap matmuls would have a tiny K. Returns NCHW.
+ */
+function conv2dIm2col(x: Arr, w: Arr, g: Geometry): Arr {
+  const { n, c, o, kh, kw, stride: s, padH, padW, ho, wo } = g;
+  const k = c * kh * kw;
+  const kp = roundUp4(k);
+  const op = roundUp4(o);
+  const xp = np.pad(x, [[0, 0], [0, 0], padH, padW]);
+  // reduceWindow with the identity is the `pool` view: [N, C, Ho, Wo, kh, kw].
+  const windows = lax.reduceWindow(xp, (v: Arr) => v, [kh, kw], [s, s]);
+  let patches = windows.transpose([0, 2, 3, 1, 4, 5]).reshape([n * ho * wo, k]); // K order (c, i, j) = OIHW's
+  if (kp !== k) patches = np.pad(patches, [[0, 0], [0, kp - k]]);
+  let wm = w.reshape([o, k]);
+  if (kp !== k || op !== o) wm = np.pad(wm, [[0, op - o], [0, kp - k]]);
+  const y = np.matmul(materialize(patches), materialize(wm.transpose())); // [M, O]
+  let out = y.reshape([n, ho, wo, op]);
+  if (op !== o) out = out.slice([], [], [], [0, o]);
+  return out.transpose([0, 3, 1, 2]);
+}
+
+function conv2dLax(x: Arr, w: Arr, g: Geometry): Arr {
+  return lax.convGeneralDilated(x, w, [g.stride, g.stride], [g.padH, g.padW]);
+}
+
+/**
+ * 2-D cross-correlation (PyTorch's `conv2d`, no bias): x [N, C, H, W] · w [O, C, kh, kw] →
+ * [N, O, H', W']. Differentiable w.r.t. both arguments and usable inside `jit`; consumes x and w.
+ */
+export function conv2d(x: Arr, w: Arr, opts: Conv2dOptions = {}): Arr {
+  return conv2dWith("auto", x, w, opts);
+}
+
+/** `conv2d` with an explicit strategy (benchmarks, tests, and comparing against `lax.conv`). */
+export function conv2dWith(strategy: Conv2dStrategy, x: Arr, w: Arr, opts: Conv2dOptions = {}): Arr {
+  const g = geometry(x.shape, w.shape, opts);
+  const chosen = strategy === "auto" ? (g.c < IM2COL_MAX_CHANNELS ? "im2col" : "shifted") : strategy;
+  switch (chosen) {
+    case "shifted":
+      return conv2dShifted(x, w, g);
+    case "im2col":
+      return conv2dIm2col(x, w, g);
+    case "lax":
+      return conv2dLax(x, w, g);
+  }
+}
+
+function poolGeometry(what: string, x: Arr, size: number, stride: number) {
+  if (x.ndim !== 4) throw new Error(`${what}: x must be [N, C, H, W], got shape [${x.shape}]`);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`${what}: size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(stride) || stride < 1) throw new Error(`${what}: stride must be a positive integer, got ${stride}`);
+  const [, , h, w] = x.shape;
+  if (size > h || size > w) throw new Error(`${what}: window ${size} is larger than the ${h}×${w} input`);
+  const ho = Math.floor((h - size) / stride) + 1;
+  const wo = Math.floor((w - size) / stride) + 1;
+  return { h, w, ho, wo };
+}
+
+/**
+ * The size² strided views x[:, :, a + stride·i, b + stride·j] (window offsets (a, b) in row-major
+ * order), each [N, C, Ho, Wo]. Consumes x.
+ */
+function windowViews(x: Arr, size: number, stride: number, ho: number, wo: number): Arr[] {
+  const [n, c, h, w] = x.shape;
+  if (size <= stride) {
+    // Non-overlapping windows: crop (or zero-extend) to Ho·s × Wo·s, reshape to
+    // [N, C, Ho, s, Wo, s] and pick (a, b). Views and their gradients (a pad of one element on a
+    // size-s axis) stay simple; the shifted-slice form below costs ~4× more in the backward pass.
+    const th = ho * stride;
+    const tw = wo * stride;
+    let xc = x;
+    if (th > h || tw > w) xc = np.pad(xc, [[0, 0], [0, 0], [0, Math.max(0, th - h)], [0, Math.max(0, tw - w)]]);
+    if (th < h || tw < w) xc = xc.slice([], [], [0, th], [0, tw]);
+    const r = xc.reshape([n, c, ho, stride, wo, stride]);
+    const views: Arr[] = [];
+    for (let a = 0; a < size; a++) for (let b = 0; b < size; b++) views.push(r.ref.slice([], [], [], a, [], b));
+    r.dispose();
+    return views;
+  }
+  const needH = size - 1 + ho * stride;
+  const needW = size - 1 + wo * stride;
+  let xp = x;
+  if (needH > h || needW > w) xp = np.pad(x, [[0, 0], [0, 0], [0, Math.max(0, needH - h)], [0, Math.max(0, needW - w)]]);
+  else if (needH < h || needW < w) xp = x.slice([], [], [0, needH], [0, needW]);
+  const views: Arr[] = [];
+  for (let a = 0; a < size; a++)
+    for (let b = 0; b < size; b++) views.push(stridedSlice(stridedSlice(xp.ref, 2, a, ho, stride), 3, b, wo, stride));
+  xp.dispose();
+  return views;
+}
+
+/**
+ * Max pooling on NCHW without padding (PyTorch's `max_pool2d(x, size, stride)`, floor mode).
+ * Differentiable; the gradient goes to the first maximal element of each window (row-major),
+ * as in PyTorch. Consumes x.
+ */
+export function maxPool2d(x: Arr, size = 2, stride = size): Arr {
+  const { ho, wo } = poolGeometry("maxPool2d", x, size, stride);
+  // Elementwise maxima of strided views rather than reshape + max-reduce: jax-js runs small
+  // reductions scalar, and max's gradient through `reduce` needs two more reductions (it splits
+  // ties evenly). np.maximum(a, b) sends the gradient to a on ties, so earlier views win.
+  let views = windowViews(x, size, stride, ho, wo);
+  while (views.length > 1) {
+    const next: Arr[] = [];
+    for (let i = 0; i + 1 < views.length; i += 2) next.push(np.maximum(views[i], views[i + 1]));
+    if (views.length % 2 === 1) next.push(views[views.length - 1]);
+    views = next;
+  }
+  return views[0];
+}
+
+/** Average pooling on NCHW without padding (PyTorch's `avg_pool2d(x, size, stride)`). Consumes x. */
+export function avgPool2d(x: Arr, size = 2, stride = size): Arr {
+  const { ho, wo } = poolGeometry("avgPool2d", x, size, stride);
+  const views = windowViews(x, size, stride, ho, wo);
+  return views.reduce((acc, v) => acc.add(v)).mul(1 / (size * size));
+}
