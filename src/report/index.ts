@@ -31,4 +31,4 @@ export {
   type RunStatus,
   type LoadedMetrics,
 } from "./run-files.js";
-export { writeRunReport, writeFileAtomic } from "./run-report.js";
+export { writeRunReport } from "./run-report.js";

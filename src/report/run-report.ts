@@ -1,22 +1,11 @@
 // Builds report.html (+ figures/*.svg) for one run directory.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { trainingCurves, type EpochMetric } from "./charts.js";
 import { reportHtml, type ReportFigure, type ReportSection } from "./html.js";
 import { readRunConfig, readRunMetrics, readRunStatus, type RunConfig, type RunStatus } from "./run-files.js";
 import { renderSvg } from "./vega.js";
-
-/** Write via a temp file + rename so readers never see a half-written file. */
-export function writeFileAtomic(path: string, data: string | Buffer): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
+import { writeFileAtomic } from "../runs/atomic.js";
 
 /** Reads the run directory, writes figures/{loss,accuracy[,step-loss]}.svg and report.html; returns the report path. */
 export async function writeRunReport(runDir: string): Promise<string> {
