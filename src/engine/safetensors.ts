@@ -16,6 +16,9 @@ const DTYPES = {
   U32: { bytes: 4, jax: "uint32", Array: Uint32Array },
 } as const;
 type StDType = keyof typeof DTYPES;
+/** Half-precision dtypes are read (Hugging Face checkpoints ship them) and widened to float32; never written. */
+const HALF_DTYPES = { F16: halfToFloat32, BF16: bfloat16ToFloat32 } as const;
+type HalfDType = keyof typeof HALF_DTYPES;
 
 export class SafetensorsError extends Error {
   override name = "SafetensorsError";
@@ -87,7 +90,7 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
       continue;
     }
     const { dtype, shape, begin, end } = parseEntry(name, entry);
-    const info = DTYPES[dtype];
+    const info = dtype in HALF_DTYPES ? { bytes: 2, jax: "float32" } : DTYPES[dtype as StDType];
     const count = shape.reduce((a, b) => a * b, 1);
     if (end - begin !== count * info.bytes)
       throw new SafetensorsError(
@@ -102,7 +105,11 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
     // (Buffer#slice shares memory, so copy explicitly.)
     const raw = new Uint8Array(end - begin);
     raw.set(bytes.subarray(dataStart + begin, dataStart + end));
-    tensors[name] = { dtype: info.jax, shape, data: new info.Array(raw.buffer) } as HostTensor;
+    const data =
+      dtype in HALF_DTYPES
+        ? HALF_DTYPES[dtype as HalfDType](new Uint16Array(raw.buffer))
+        : new DTYPES[dtype as StDType].Array(raw.buffer);
+    tensors[name] = { dtype: info.jax, shape, data } as HostTensor;
   }
   ranges.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < ranges.length; i++)
@@ -123,7 +130,7 @@ function parseEntry(name: string, entry: unknown) {
   if (typeof entry !== "object" || entry === null)
     throw new SafetensorsError(`tensor "${name}": entry is not an object`);
   const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-  if (typeof dtype !== "string" || !(dtype in DTYPES))
+  if (typeof dtype !== "string" || !(dtype in DTYPES || dtype in HALF_DTYPES))
     throw new SafetensorsError(`tensor "${name}": unsupported dtype ${JSON.stringify(dtype)}`);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
     throw new SafetensorsError(`tensor "${name}": shape ${JSON.stringify(shape)} is not a list of sizes`);
@@ -135,9 +142,31 @@ function parseEntry(name: string, entry: unknown) {
   )
     throw new SafetensorsError(`tensor "${name}": bad data_offsets ${JSON.stringify(offsets)}`);
   return {
-    dtype: dtype as StDType,
+    dtype: dtype as StDType | HalfDType,
     shape: shape as number[],
     begin: offsets[0] as number,
     end: offsets[1] as number,
   };
+}
+
+/** bfloat16 is the top half of a float32: shift the bits back into place. */
+function bfloat16ToFloat32(bits: Uint16Array): Float32Array {
+  const out = new Uint32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = bits[i] << 16;
+  return new Float32Array(out.buffer);
+}
+
+/** IEEE 754 binary16 → float32, subnormals, infinities and NaN included. */
+function halfToFloat32(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    if (exp === 0) out[i] = sign * frac * 2 ** -24;
+    else if (exp === 31) out[i] = frac ? NaN : sign * Infinity;
+    else out[i] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return out;
 }
