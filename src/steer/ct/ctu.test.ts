@@ -32,7 +32,7 @@ describe("CTU", () => {
       const x = np.array((c.inputs.x as Tensor).data);
       const b = c.config!.beta as number;
       const k = c.config!.c as number;
-      const y = await ctu(x.ref, b, k).data();
+      const y = Array.from(await ctu(x.ref, b, k).data()) as number[];
       y.forEach((v, i) => {
         const want = c.output.data[i];
         expect(Math.abs(v - want) / Math.max(1, Math.abs(want))).toBeLessThan(1e-5);
@@ -52,7 +52,7 @@ describe("CTU", () => {
       await relu(np.array(WIDE)).data(),
     );
     const eager = await ctu(np.array(WIDE), np.array(0.8), np.array(0.3)).data();
-    const jitted = await f(np.array(WIDE), np.array(0.8), np.array(0.3)).data();
+    const jitted = Array.from(await f(np.array(WIDE), np.array(0.8), np.array(0.3)).data()) as number[];
     jitted.forEach((v, i) =>
       expect(Math.abs(v - eager[i])).toBeLessThanOrEqual(3e-7 * Math.max(1, Math.abs(eager[i]))),
     );
