@@ -37,7 +37,29 @@ export type EpochEvent = {
   test_accuracy: number;
   elapsed_s: number;
 };
-export type MetricEvent = StepEvent | EpochEvent;
+/** Accuracy of generated answers on a task split, at a training step (LM, SVF and LoRA runs). */
+export type EvalEvent = {
+  type: "eval";
+  step: number;
+  task: string;
+  split: string;
+  accuracy: number;
+  n: number;
+  elapsed_s: number;
+};
+/** One policy-gradient step of an RL run (SVF or LoRA). */
+export type RlStepEvent = {
+  type: "rl_step";
+  step: number;
+  loss: number;
+  reward_mean: number;
+  /** Fraction of the sampled answers that were correct. */
+  accuracy: number;
+  kl?: number;
+  grad_norm: number;
+  elapsed_s: number;
+};
+export type MetricEvent = StepEvent | EpochEvent | EvalEvent | RlStepEvent;
 
 export class RunStoreError extends Error {
   override name = "RunStoreError";
