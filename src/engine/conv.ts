@@ -42,7 +42,7 @@ export type Conv2dOptions = {
 };
 
 /** How `conv2d` computes; "auto" picks per layer. Exposed for benchmarks and tests. */
-export type Conv2dStrategy = "auto" | "shifted" | "im2col" | "lax";
+export type Conv2dStrategy = "auto" | "shifted" | "im2col" | "shiftedCM" | "im2colCM" | "lax";
 
 /** Below this many input channels `auto` uses im2col (one matmul with K = C·kh·kw). */
 export const IM2COL_MAX_CHANNELS = 8;
@@ -178,6 +178,56 @@ function conv2dIm2col(x: Arr, w: Arr, g: Geometry): Arr {
   return out.transpose([0, 3, 1, 2]);
 }
 
+/**
+ * Shifted taps with the output channel-major: yᵀ [O, N·Ho·Wo] = Σ_ij W_ij [O, C] · shift_ij(x)ᵀ,
+ * shift_ij(x) a contiguous [N·Ho·Wo, C] copy. The NCHW result is a view of [O, N, Ho, Wo] whose
+ * rows of Ho·Wo stay contiguous, and the incoming gradient needs only that block transpose.
+ */
+function conv2dShiftedCM(x: Arr, w: Arr, g: Geometry): Arr {
+  const { n, c, o, kh, kw, stride: s, padH, padW, ho, wo } = g;
+  const cp = roundUp4(c);
+  const hp = g.h + padH[0] + padH[1];
+  const wp = g.w + padW[0] + padW[1];
+  const extraH = Math.max(0, kh - 1 + ho * s - hp);
+  const extraW = Math.max(0, kw - 1 + wo * s - wp);
+  const xp = np.pad(x.transpose([0, 2, 3, 1]), [
+    [0, 0],
+    [padH[0], padH[1] + extraH],
+    [padW[0], padW[1] + extraW],
+    [0, cp - c],
+  ]);
+  let wt = w.transpose([2, 3, 0, 1]); // [kh, kw, O, C]
+  if (cp !== c) wt = np.pad(wt, [[0, 0], [0, 0], [0, 0], [0, cp - c]]);
+  wt = materialize(wt);
+  const m = n * ho * wo;
+  let y: Arr | null = null;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const tap = stridedSlice(stridedSlice(xp.ref, 1, i, ho, s), 2, j, wo, s);
+      const t = np.matmul(wt.ref.slice(i, j), materialize(tap).reshape([m, cp]).transpose());
+      y = y === null ? t : y.add(t);
+    }
+  }
+  xp.dispose();
+  wt.dispose();
+  return y!.reshape([o, n, ho, wo]).transpose([1, 0, 2, 3]);
+}
+
+/** im2col with the output channel-major: yᵀ [O, M] = W [O, K] · patchesᵀ [K, M]. */
+function conv2dIm2colCM(x: Arr, w: Arr, g: Geometry): Arr {
+  const { n, c, o, kh, kw, stride: s, padH, padW, ho, wo } = g;
+  const k = c * kh * kw;
+  const kp = roundUp4(k);
+  const xp = np.pad(x, [[0, 0], [0, 0], padH, padW]);
+  const windows = lax.reduceWindow(xp, (v: Arr) => v, [kh, kw], [s, s]); // [N, C, Ho, Wo, kh, kw]
+  let patches = windows.transpose([1, 4, 5, 0, 2, 3]).reshape([k, n * ho * wo]);
+  if (kp !== k) patches = np.pad(patches, [[0, kp - k], [0, 0]]);
+  let wm = w.reshape([o, k]);
+  if (kp !== k) wm = np.pad(wm, [[0, 0], [0, kp - k]]);
+  const y = np.matmul(materialize(wm), materialize(patches)); // [O, M]
+  return y.reshape([o, n, ho, wo]).transpose([1, 0, 2, 3]);
+}
+
 function conv2dLax(x: Arr, w: Arr, g: Geometry): Arr {
   return lax.convGeneralDilated(x, w, [g.stride, g.stride], [g.padH, g.padW]);
 }
@@ -193,14 +243,21 @@ export function conv2d(x: Arr, w: Arr, opts: Conv2dOptions = {}): Arr {
 /** `conv2d` with an explicit strategy (benchmarks, tests, and comparing against `lax.conv`). */
 export function conv2dWith(strategy: Conv2dStrategy, x: Arr, w: Arr, opts: Conv2dOptions = {}): Arr {
   const g = geometry(x.shape, w.shape, opts);
-  const chosen = strategy === "auto" ? (g.c < IM2COL_MAX_CHANNELS ? "im2col" : "shifted") : strategy;
+  const auto = (process.env.TILLER_CONV_AUTO?.split(",") ?? ["im2col", "shifted"]) as Conv2dStrategy[];
+  const chosen = strategy === "auto" ? (g.c < IM2COL_MAX_CHANNELS ? auto[0] : auto[1]) : strategy;
   switch (chosen) {
     case "shifted":
       return conv2dShifted(x, w, g);
     case "im2col":
       return conv2dIm2col(x, w, g);
+    case "shiftedCM":
+      return conv2dShiftedCM(x, w, g);
+    case "im2colCM":
+      return conv2dIm2colCM(x, w, g);
     case "lax":
       return conv2dLax(x, w, g);
+    default:
+      throw new Error(`conv2d: unknown strategy "${String(chosen)}"`);
   }
 }
 
