@@ -5,7 +5,7 @@
  * by a layer, or one per channel).
  */
 import { lax, nn, numpy as np } from "../engine/jax.js";
-import { isLeaf } from "../engine/tree.js";
+import { isLeaf, type Params } from "../engine/tree.js";
 
 export const ACTIVATIONS = [
   "relu",
@@ -22,6 +22,16 @@ export type ActivationName = (typeof ACTIVATIONS)[number];
 
 export const LEAKY_RELU_SLOPE = 0.01;
 export const PRELU_INIT = 0.25;
+
+/** A fresh CTU starts where the official trainable CT does: β = σ(1.386) ≈ 0.8, c = σ(0) = 0.5. */
+export const CTU_INIT = { rawBeta: 1.386, rawC: 0 };
+
+/** The `act{i}` node a layer with activation `name` starts with (null: it has no parameters). */
+export function activationInit(name: ActivationName): Params | null {
+  if (name === "prelu") return { slope: np.full([], PRELU_INIT) };
+  if (name === "ctu") return { beta: np.full([], CTU_INIT.rawBeta), c: np.full([], CTU_INIT.rawC) };
+  return null;
+}
 
 export function isActivation(name: string): name is ActivationName {
   return (ACTIVATIONS as readonly string[]).includes(name);

@@ -3,9 +3,9 @@
  * then flatten → dense → activation → classes. Defaults (32, 64 channels; dense 256) give
  * ~0.82 M parameters on 28×28 inputs, like the book's CIFAR CNN.
  */
-import { numpy as np } from "../../engine/jax.js";
+import type { numpy as np } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
-import { activate, PRELU_INIT, type ActivationName } from "../activations.js";
+import { activate, activationInit, type ActivationName, type ActivationParams } from "../activations.js";
 import {
   conv2dInit,
   conv2dLayer,
@@ -56,19 +56,26 @@ export function cnnInit(key: Key, config: CnnConfig): Params {
   });
   params.fc0 = linearInit(keys[config.channels.length], flatFeatures(config), config.dense);
   params.fc1 = linearInit(keys[config.channels.length + 1], config.dense, config.classes);
-  if (config.activation === "prelu")
-    for (let i = 0; i <= config.channels.length; i++) params[`act${i}`] = { slope: np.full([], PRELU_INIT) };
+  for (let i = 0; i <= config.channels.length; i++) {
+    const act = activationInit(config.activation);
+    if (act) params[`act${i}`] = act;
+  }
   return params;
 }
 
 export function cnnApply(params: Params, x: np.Array, config: CnnConfig): np.Array {
-  const slope = (i: number) => (params[`act${i}`] as { slope: np.Array } | undefined)?.slope;
+  const act = (i: number) => params[`act${i}`] as ActivationParams | undefined;
   let h = x.reshape([x.shape[0], ...config.inputShape]);
   config.channels.forEach((_, i) => {
     h = conv2dLayer(params[`conv${i}`] as Conv2dParams, h, { padding: "SAME" });
-    h = maxPool2d(activate(config.activation, h, slope(i)), 2);
+    h = maxPool2d(activate(config.activation, h, act(i)), 2);
   });
   h = h.reshape([h.shape[0], -1]);
-  h = activate(config.activation, linear(params.fc0 as LinearParams, h), slope(config.channels.length));
+  h = activate(config.activation, linear(params.fc0 as LinearParams, h), act(config.channels.length));
   return linear(params.fc1 as LinearParams, h);
+}
+
+/** Where the activations are (`act{i}` in the param tree) and how many channels each sees. */
+export function cnnActivationSites(config: CnnConfig): { name: string; size: number }[] {
+  return [...config.channels, config.dense].map((size, i) => ({ name: `act${i}`, size }));
 }

@@ -7,9 +7,9 @@ import type { Key } from "../../engine/prng.js";
 import type { Params } from "../../engine/tree.js";
 import { isActivation, ACTIVATIONS } from "../activations.js";
 import { UsageError } from "../../errors.js";
-import { cnnApply, cnnInit, CNN_DEFAULTS, type CnnConfig } from "./cnn.js";
-import { mlpApply, mlpInit, MLP_DEFAULTS, type MlpConfig } from "./mlp.js";
-import { vitApply, vitInit, VIT_DEFAULTS, type VitConfig } from "./vit.js";
+import { cnnActivationSites, cnnApply, cnnInit, CNN_DEFAULTS, type CnnConfig } from "./cnn.js";
+import { mlpActivationSites, mlpApply, mlpInit, MLP_DEFAULTS, type MlpConfig } from "./mlp.js";
+import { vitActivationSites, vitApply, vitInit, VIT_DEFAULTS, type VitConfig } from "./vit.js";
 
 export type ModelConfig = MlpConfig | CnnConfig | VitConfig;
 export const MODELS = ["mlp", "cnn", "vit"] as const;
@@ -65,5 +65,20 @@ export function createModel(config: ModelConfig): Model {
       return { config, init: (k) => cnnInit(k, config), apply: (p, x) => cnnApply(p, x, config) };
     case "vit":
       return { config, init: (k) => vitInit(k, config), apply: (p, x) => vitApply(p, x, config) };
+  }
+}
+
+/** An activation layer: its node in the param tree (`act0`, `block1.act`) and its channel count. */
+export type ActivationSite = { name: string; size: number };
+
+/** Every activation of the model, in forward order (what Curvature Tuning replaces). */
+export function activationSites(config: ModelConfig): ActivationSite[] {
+  switch (config.name) {
+    case "mlp":
+      return mlpActivationSites(config);
+    case "cnn":
+      return cnnActivationSites(config);
+    case "vit":
+      return vitActivationSites(config);
   }
 }

@@ -3,8 +3,7 @@
  */
 import type { numpy as np } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
-import { numpy } from "../../engine/jax.js";
-import { activate, PRELU_INIT, type ActivationName } from "../activations.js";
+import { activate, activationInit, type ActivationName, type ActivationParams } from "../activations.js";
 import { linear, linearInit, type LinearParams } from "../layers.js";
 import type { Params } from "../../engine/tree.js";
 
@@ -28,8 +27,8 @@ export function mlpInit(key: Key, config: MlpConfig): Params {
   const params: Params = {};
   for (let i = 0; i < sizes.length - 1; i++) {
     params[`fc${i}`] = linearInit(keys[i], sizes[i], sizes[i + 1]);
-    if (config.activation === "prelu" && i < sizes.length - 2)
-      params[`act${i}`] = { slope: numpy.full([], PRELU_INIT) };
+    const act = i < sizes.length - 2 ? activationInit(config.activation) : null;
+    if (act) params[`act${i}`] = act;
   }
   return params;
 }
@@ -40,9 +39,13 @@ export function mlpApply(params: Params, x: np.Array, config: MlpConfig): np.Arr
   for (let i = 0; i < layers; i++) {
     h = linear(params[`fc${i}`] as LinearParams, h);
     if (i < layers - 1) {
-      const act = params[`act${i}`] as { slope: np.Array } | undefined;
-      h = activate(config.activation, h, act?.slope);
+      h = activate(config.activation, h, params[`act${i}`] as ActivationParams | undefined);
     }
   }
   return h;
+}
+
+/** Where the activations are (`act{i}` in the param tree) and how many features each sees. */
+export function mlpActivationSites(config: MlpConfig): { name: string; size: number }[] {
+  return config.hidden.map((size, i) => ({ name: `act${i}`, size }));
 }

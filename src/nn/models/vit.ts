@@ -5,7 +5,7 @@
  */
 import { numpy as np, random } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
-import { activate, type ActivationName } from "../activations.js";
+import { activate, activationInit, type ActivationName, type ActivationParams } from "../activations.js";
 import {
   attentionInit,
   layerNorm,
@@ -68,6 +68,8 @@ export function vitInit(key: Key, config: VitConfig): Params {
       fc1: linearInit(k1, config.dim, config.mlpDim),
       fc2: linearInit(k2, config.mlpDim, config.dim),
     };
+    const act = activationInit(config.activation);
+    if (act) (params[`block${i}`] as Params).act = act;
   }
   return params;
 }
@@ -93,10 +95,19 @@ export function vitApply(params: Params, x: np.Array, config: VitConfig): np.Arr
     h = h.add(a);
     const m = linear(
       blk.fc2 as LinearParams,
-      activate(config.activation, linear(blk.fc1 as LinearParams, layerNorm(blk.norm2 as NormParams, h.ref))),
+      activate(
+        config.activation,
+        linear(blk.fc1 as LinearParams, layerNorm(blk.norm2 as NormParams, h.ref)),
+        blk.act as ActivationParams | undefined,
+      ),
     );
     h = h.add(m);
   }
   const pooled = layerNorm(params.norm as NormParams, h.mean(1));
   return linear(params.head as LinearParams, pooled);
+}
+
+/** Where the activations are (`block{i}.act` in the param tree) and how many features each sees. */
+export function vitActivationSites(config: VitConfig): { name: string; size: number }[] {
+  return Array.from({ length: config.depth }, (_, i) => ({ name: `block${i}.act`, size: config.mlpDim }));
 }
