@@ -7,16 +7,21 @@ import { nn, numpy as np, random } from "../engine/jax.js";
 import { conv2d, maxPool2d, avgPool2d } from "../engine/conv.js";
 import { splitKey, type Key } from "../engine/prng.js";
 import type { Params } from "../engine/tree.js";
-import { torchDefaultUniform } from "./init.js";
+import { TORCH_DEFAULT_INIT, type LayerInit } from "./init.js";
 import { logSoftmax } from "./activations.js";
 
 export type LinearParams = { weight: np.Array; bias: np.Array };
 
-export function linearInit(key: Key, inFeatures: number, outFeatures: number): LinearParams {
+export function linearInit(
+  key: Key,
+  inFeatures: number,
+  outFeatures: number,
+  init: LayerInit = TORCH_DEFAULT_INIT,
+): LinearParams {
   const [kw, kb] = splitKey(key, 2);
   return {
-    weight: torchDefaultUniform(kw, [outFeatures, inFeatures], inFeatures),
-    bias: torchDefaultUniform(kb, [outFeatures], inFeatures),
+    weight: init.weight(kw, [outFeatures, inFeatures]),
+    bias: init.bias(kb, [outFeatures], inFeatures),
   };
 }
 
@@ -27,12 +32,17 @@ export function linear(p: LinearParams, x: np.Array): np.Array {
 
 export type Conv2dParams = { weight: np.Array; bias: np.Array };
 
-export function conv2dInit(key: Key, inChannels: number, outChannels: number, kernel: number): Conv2dParams {
+export function conv2dInit(
+  key: Key,
+  inChannels: number,
+  outChannels: number,
+  kernel: number,
+  init: LayerInit = TORCH_DEFAULT_INIT,
+): Conv2dParams {
   const [kw, kb] = splitKey(key, 2);
-  const fanIn = inChannels * kernel * kernel;
   return {
-    weight: torchDefaultUniform(kw, [outChannels, inChannels, kernel, kernel], fanIn),
-    bias: torchDefaultUniform(kb, [outChannels], fanIn),
+    weight: init.weight(kw, [outChannels, inChannels, kernel, kernel]),
+    bias: init.bias(kb, [outChannels], inChannels * kernel * kernel),
   };
 }
 
@@ -120,13 +130,13 @@ export function dropout(x: np.Array, rate: number, key: Key | null): np.Array {
 
 export type AttentionParams = { q: LinearParams; k: LinearParams; v: LinearParams; o: LinearParams };
 
-export function attentionInit(key: Key, dim: number): AttentionParams {
+export function attentionInit(key: Key, dim: number, init: LayerInit = TORCH_DEFAULT_INIT): AttentionParams {
   const [kq, kk, kv, ko] = splitKey(key, 4);
   return {
-    q: linearInit(kq, dim, dim),
-    k: linearInit(kk, dim, dim),
-    v: linearInit(kv, dim, dim),
-    o: linearInit(ko, dim, dim),
+    q: linearInit(kq, dim, dim, init),
+    k: linearInit(kk, dim, dim, init),
+    v: linearInit(kv, dim, dim, init),
+    o: linearInit(ko, dim, dim, init),
   };
 }
 
