@@ -9,6 +9,7 @@ import { trainCommand } from "./train.js";
 import { runsCommand } from "./runs.js";
 import { reportCommand } from "./report.js";
 import { tourCommand } from "./tour.js";
+import { labCommand } from "./lab.js";
 import { shutdownWorkers } from "../engine/jax.js";
 
 /** package.json sits two levels up from src/cli and three from dist/src/cli. */
@@ -41,7 +42,8 @@ Start here:
   $ tiller runs list
   $ tiller report <run>`,
     );
-  for (const cmd of [tourCommand(), trainCommand(), runsCommand(), reportCommand()]) program.addCommand(cmd);
+  for (const cmd of [tourCommand(), trainCommand(), runsCommand(), reportCommand(), labCommand()])
+    program.addCommand(cmd);
   const exitAsUsage = (c: Command) => {
     c.exitOverride();
     c.commands.forEach(exitAsUsage);
