@@ -1,0 +1,233 @@
+/**
+ * What an initialisation (or a trained net) looks like through its weight matrices' spectra.
+ * For a weight viewed as an m×n matrix W ([out, in·kh·kw] for a conv kernel) with singular values
+ * σ₁ ≥ … ≥ σ_k, k = min(m, n):
+ *
+ *   spectral norm        σ₁
+ *   condition number     σ₁ / σ_k                      (∞ when σ_k is 0 at float32 resolution)
+ *   effective rank       exp(H(p)), p_i = σ_i / Σσ_j,  H(p) = −Σ p_i ln p_i   (Roy & Vetterli 2007)
+ *   effective rank ratio effective rank / k           (1 for an orthogonal matrix)
+ *   mean, std            of the entries (std with divisor mn)
+ *
+ * Singular values come from the eigenvalues of the smaller Gram matrix (WᵀW or WWᵀ) in float64 on
+ * the host: Householder tridiagonalisation, then implicit QL (Numerical Recipes' tred2/tqli). This
+ * is ~10× cheaper than an SVD in jax-js (DESIGN.md: 5.9 s at 512²); squaring costs accuracy only
+ * below σ ≈ 1e-8·σ₁, far under float32's own resolution of the weights.
+ */
+import type { numpy as np } from "../engine/jax.js";
+import { namedLeaves, type Params } from "../engine/tree.js";
+
+export type MatrixDiagnostics = {
+  rows: number;
+  cols: number;
+  spectralNorm: number;
+  conditionNumber: number;
+  effectiveRank: number;
+  effectiveRankRatio: number;
+  mean: number;
+  std: number;
+  /** σ₁ ≥ … ≥ σ_k. */
+  singularValues: number[];
+};
+
+/** Singular values of the row-major `rows × cols` matrix `data`, descending, in float64. */
+export function singularValues(data: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  if (data.length !== rows * cols)
+    throw new Error(`singularValues: ${data.length} values for ${rows}×${cols}`);
+  const k = Math.min(rows, cols);
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return new Float64Array(k).fill(NaN);
+  const eig = symmetricEigenvalues(gram(data, rows, cols), k);
+  const s = eig.map((l) => Math.sqrt(Math.max(l, 0)));
+  return s.sort().reverse();
+}
+
+/** The k×k Gram matrix of the smaller side (row-major, full), in float64. */
+function gram(data: ArrayLike<number>, rows: number, cols: number): Float64Array[] {
+  const wide = cols > rows; // then G = W Wᵀ (rows × rows), else WᵀW (cols × cols)
+  const k = wide ? rows : cols;
+  const len = wide ? cols : rows;
+  // vectors[i]: the i-th row (wide) or column (tall) of W, contiguous
+  const vectors = Array.from({ length: k }, () => new Float64Array(len));
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) {
+      const v = data[r * cols + c];
+      if (wide) vectors[r][c] = v;
+      else vectors[c][r] = v;
+    }
+  const g = Array.from({ length: k }, () => new Float64Array(k));
+  for (let i = 0; i < k; i++) {
+    const a = vectors[i];
+    for (let j = 0; j <= i; j++) {
+      const b = vectors[j];
+      let s = 0;
+      for (let t = 0; t < len; t++) s += a[t] * b[t];
+      g[i][j] = s;
+      g[j][i] = s;
+    }
+  }
+  return g;
+}
+
+/** Eigenvalues of the symmetric matrix `a` (rows, destroyed), unsorted. */
+function symmetricEigenvalues(a: Float64Array[], n: number): Float64Array {
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  // Householder reduction to tridiagonal form (tred2 without eigenvectors).
+  for (let i = n - 1; i > 0; i--) {
+    const l = i - 1;
+    const ai = a[i];
+    let h = 0;
+    if (l > 0) {
+      let scale = 0;
+      for (let k = 0; k <= l; k++) scale += Math.abs(ai[k]);
+      if (scale === 0) e[i] = ai[l];
+      else {
+        for (let k = 0; k <= l; k++) {
+          ai[k] /= scale;
+          h += ai[k] * ai[k];
+        }
+        let f = ai[l];
+        let g = f >= 0 ? -Math.sqrt(h) : Math.sqrt(h);
+        e[i] = scale * g;
+        h -= f * g;
+        ai[l] = f - g;
+        f = 0;
+        for (let j = 0; j <= l; j++) {
+          const aj = a[j];
+          g = 0;
+          for (let k = 0; k <= j; k++) g += aj[k] * ai[k];
+          for (let k = j + 1; k <= l; k++) g += a[k][j] * ai[k];
+          e[j] = g / h;
+          f += e[j] * ai[j];
+        }
+        const hh = f / (h + h);
+        for (let j = 0; j <= l; j++) {
+          f = ai[j];
+          e[j] = g = e[j] - hh * f;
+          const aj = a[j];
+          for (let k = 0; k <= j; k++) aj[k] -= f * e[k] + g * ai[k];
+        }
+      }
+    } else e[i] = ai[l];
+    d[i] = h;
+  }
+  for (let i = 0; i < n; i++) d[i] = a[i][i];
+  // Implicit QL with Wilkinson shifts (tqli without eigenvectors).
+  for (let i = 1; i < n; i++) e[i - 1] = e[i];
+  e[n - 1] = 0;
+  for (let l = 0; l < n; l++) {
+    let iter = 0;
+    let m: number;
+    do {
+      for (m = l; m < n - 1; m++) {
+        const dd = Math.abs(d[m]) + Math.abs(d[m + 1]);
+        if (Math.abs(e[m]) <= Number.EPSILON * dd) break;
+      }
+      if (m !== l) {
+        if (iter++ === 60) throw new Error("symmetricEigenvalues: no convergence after 60 QL iterations");
+        let g = (d[l + 1] - d[l]) / (2 * e[l]);
+        let r = Math.hypot(g, 1);
+        g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
+        let s = 1;
+        let c = 1;
+        let p = 0;
+        let i: number;
+        for (i = m - 1; i >= l; i--) {
+          const f = s * e[i];
+          const b = c * e[i];
+          e[i + 1] = r = Math.hypot(f, g);
+          if (r === 0) {
+            d[i + 1] -= p;
+            e[m] = 0;
+            break;
+          }
+          s = f / r;
+          c = g / r;
+          g = d[i + 1] - p;
+          r = (d[i] - g) * s + 2 * c * b;
+          d[i + 1] = g + (p = s * r);
+          g = c * r - b;
+        }
+        if (r === 0 && i >= l) continue;
+        d[l] -= p;
+        e[l] = g;
+        e[m] = 0;
+      }
+    } while (m !== l);
+  }
+  return d;
+}
+
+/** Effective rank exp(H(p)), p_i = σ_i/Σσ_j (zero σ contribute nothing). */
+export function effectiveRank(sigma: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 0; i < sigma.length; i++) total += sigma[i];
+  if (!(total > 0)) return total === 0 ? 0 : NaN;
+  let h = 0;
+  for (let i = 0; i < sigma.length; i++) {
+    const p = sigma[i] / total;
+    if (p > 0) h -= p * Math.log(p);
+  }
+  return Math.exp(h);
+}
+
+/** Every diagnostic of one row-major `rows × cols` matrix. */
+export function matrixDiagnostics(data: ArrayLike<number>, rows: number, cols: number): MatrixDiagnostics {
+  const sigma = singularValues(data, rows, cols);
+  const k = sigma.length;
+  const smax = sigma[0];
+  const smin = sigma[k - 1];
+  // σ_k below float32's resolution of W counts as 0 (numpy.linalg.matrix_rank's tolerance).
+  const tol = smax * Math.max(rows, cols) * 2 ** -23;
+  const conditionNumber = Number.isNaN(smax) ? NaN : smin > tol ? smax / smin : Infinity;
+  let sum = 0;
+  for (let i = 0; i < data.length; i++) sum += data[i];
+  const mean = sum / data.length;
+  let sq = 0;
+  for (let i = 0; i < data.length; i++) sq += (data[i] - mean) ** 2;
+  const erank = effectiveRank(sigma);
+  return {
+    rows,
+    cols,
+    spectralNorm: smax,
+    conditionNumber,
+    effectiveRank: erank,
+    effectiveRankRatio: erank / k,
+    mean,
+    std: Math.sqrt(sq / data.length),
+    singularValues: Array.from(sigma),
+  };
+}
+
+export type LayerDiagnostics = MatrixDiagnostics & { name: string; shape: number[] };
+
+export type ModelDiagnostics = {
+  layers: LayerDiagnostics[];
+  /** Arithmetic means over the weight matrices (NaN if any is NaN, ∞ if any condition number is). */
+  average: { conditionNumber: number; spectralNorm: number; effectiveRankRatio: number };
+};
+
+/** The weight matrices of a param tree: leaves named `…weight` with at least 2 dimensions. */
+export function weightMatrices(params: Params): [string, np.Array][] {
+  return namedLeaves(params).filter(([name, x]) => /(^|\.)weight$/.test(name) && x.ndim >= 2);
+}
+
+/** Diagnostics of every weight matrix of `params` and their averages. Borrows `params`. */
+export async function modelDiagnostics(params: Params): Promise<ModelDiagnostics> {
+  const layers: LayerDiagnostics[] = [];
+  for (const [name, x] of weightMatrices(params)) {
+    const shape = x.shape;
+    const data = await x.ref.data();
+    layers.push({ name, shape, ...matrixDiagnostics(data, shape[0], data.length / shape[0]) });
+  }
+  const avg = (f: (l: LayerDiagnostics) => number) =>
+    layers.length ? layers.reduce((s, l) => s + f(l), 0) / layers.length : NaN;
+  return {
+    layers,
+    average: {
+      conditionNumber: avg((l) => l.conditionNumber),
+      spectralNorm: avg((l) => l.spectralNorm),
+      effectiveRankRatio: avg((l) => l.effectiveRankRatio),
+    },
+  };
+}
