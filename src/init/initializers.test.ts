@@ -170,7 +170,7 @@ describe("initialisers by name", () => {
       [initializers.lMomentum({ alpha: 0.04 }), 0.04, k2],
     ] as const) {
       const d = await init(key, [64, 784]).data();
-      const ms = d.reduce((a, v) => a + v * v, 0) / d.length;
+      const ms = Array.from(d).reduce((a, v) => a + v * v, 0) / d.length;
       expect(ms / alpha).toBeCloseTo(1, 4); // float32 rounding of the mean
     }
   });
