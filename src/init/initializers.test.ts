@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { numpy as np } from "../engine/jax.js";
 import { startEngine } from "../engine/device.js";
-import { keyFromSeed, splitKey } from "../engine/prng.js";
+import { keyFromSeed, splitKey, type Key } from "../engine/prng.js";
 import { UsageError } from "../errors.js";
 import { calculateGain, computeFans, type Nonlinearity } from "./fans.js";
 import { initializers, type Initializer } from "./initializers.js";
@@ -165,10 +165,11 @@ describe("orthogonal initialisers", () => {
 describe("initialisers by name", () => {
   it("L-Momentum rescales to mean(w²) = α exactly (α = 0.81 = 0.9² by default)", async () => {
     const [k1, k2] = splitKey(keyFromSeed(11), 2);
-    for (const [init, alpha, key] of [
+    const cases: [Initializer, number, Key][] = [
       [initializers.lMomentum(), 0.81, k1],
       [initializers.lMomentum({ alpha: 0.04 }), 0.04, k2],
-    ] as const) {
+    ];
+    for (const [init, alpha, key] of cases) {
       const d = await init(key, [64, 784]).data();
       const ms = Array.from(d).reduce((a, v) => a + v * v, 0) / d.length;
       expect(ms / alpha).toBeCloseTo(1, 4); // float32 rounding of the mean
