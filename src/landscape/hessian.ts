@@ -1,0 +1,264 @@
+/**
+ * The Hessian seen only through Hessian-vector products (never materialised): top eigenpairs by
+ * power iteration with deflation and by Lanczos, the trace by Hutchinson's estimator, and the
+ * eigenvalue spectral density by stochastic Lanczos quadrature. The algorithms follow PyHessian
+ * (Yao et al. 2020, "PyHessian: Neural Networks Through the Lens of the Hessian") and work on any
+ * symmetric operator, so they are tested on explicit matrices as well as on networks.
+ */
+import { symmetricEigen, tridiagonal } from "./symmetric-eigen.js";
+import {
+  axpy,
+  createRng,
+  dot,
+  norm,
+  normalize,
+  orthonormalize,
+  randomNormal,
+  randomRademacher,
+  type Vector,
+} from "./vector.js";
+
+export type SymmetricOperator = { dim: number; apply(v: Vector): Promise<Vector> };
+
+export type IterationProgress = (p: {
+  phase: string;
+  iteration: number;
+  of: number;
+  estimate: number;
+}) => void;
+
+export type EigenResult = {
+  eigenvalues: number[];
+  eigenvectors: Vector[];
+  /** Operator applications spent on each eigenpair (power) or in total (Lanczos). */
+  iterations: number[];
+  converged: boolean[];
+};
+
+/**
+ * Top-k eigenpairs (largest in magnitude) by power iteration, deflating by orthogonalisation
+ * against the eigenvectors already found, exactly as PyHessian's `hessian.eigenvalues`: stop when
+ * the Rayleigh quotient changes by less than `tol` relative, or after `maxIter` products.
+ */
+export async function powerIteration(
+  op: SymmetricOperator,
+  opts: { k?: number; maxIter?: number; tol?: number; seed?: number; onProgress?: IterationProgress } = {},
+): Promise<EigenResult> {
+  const { k = 1, maxIter = 100, tol = 1e-3, seed = 0 } = opts;
+  const rng = createRng(seed);
+  const result: EigenResult = { eigenvalues: [], eigenvectors: [], iterations: [], converged: [] };
+  for (let j = 0; j < k; j++) {
+    let v = normalize(randomNormal(op.dim, rng));
+    let eigenvalue: number | null = null;
+    let converged = false;
+    let i = 0;
+    while (i < maxIter) {
+      v = orthonormalize(v, result.eigenvectors);
+      const hv = await op.apply(v);
+      i++;
+      const estimate = dot(hv, v);
+      v = normalize(hv);
+      opts.onProgress?.({ phase: `eigenvalue ${j + 1}/${k}`, iteration: i, of: maxIter, estimate });
+      if (eigenvalue !== null && Math.abs(eigenvalue - estimate) / (Math.abs(eigenvalue) + 1e-6) < tol) {
+        eigenvalue = estimate;
+        converged = true;
+        break;
+      }
+      eigenvalue = estimate;
+    }
+    result.eigenvalues.push(eigenvalue ?? 0);
+    result.eigenvectors.push(orthonormalize(v, result.eigenvectors));
+    result.iterations.push(i);
+    result.converged.push(converged);
+  }
+  return result;
+}
+
+/** `residual` is ‖w‖ after the last step: the next β, and the scale of every Ritz residual. */
+type LanczosState = { alpha: number[]; beta: number[]; basis: Vector[]; residual: number };
+
+/**
+ * Lanczos with full reorthogonalisation from the unit vector `start`. `afterStep` may stop early
+ * (returning true). A breakdown (β = 0: an invariant subspace) continues from a fresh random
+ * vector orthogonal to the basis, as PyHessian does.
+ */
+async function lanczos(
+  op: SymmetricOperator,
+  start: Vector,
+  steps: number,
+  rng: ReturnType<typeof createRng>,
+  afterStep?: (s: LanczosState) => boolean,
+): Promise<LanczosState> {
+  const s: LanczosState = { alpha: [], beta: [], basis: [start], residual: 0 };
+  let w: Vector | null = null;
+  for (let i = 0; i < Math.min(steps, op.dim); i++) {
+    if (i > 0) {
+      const b = norm(w!);
+      s.beta.push(b);
+      const next =
+        b > 1e-10 ? orthonormalize(w!, s.basis) : orthonormalize(randomNormal(op.dim, rng), s.basis);
+      s.basis.push(next);
+    }
+    const v = s.basis[i];
+    const hv = await op.apply(v);
+    const a = dot(hv, v);
+    s.alpha.push(a);
+    w = axpy(-a, v, hv);
+    if (i > 0) axpy(-s.beta[i - 1], s.basis[i - 1], w);
+    s.residual = norm(w);
+    if (afterStep?.(s)) break;
+  }
+  return s;
+}
+
+/** Ritz values (descending) and the eigenvectors of T, for a Lanczos run. */
+function ritz(s: LanczosState) {
+  const m = s.alpha.length;
+  return symmetricEigen(tridiagonal(s.alpha, s.beta.slice(0, m - 1)), m);
+}
+
+/**
+ * Top-k (algebraically largest) eigenpairs by Lanczos with full reorthogonalisation: stops when
+ * the residual bound |β·yₘ| of each of the k top Ritz pairs is below `tol`·|θ|, or after `maxIter`
+ * products. Memory: maxIter vectors of the operator's size.
+ */
+export async function lanczosTopK(
+  op: SymmetricOperator,
+  opts: { k?: number; maxIter?: number; tol?: number; seed?: number; onProgress?: IterationProgress } = {},
+): Promise<EigenResult> {
+  const { k = 1, maxIter = 100, tol = 1e-3, seed = 0 } = opts;
+  if (k > op.dim) throw new Error(`cannot find ${k} eigenpairs of a ${op.dim}-dimensional operator`);
+  const rng = createRng(seed);
+  const start = normalize(randomNormal(op.dim, rng));
+  let converged = false;
+  const state = await lanczos(op, start, Math.max(maxIter, k), rng, (s) => {
+    const m = s.alpha.length;
+    if (m < k) return false;
+    const { values, vectors } = ritz(s);
+    // The residual of Ritz pair i is |β_m · y_i[m-1]|, with β_m the norm of the next Lanczos vector.
+    const w = m === op.dim ? 0 : s.residual;
+    converged = values
+      .slice(0, k)
+      .every((theta, i) => Math.abs(w * vectors[i][m - 1]) <= tol * Math.abs(theta));
+    opts.onProgress?.({ phase: "lanczos", iteration: m, of: maxIter, estimate: values[0] });
+    return converged;
+  });
+  const { values, vectors } = ritz(state);
+  const eigenvectors = vectors.slice(0, k).map((y) => {
+    const x = new Float64Array(op.dim);
+    y.forEach((c, j) => axpy(c, state.basis[j], x));
+    return normalize(x);
+  });
+  return {
+    eigenvalues: values.slice(0, k),
+    eigenvectors,
+    iterations: [state.alpha.length],
+    converged: eigenvectors.map(() => converged),
+  };
+}
+
+export type TraceResult = { trace: number; samples: number[]; stderr: number; converged: boolean };
+
+/**
+ * Hutchinson's estimator tr(H) = E[vᵀHv] over Rademacher v, as PyHessian's `hessian.trace`: stop
+ * when the running mean changes by less than `tol` relative (after `minIter` samples), or after
+ * `maxIter`. Also returns the standard error of the mean.
+ */
+export async function hutchinsonTrace(
+  op: SymmetricOperator,
+  opts: {
+    maxIter?: number;
+    minIter?: number;
+    tol?: number;
+    seed?: number;
+    onProgress?: IterationProgress;
+  } = {},
+): Promise<TraceResult> {
+  const { maxIter = 100, minIter = 2, tol = 1e-3, seed = 0 } = opts;
+  const rng = createRng(seed);
+  const samples: number[] = [];
+  let mean = 0;
+  let converged = false;
+  for (let i = 0; i < maxIter; i++) {
+    const v = randomRademacher(op.dim, rng);
+    samples.push(dot(await op.apply(v), v));
+    const next = samples.reduce((a, b) => a + b, 0) / samples.length;
+    opts.onProgress?.({ phase: "trace", iteration: i + 1, of: maxIter, estimate: next });
+    const change = Math.abs(next - mean) / (Math.abs(mean) + 1e-6);
+    mean = next;
+    if (samples.length >= minIter && change < tol) {
+      converged = true;
+      break;
+    }
+  }
+  const variance = samples.reduce((a, s) => a + (s - mean) ** 2, 0) / Math.max(samples.length - 1, 1);
+  return { trace: mean, samples, stderr: Math.sqrt(variance / samples.length), converged };
+}
+
+export type SpectralDensity = {
+  /** One list of Ritz values (quadrature nodes) per run. */
+  nodes: number[][];
+  /** Quadrature weights, the squared first components of T's eigenvectors; each run's sum to 1. */
+  weights: number[][];
+};
+
+/**
+ * Stochastic Lanczos quadrature (Ghorbani, Krishnan & Xiao 2019; PyHessian's `hessian.density`):
+ * `runs` Lanczos runs of `iterations` steps from normalised Rademacher vectors; each gives Ritz
+ * values and weights whose Gaussian-smoothed sum estimates the eigenvalue density.
+ */
+export async function spectralDensity(
+  op: SymmetricOperator,
+  opts: { iterations?: number; runs?: number; seed?: number; onProgress?: IterationProgress } = {},
+): Promise<SpectralDensity> {
+  const { iterations = 100, runs = 1, seed = 0 } = opts;
+  const rng = createRng(seed);
+  const out: SpectralDensity = { nodes: [], weights: [] };
+  for (let r = 0; r < runs; r++) {
+    const start = normalize(randomRademacher(op.dim, rng));
+    const state = await lanczos(op, start, iterations, rng, (s) => {
+      opts.onProgress?.({
+        phase: `density run ${r + 1}/${runs}`,
+        iteration: s.alpha.length,
+        of: Math.min(iterations, op.dim),
+        estimate: s.alpha.at(-1)!,
+      });
+      return false;
+    });
+    const { values, vectors } = ritz(state);
+    out.nodes.push(values);
+    out.weights.push(vectors.map((y) => y[0] ** 2));
+  }
+  return out;
+}
+
+/**
+ * The smoothed density on a grid: Σ wᵢ·N(x; θᵢ, σ²) averaged over runs, σ² = `variance`·max(1,
+ * range) (PyHessian's `density_generate`), without renormalisation, so its integral (returned)
+ * is a check: it is 1 when the weights sum to 1 and the grid covers every node.
+ */
+export function densityCurve(
+  d: SpectralDensity,
+  opts: { bins?: number; variance?: number; margin?: number } = {},
+): { grid: number[]; density: number[]; integral: number } {
+  const { bins = 2000, variance = 1e-5 } = opts;
+  const lo = Math.min(...d.nodes.map((n) => Math.min(...n)));
+  const hi = Math.max(...d.nodes.map((n) => Math.max(...n)));
+  const s2 = variance * Math.max(1, hi - lo);
+  const margin = opts.margin ?? Math.max(0.01, 6 * Math.sqrt(s2));
+  const a = lo - margin;
+  const b = hi + margin;
+  const grid = Array.from({ length: bins }, (_, i) => a + ((b - a) * i) / (bins - 1));
+  const density = grid.map((x) => {
+    let total = 0;
+    d.nodes.forEach((nodes, r) =>
+      nodes.forEach((theta, i) => {
+        total += (d.weights[r][i] * Math.exp(-((x - theta) ** 2) / (2 * s2))) / Math.sqrt(2 * Math.PI * s2);
+      }),
+    );
+    return total / d.nodes.length;
+  });
+  let integral = 0;
+  for (let i = 1; i < bins; i++) integral += ((density[i] + density[i - 1]) / 2) * (grid[i] - grid[i - 1]);
+  return { grid, density, integral };
+}
