@@ -9,6 +9,7 @@ import { trainCommand } from "./train.js";
 import { runsCommand } from "./runs.js";
 import { reportCommand } from "./report.js";
 import { tourCommand } from "./tour.js";
+import { ctCommand } from "./ct.js";
 import { labCommand } from "./lab.js";
 import { shutdownWorkers } from "../engine/jax.js";
 
@@ -42,7 +43,14 @@ Start here:
   $ tiller runs list
   $ tiller report <run>`,
     );
-  for (const cmd of [tourCommand(), trainCommand(), runsCommand(), reportCommand(), labCommand()])
+  for (const cmd of [
+    tourCommand(),
+    trainCommand(),
+    runsCommand(),
+    reportCommand(),
+    labCommand(),
+    ctCommand(),
+  ])
     program.addCommand(cmd);
   const exitAsUsage = (c: Command) => {
     c.exitOverride();

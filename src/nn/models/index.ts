@@ -10,9 +10,16 @@ import { UsageError } from "../../errors.js";
 import { cnnActivationSites, cnnApply, cnnInit, CNN_DEFAULTS, type CnnConfig } from "./cnn.js";
 import { mlpActivationSites, mlpApply, mlpInit, MLP_DEFAULTS, type MlpConfig } from "./mlp.js";
 import { vitActivationSites, vitApply, vitInit, VIT_DEFAULTS, type VitConfig } from "./vit.js";
+import {
+  resnetActivationSites,
+  resnetApply,
+  resnetInit,
+  RESNET_DEFAULTS,
+  type ResnetConfig,
+} from "./resnet.js";
 
-export type ModelConfig = MlpConfig | CnnConfig | VitConfig;
-export const MODELS = ["mlp", "cnn", "vit"] as const;
+export type ModelConfig = MlpConfig | CnnConfig | VitConfig | ResnetConfig;
+export const MODELS = ["mlp", "cnn", "vit", "resnet"] as const;
 export type ModelName = (typeof MODELS)[number];
 
 export type Model = {
@@ -22,7 +29,7 @@ export type Model = {
   apply(params: Params, x: np.Array): np.Array;
 };
 
-const DEFAULTS = { mlp: MLP_DEFAULTS, cnn: CNN_DEFAULTS, vit: VIT_DEFAULTS };
+const DEFAULTS = { mlp: MLP_DEFAULTS, cnn: CNN_DEFAULTS, vit: VIT_DEFAULTS, resnet: RESNET_DEFAULTS };
 
 export class ModelConfigError extends UsageError {
   override name = "ModelConfigError";
@@ -52,6 +59,11 @@ export function modelConfig(
     config.channels.forEach((c) => positive("channels", c));
     positive("dense", config.dense);
   }
+  if (config.name === "resnet") {
+    if (config.channels.length < 1) throw new ModelConfigError("resnet needs at least one stage");
+    config.channels.forEach((c) => positive("channels", c));
+    positive("blocks", config.blocks);
+  }
   if (config.name === "vit")
     for (const k of ["patch", "dim", "depth", "heads", "mlpDim"] as const) positive(k, config[k]);
   return config;
@@ -65,6 +77,8 @@ export function createModel(config: ModelConfig): Model {
       return { config, init: (k) => cnnInit(k, config), apply: (p, x) => cnnApply(p, x, config) };
     case "vit":
       return { config, init: (k) => vitInit(k, config), apply: (p, x) => vitApply(p, x, config) };
+    case "resnet":
+      return { config, init: (k) => resnetInit(k, config), apply: (p, x) => resnetApply(p, x, config) };
   }
 }
 
@@ -80,5 +94,21 @@ export function activationSites(config: ModelConfig): ActivationSite[] {
       return cnnActivationSites(config);
     case "vit":
       return vitActivationSites(config);
+    case "resnet":
+      return resnetActivationSites(config);
+  }
+}
+
+/** The param-tree node of the final linear layer (the classifier head a transfer replaces). */
+export function headName(config: ModelConfig): string {
+  switch (config.name) {
+    case "mlp":
+      return `fc${config.hidden.length}`;
+    case "cnn":
+      return "fc1";
+    case "vit":
+      return "head";
+    case "resnet":
+      return "fc";
   }
 }
