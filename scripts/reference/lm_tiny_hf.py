@@ -170,7 +170,8 @@ def forward(p, cfg, ids):
     return h @ head.T
 
 
-def make(name, model_type, dtype, tie, bias, shards, seed):
+def build(model_type, dtype, tie, bias, seed):
+    """The random model (params rounded through `dtype`, as stored) and its HF config."""
     torch.manual_seed(seed)
     vocab = build_vocab()
     specials = {"<|bos|>": len(vocab), "<|eos|>": len(vocab) + 1}
@@ -219,6 +220,11 @@ def make(name, model_type, dtype, tie, bias, shards, seed):
         p["lm_head.weight"] = torch.randn(V, D) / D**0.5
     # Store in the checkpoint dtype; the reference computes in float32 from the stored values.
     stored = {k: v.to(dtype) for k, v in p.items()}
+    return stored, cfg, vocab, specials
+
+
+def make(name, model_type, dtype, tie, bias, shards, seed):
+    stored, cfg, vocab, specials = build(model_type, dtype, tie, bias, seed)
     p = {k: v.to(torch.float32) for k, v in stored.items()}
 
     out = os.path.join(ROOT, name)
@@ -264,6 +270,9 @@ def make(name, model_type, dtype, tie, bias, shards, seed):
     print(name, "params", sum(v.numel() for v in p.values()), "ids", ids[0].tolist(), "greedy", expected["greedy"])
 
 
+LLAMA_TINY = dict(model_type="llama", dtype=torch.bfloat16, tie=False, bias=False, seed=1)
+QWEN2_TINY = dict(model_type="qwen2", dtype=torch.float16, tie=True, bias=True, seed=2)
+
 if __name__ == "__main__":
-    make("llama-tiny", "llama", torch.bfloat16, tie=False, bias=False, shards=2, seed=1)
-    make("qwen2-tiny", "qwen2", torch.float16, tie=True, bias=True, shards=1, seed=2)
+    make("llama-tiny", shards=2, **LLAMA_TINY)
+    make("qwen2-tiny", shards=1, **QWEN2_TINY)

@@ -1,0 +1,119 @@
+/**
+ * The verifiable task suite: families by name, seeded train/validation/test splits, the prompt
+ * template and the exact-match checker.
+ *
+ * Validation and test sets are canonical: generated from a fixed seed, so every run (pretraining,
+ * every expert, LoRA, evaluation) is scored on the same questions. Training examples come from the
+ * run's seed and never repeat a validation or test question.
+ */
+import { UsageError } from "../../errors.js";
+import { FAMILIES, type TaskExample, type TaskFamily } from "./families.js";
+import { createRng, hashSeed } from "./rng.js";
+
+export type { TaskExample, TaskFamily };
+export { FAMILIES };
+
+export const TASK_NAMES = FAMILIES.map((f) => f.name);
+export const TRAINING_TASKS = FAMILIES.filter((f) => !f.heldOut).map((f) => f.name);
+export const HELD_OUT_TASKS = FAMILIES.filter((f) => f.heldOut).map((f) => f.name);
+
+/** Every character a task prompt or answer can contain (the character tokenizer's alphabet). */
+export const TASK_ALPHABET =
+  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,?;:=+-*()[]'\n";
+
+export const EVAL_SPLIT_SIZE = 256;
+const EVAL_SEED = 0;
+
+export function getFamily(name: string): TaskFamily {
+  const f = FAMILIES.find((x) => x.name === name);
+  if (!f) throw new UsageError(`unknown task "${name}" (choose from: ${TASK_NAMES.join(", ")})`);
+  return f;
+}
+
+/** Parses "math,code" into family names, checking each. */
+export function parseTaskList(value: string): string[] {
+  const names = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!names.length) throw new UsageError("expected at least one task name");
+  names.forEach(getFamily);
+  return [...new Set(names)];
+}
+
+/** The prompt a model sees; the answer follows it directly, then EOS. */
+export function promptText(question: string): string {
+  return `${question}\nA:`;
+}
+
+/** Exact match after trimming surrounding whitespace. */
+export function isCorrect(output: string, answer: string): boolean {
+  return output.trim() === answer;
+}
+
+/** +1 for a correct answer, −1 otherwise (the REINFORCE reward). */
+export function reward(output: string, answer: string): number {
+  return isCorrect(output, answer) ? 1 : -1;
+}
+
+function uniqueExamples(family: TaskFamily, n: number, seed: number, exclude: Set<string>): TaskExample[] {
+  const rng = createRng(seed);
+  const out: TaskExample[] = [];
+  const seen = new Set(exclude);
+  for (let attempts = 0; out.length < n; attempts++) {
+    if (attempts > 50 * n + 1000)
+      throw new Error(`task ${family.name}: cannot find ${n} distinct questions (got ${out.length})`);
+    const ex = family.generate(rng);
+    if (seen.has(ex.question)) continue;
+    seen.add(ex.question);
+    out.push(ex);
+  }
+  return out;
+}
+
+const evalCache = new Map<string, { validation: TaskExample[]; test: TaskExample[] }>();
+
+/** The canonical validation and test sets of a family (EVAL_SPLIT_SIZE each, disjoint). */
+export function evalSplits(name: string): { validation: TaskExample[]; test: TaskExample[] } {
+  let splits = evalCache.get(name);
+  if (!splits) {
+    const family = getFamily(name);
+    const test = uniqueExamples(family, EVAL_SPLIT_SIZE, hashSeed(`${name}/test/${EVAL_SEED}`), new Set());
+    const validation = uniqueExamples(
+      family,
+      EVAL_SPLIT_SIZE,
+      hashSeed(`${name}/validation/${EVAL_SEED}`),
+      new Set(test.map((e) => e.question)),
+    );
+    splits = { validation, test };
+    evalCache.set(name, splits);
+  }
+  return splits;
+}
+
+/** `n` distinct training examples of a family for a run seed, none of them a validation or test question. */
+export function trainSplit(name: string, n: number, seed: number): TaskExample[] {
+  const { validation, test } = evalSplits(name);
+  const exclude = new Set([...validation, ...test].map((e) => e.question));
+  return uniqueExamples(getFamily(name), n, hashSeed(`${name}/train/${seed}`), exclude);
+}
+
+/**
+ * An endless stream of training examples from a mixture of families (uniform over families), for
+ * pretraining; reproducible from the seed, never a validation or test question.
+ */
+export function* trainStream(names: string[], seed: number): Generator<TaskExample> {
+  const families = names.map(getFamily);
+  const exclude = new Set(
+    names.flatMap((n) =>
+      Object.values(evalSplits(n))
+        .flat()
+        .map((e) => e.question),
+    ),
+  );
+  const rng = createRng(hashSeed(`mixture/${names.join(",")}/${seed}`));
+  for (;;) {
+    const ex = rng.pick(families).generate(rng);
+    if (!exclude.has(ex.question)) yield ex;
+  }
+}

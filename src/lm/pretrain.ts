@@ -1,0 +1,247 @@
+/**
+ * Pretraining the built-in LM on the task mixture, read top to bottom:
+ *   for step = 1..steps: next batch of the seeded example stream → masked next-token loss →
+ *   AdamW → every evalEvery steps greedy validation accuracy per task → every checkpointEvery
+ *   steps a checkpoint (params + optimiser state + step); at the end the model and test accuracy.
+ * The example stream is a pure function of the seed, so a resumed run skips what it has seen and
+ * continues exactly.
+ */
+import { jit, numpy as np, valueAndGrad } from "../engine/jax.js";
+import { keyFromSeed } from "../engine/prng.js";
+import {
+  fillLike,
+  globalNorm,
+  toHost,
+  treeDispose,
+  treeRef,
+  type HostTensors,
+  type Params,
+} from "../engine/tree.js";
+import { evalSplits, trainStream, type TaskExample } from "../data/tasks/index.js";
+import { adamw, applyUpdates, type OptState } from "../optim/index.js";
+import { writeJsonAtomic } from "../runs/atomic.js";
+import type { Run } from "../runs/store.js";
+import { makeBatch, type LossOn } from "./batch.js";
+import { taskAccuracy } from "./evaluate.js";
+import { createGenerator } from "./generate.js";
+import { maskedNextTokenLoss } from "./loss.js";
+import { lmInit, lmParamCount, type LmConfig } from "./model.js";
+import { presetConfig, taskTokenizer, type LmSize } from "./presets.js";
+import { saveLm } from "./store.js";
+
+export type PretrainConfig = {
+  tasks: string[];
+  size: LmSize;
+  steps: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  seed: number;
+  lossOn: LossOn;
+  evalEvery: number;
+  /** Validation examples per task at each evaluation (the test split is scored in full at the end). */
+  evalExamples: number;
+  checkpointEvery: number;
+};
+
+export const PRETRAIN_DEFAULTS: Omit<PretrainConfig, "tasks" | "size"> = {
+  steps: 1500,
+  batchSize: 64,
+  lr: 3e-3,
+  weightDecay: 0.01,
+  seed: 0,
+  lossOn: "all",
+  evalEvery: 250,
+  evalExamples: 64,
+  checkpointEvery: 250,
+};
+
+/** The run's config.json for a pretraining request. */
+export function pretrainRunConfig(config: PretrainConfig) {
+  const tok = taskTokenizer();
+  const lm = presetConfig(config.size);
+  return {
+    kind: "lm-pretrain",
+    createdAt: new Date().toISOString(),
+    lm,
+    paramCount: lmParamCount(lm),
+    tokenizer: tok.toJSON(),
+    pretrain: config,
+  };
+}
+
+export type PretrainCallbacks = {
+  onStart?(info: { startStep: number; steps: number; paramCount: number }): void;
+  onStep?(info: { step: number; loss: number }): void;
+  onEval?(info: { step: number; accuracy: Record<string, number> }): void;
+};
+
+export type PretrainResult = {
+  status: "done" | "interrupted" | "diverged";
+  test?: Record<string, number>;
+  reason?: string;
+};
+
+function checkpointName(step: number) {
+  return `step-${step}`;
+}
+
+function latestStep(run: Run): number | null {
+  const steps = Object.keys(run.checkpointIndex())
+    .map((f) => /^step-(\d+)\.safetensors$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .map(Number);
+  return steps.length ? Math.max(...steps) : null;
+}
+
+export function makePretrainStep(cfg: LmConfig, optimizer: ReturnType<typeof adamw>) {
+  const objective = (params: Params, tokens: np.Array, mask: np.Array) =>
+    maskedNextTokenLoss(params, cfg, tokens, mask);
+  return jit((params: Params, state: OptState, tokens: np.Array, mask: np.Array) => {
+    const [loss, grads] = valueAndGrad(objective)(treeRef(params), tokens, mask);
+    const gradNorm = globalNorm(treeRef(grads));
+    const { updates, state: next } = optimizer.update(grads, state, params);
+    return [applyUpdates(params, updates), next, loss, gradNorm] as [Params, OptState, np.Array, np.Array];
+  });
+}
+
+export async function pretrain(
+  run: Run,
+  config: PretrainConfig,
+  opts: { resume?: boolean; signal?: AbortSignal; callbacks?: PretrainCallbacks } = {},
+): Promise<PretrainResult> {
+  const cb = opts.callbacks ?? {};
+  const cfg = presetConfig(config.size);
+  const tok = taskTokenizer();
+  const optimizer = adamw({ lr: config.lr, weightDecay: config.weightDecay });
+  let params = lmInit(keyFromSeed(config.seed), cfg);
+  let state = optimizer.init(params);
+  let startStep = 0;
+  let elapsedBefore = 0;
+  if (opts.resume) {
+    run.repairMetrics();
+    const last = latestStep(run);
+    if (last !== null) {
+      const { tensors, metadata } = run.loadCheckpoint(checkpointName(last));
+      const parts = splitTensors(tensors);
+      const where = run.path("checkpoints", `${checkpointName(last)}.safetensors`);
+      const restored = fillLike(params, parts.params, where);
+      const restoredState = fillLike(state, parts.opt, `${where} (optimiser state)`);
+      treeDispose(params);
+      treeDispose(state);
+      params = restored;
+      state = restoredState;
+      startStep = last;
+      elapsedBefore = Number(metadata.elapsed_s ?? 0);
+    }
+  }
+  const stream = trainStream(config.tasks, config.seed);
+  for (let i = 0; i < startStep * config.batchSize; i++) stream.next();
+  const nextBatch = (): TaskExample[] =>
+    Array.from({ length: config.batchSize }, () => stream.next().value as TaskExample);
+
+  const step = makePretrainStep(cfg, optimizer);
+  const gen = createGenerator(cfg);
+  const t0 = performance.now();
+  const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
+  cb.onStart?.({ startStep, steps: config.steps, paramCount: lmParamCount(cfg) });
+  run.setStatus("running", startStep);
+
+  const evaluate = async (stepNo: number, split: "validation" | "test", limit: number) => {
+    const accuracy: Record<string, number> = {};
+    for (const task of config.tasks) {
+      const examples = evalSplits(task)[split].slice(0, limit);
+      const r = await taskAccuracy(gen, params, tok, examples);
+      accuracy[task] = r.accuracy;
+      run.appendMetric({
+        type: "eval",
+        step: stepNo,
+        task,
+        split,
+        accuracy: r.accuracy,
+        n: r.n,
+        elapsed_s: elapsed(),
+      });
+    }
+    return accuracy;
+  };
+  const saveState = async (stepNo: number) => {
+    const p = await toHost(treeRef(params));
+    const s = await toHost(treeRef(state));
+    const tensors: HostTensors = {};
+    for (const [k, v] of Object.entries(p)) tensors[`params.${k}`] = v;
+    for (const [k, v] of Object.entries(s)) tensors[`opt.${k}`] = v;
+    run.saveCheckpoint(checkpointName(stepNo), tensors, {
+      step: String(stepNo),
+      elapsed_s: String(elapsed()),
+    });
+  };
+
+  try {
+    for (let s = startStep + 1; s <= config.steps; s++) {
+      if (opts.signal?.aborted) {
+        run.setStatus("interrupted", s - 1, "stopped by the user; resume with --resume");
+        return { status: "interrupted" };
+      }
+      const batch = makeBatch(tok, nextBatch(), config.lossOn);
+      const tokens = np.array(batch.tokens, { dtype: np.int32 }).reshape([batch.B, batch.T]);
+      const mask = np.array(batch.mask).reshape([batch.B, batch.T - 1]);
+      const [p, st, lossArr, normArr] = step(params, state, tokens, mask);
+      params = p;
+      state = st;
+      const loss = (await lossArr.data())[0];
+      const gradNorm = (await normArr.data())[0];
+      if (!Number.isFinite(loss)) {
+        const reason = `loss became ${loss} at step ${s}`;
+        run.setStatus("diverged", s - 1, reason);
+        return { status: "diverged", reason };
+      }
+      if (s % 10 === 0 || s === config.steps)
+        run.appendMetric({
+          type: "step",
+          epoch: 0,
+          step: s,
+          loss,
+          grad_norm: gradNorm,
+          elapsed_s: elapsed(),
+        });
+      cb.onStep?.({ step: s, loss });
+      if (s % config.evalEvery === 0 && s !== config.steps)
+        cb.onEval?.({ step: s, accuracy: await evaluate(s, "validation", config.evalExamples) });
+      if (s % config.checkpointEvery === 0 || s === config.steps) {
+        await saveState(s);
+        run.setStatus("running", s);
+      }
+    }
+    const validation = await evaluate(config.steps, "validation", config.evalExamples);
+    cb.onEval?.({ step: config.steps, accuracy: validation });
+    const test = await evaluate(config.steps, "test", Infinity);
+    await saveLm(run, params, { steps: String(config.steps) });
+    writeJsonAtomic(run.path("results.json"), {
+      validation,
+      test,
+      elapsed_s: elapsed(),
+      paramCount: lmParamCount(cfg),
+    });
+    run.setStatus("done", config.steps);
+    return { status: "done", test };
+  } catch (e) {
+    run.setStatus("failed", startStep, (e as Error).message);
+    throw e;
+  } finally {
+    step.dispose();
+    gen.dispose();
+    treeDispose(params);
+    treeDispose(state);
+  }
+}
+
+function splitTensors(tensors: HostTensors) {
+  const params: HostTensors = {};
+  const opt: HostTensors = {};
+  for (const [k, v] of Object.entries(tensors)) {
+    if (k.startsWith("params.")) params[k.slice(7)] = v;
+    else if (k.startsWith("opt.")) opt[k.slice(4)] = v;
+  }
+  return { params, opt };
+}
