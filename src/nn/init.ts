@@ -7,12 +7,16 @@ import { random, numpy as np } from "../engine/jax.js";
 import type { Key } from "../engine/prng.js";
 import { computeFans, type Nonlinearity } from "../init/fans.js";
 import {
+  canonicalInitName,
   initBias,
   initializerByName,
+  validateBiasInit,
+  validateInitOptions,
   type BiasInit,
   type InitName,
   type InitOptions,
 } from "../init/registry.js";
+import { UsageError } from "../errors.js";
 import { LEAKY_RELU_SLOPE, PRELU_INIT } from "./activations.js";
 
 /**
@@ -66,6 +70,17 @@ export function nonlinearityFor(activation: string): { nonlinearity: Nonlinearit
   }
 }
 
+/** Validates the init part of a model config and replaces an alias by its canonical name. */
+export function checkInitConfig<T extends InitConfig>(config: T): T {
+  const out = { ...config };
+  if (config.init !== undefined) out.init = canonicalInitName(config.init);
+  if (config.biasInit !== undefined) validateBiasInit(config.biasInit);
+  if (config.zeroInitLast !== undefined && typeof config.zeroInitLast !== "boolean")
+    throw new UsageError(`zeroInitLast must be true or false, got ${String(config.zeroInitLast)}`);
+  if (config.initOptions !== undefined) validateInitOptions(config.initOptions);
+  return out;
+}
+
 const ZERO_INIT: LayerInit = {
   weight: (key, shape) => initBias("zeros", key, shape, 1),
   bias: (key, shape) => initBias("zeros", key, shape, 1),
@@ -79,6 +94,7 @@ export function layerInits(config: InitConfig & { activation: string }): {
   const name = config.init ?? "torch_default";
   let hidden = TORCH_DEFAULT_INIT;
   if (name !== "torch_default" || config.biasInit !== undefined) {
+    if (config.biasInit !== undefined) validateBiasInit(config.biasInit);
     const weight = initializerByName(name, { ...nonlinearityFor(config.activation), ...config.initOptions });
     const rule = config.biasInit ?? (name === "torch_default" ? "torch_default" : "zeros");
     hidden = { weight, bias: (key, shape, fanIn) => initBias(rule, key, shape, fanIn) };

@@ -16,8 +16,9 @@ import {
   type LinearParams,
 } from "../layers.js";
 import type { Params } from "../../engine/tree.js";
+import { layerInits, type InitConfig } from "../init.js";
 
-export type CnnConfig = {
+export type CnnConfig = InitConfig & {
   name: "cnn";
   inputShape: [number, number, number];
   classes: number;
@@ -31,6 +32,7 @@ export const CNN_DEFAULTS: Omit<CnnConfig, "inputShape" | "classes"> = {
   channels: [32, 64],
   dense: 256,
   activation: "relu",
+  init: "torch_default",
 };
 
 function flatFeatures(config: CnnConfig): number {
@@ -49,13 +51,14 @@ function flatFeatures(config: CnnConfig): number {
 export function cnnInit(key: Key, config: CnnConfig): Params {
   const keys = splitKey(key, config.channels.length + 2);
   const params: Params = {};
+  const inits = layerInits(config);
   let inCh = config.inputShape[0];
   config.channels.forEach((ch, i) => {
-    params[`conv${i}`] = conv2dInit(keys[i], inCh, ch, 3);
+    params[`conv${i}`] = conv2dInit(keys[i], inCh, ch, 3, inits.hidden);
     inCh = ch;
   });
-  params.fc0 = linearInit(keys[config.channels.length], flatFeatures(config), config.dense);
-  params.fc1 = linearInit(keys[config.channels.length + 1], config.dense, config.classes);
+  params.fc0 = linearInit(keys[config.channels.length], flatFeatures(config), config.dense, inits.hidden);
+  params.fc1 = linearInit(keys[config.channels.length + 1], config.dense, config.classes, inits.last);
   for (let i = 0; i <= config.channels.length; i++) {
     const act = activationInit(config.activation);
     if (act) params[`act${i}`] = act;

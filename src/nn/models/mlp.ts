@@ -5,9 +5,10 @@ import type { numpy as np } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
 import { activate, activationInit, type ActivationName, type ActivationParams } from "../activations.js";
 import { linear, linearInit, type LinearParams } from "../layers.js";
+import { layerInits, type InitConfig } from "../init.js";
 import type { Params } from "../../engine/tree.js";
 
-export type MlpConfig = {
+export type MlpConfig = InitConfig & {
   name: "mlp";
   inputShape: [number, number, number];
   classes: number;
@@ -19,14 +20,17 @@ export const MLP_DEFAULTS: Omit<MlpConfig, "inputShape" | "classes"> = {
   name: "mlp",
   hidden: [512, 64],
   activation: "relu",
+  init: "torch_default",
 };
 
 export function mlpInit(key: Key, config: MlpConfig): Params {
   const sizes = [config.inputShape.reduce((a, b) => a * b, 1), ...config.hidden, config.classes];
   const keys = splitKey(key, sizes.length - 1);
   const params: Params = {};
+  const inits = layerInits(config);
   for (let i = 0; i < sizes.length - 1; i++) {
-    params[`fc${i}`] = linearInit(keys[i], sizes[i], sizes[i + 1]);
+    const init = i === sizes.length - 2 ? inits.last : inits.hidden;
+    params[`fc${i}`] = linearInit(keys[i], sizes[i], sizes[i + 1], init);
     const act = i < sizes.length - 2 ? activationInit(config.activation) : null;
     if (act) params[`act${i}`] = act;
   }

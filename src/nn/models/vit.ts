@@ -18,8 +18,9 @@ import {
   type NormParams,
 } from "../layers.js";
 import type { Params } from "../../engine/tree.js";
+import { layerInits, type InitConfig } from "../init.js";
 
-export type VitConfig = {
+export type VitConfig = InitConfig & {
   name: "vit";
   inputShape: [number, number, number];
   classes: number;
@@ -39,6 +40,7 @@ export const VIT_DEFAULTS: Omit<VitConfig, "inputShape" | "classes"> = {
   heads: 4,
   mlpDim: 128,
   activation: "gelu",
+  init: "torch_default",
 };
 
 function geometry(config: VitConfig) {
@@ -53,20 +55,21 @@ function geometry(config: VitConfig) {
 export function vitInit(key: Key, config: VitConfig): Params {
   const g = geometry(config);
   const keys = splitKey(key, 3 + config.depth);
+  const inits = layerInits(config);
   const params: Params = {
-    embed: linearInit(keys[0], g.patchDim, config.dim),
+    embed: linearInit(keys[0], g.patchDim, config.dim, inits.hidden),
     pos: random.normal(keys[1], [g.tokens, config.dim]).mul(0.02),
     norm: layerNormInit(config.dim),
-    head: linearInit(keys[2], config.dim, config.classes),
+    head: linearInit(keys[2], config.dim, config.classes, inits.last),
   };
   for (let i = 0; i < config.depth; i++) {
     const [ka, k1, k2] = splitKey(keys[3 + i], 3);
     params[`block${i}`] = {
       norm1: layerNormInit(config.dim),
-      attn: attentionInit(ka, config.dim),
+      attn: attentionInit(ka, config.dim, inits.hidden),
       norm2: layerNormInit(config.dim),
-      fc1: linearInit(k1, config.dim, config.mlpDim),
-      fc2: linearInit(k2, config.mlpDim, config.dim),
+      fc1: linearInit(k1, config.dim, config.mlpDim, inits.hidden),
+      fc2: linearInit(k2, config.mlpDim, config.dim, inits.hidden),
     };
     const act = activationInit(config.activation);
     if (act) (params[`block${i}`] as Params).act = act;
