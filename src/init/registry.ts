@@ -89,6 +89,12 @@ export function initializerByName(
   }
 }
 
+/** L-Momentum's α = m², m the optimiser's momentum (SGD's momentum, else Adam's β₁), 0.9 if it has none. */
+export function lMomentumAlpha(optimizer: { momentum?: number; b1?: number }): number {
+  const m = optimizer.momentum || optimizer.b1 || 0.9;
+  return m * m;
+}
+
 /** A bias rule: "zeros", "torch_default" (U(±1/√fan_in) of its layer) or a constant. */
 export type BiasInit = "zeros" | "torch_default" | number;
 export const BIAS_INITS = ["zeros", "torch_default", "<number>"] as const;
