@@ -5,11 +5,12 @@
  * Everything that matters for an exact resume (params, optimiser state, epoch) is in the checkpoint.
  */
 import { jit, numpy as np, valueAndGrad } from "../engine/jax.js";
-import { keyFromSeed } from "../engine/prng.js";
+import { keyFromSeed, type Key } from "../engine/prng.js";
 import {
   fillLike,
   fromHost,
   globalNorm,
+  isLeaf,
   namedLeaves,
   toHost,
   treeDispose,
@@ -21,7 +22,17 @@ import { batchCount, gatherBatch } from "../data/batches.js";
 import type { Dataset } from "../data/dataset.js";
 import { epochPermutation } from "../data/order.js";
 import { createModel, type Model } from "../nn/models/index.js";
-import { createOptimizer, applyUpdates, type GradientTransformation, type OptState } from "../optim/index.js";
+import {
+  applyUpdates,
+  createOptimizer,
+  gaussNewtonBartlett,
+  hutchinson,
+  rademacherLike,
+  sampleLabels,
+  treeBytes,
+  type GradientTransformation,
+  type OptState,
+} from "../optim/index.js";
 import type { EpochEvent, Run, StepEvent } from "../runs/store.js";
 import type { TrainConfig } from "./config.js";
 import { batchLossAndCorrect, evaluate } from "./evaluate.js";
@@ -39,30 +50,128 @@ export type TrainResult = {
   reason?: string;
 };
 
+/** Memory at a step: the optimiser state's exact bytes and the whole process's resident set. */
+export type MemoryFields = { opt_state_bytes: number; rss_bytes: number };
+
 export class DivergedError extends Error {
   override name = "DivergedError";
 }
 
-/** One optimisation step: takes ownership of params, state and the batch. */
-export function makeTrainStep(model: Model, optimizer: GradientTransformation) {
+/** What one training step may be told: where it is, and the randomness of a curvature estimate. */
+export type StepContext = {
+  /** Updates applied before this one (0-based); decides the curvature steps. Default: the step's own count. */
+  step?: number;
+  /** Randomness for the curvature probe (consumed). Default: derived from the seed and `step`. */
+  key?: Key;
+  /** An explicit curvature probe (consumed): a Rademacher tree (Hutchinson) or sampled labels (GNB). */
+  probe?: Params | np.Array;
+};
+
+export type StepOutput = [
+  params: Params,
+  state: OptState,
+  loss: np.Array,
+  correct: np.Array,
+  gradNorm: np.Array,
+];
+
+export type TrainStep = {
+  (params: Params, state: OptState, x: np.Array, y: np.Array, ctx?: StepContext): StepOutput;
+  dispose(): void;
+};
+
+/**
+ * One optimisation step: takes ownership of params, state and the batch. For an optimiser that
+ * asks for curvature (Sophia), every k-th step also estimates the Hessian diagonal of the same
+ * mean loss at the same params, inside the same jitted call, and hands it to the optimiser.
+ */
+export function makeTrainStep(
+  model: Model,
+  optimizer: GradientTransformation,
+  opts: { seed?: number } = {},
+): TrainStep {
   const objective = batchLossAndCorrect(model);
   const meanLoss = (params: Params, x: np.Array, y: np.Array): [np.Array, np.Array] => {
     const n = x.shape[0];
     const [loss, correct] = objective(params, x, y);
     return [loss.div(n), correct];
   };
-  return jit((params: Params, state: OptState, x: np.Array, y: np.Array) => {
+  const update = (
+    params: Params,
+    state: OptState,
+    x: np.Array,
+    y: np.Array,
+    hessian?: Params,
+  ): StepOutput => {
     const [[loss, correct], grads] = valueAndGrad(meanLoss, { hasAux: true })(treeRef(params), x, y);
     const gradNorm = globalNorm(treeRef(grads));
-    const { updates, state: next } = optimizer.update(grads, state, params);
-    return [applyUpdates(params, updates), next, loss, correct, gradNorm] as [
-      Params,
-      OptState,
-      np.Array,
-      np.Array,
-      np.Array,
-    ];
+    const { updates, state: next } = optimizer.update(
+      grads,
+      state,
+      params,
+      hessian ? { hessian } : undefined,
+    );
+    return [applyUpdates(params, updates), next, loss, correct, gradNorm];
+  };
+  const plain = jit((params: Params, state: OptState, x: np.Array, y: np.Array) =>
+    update(params, state, x, y),
+  );
+  const curvature = optimizer.curvature;
+  if (!curvature)
+    return Object.assign((p: Params, s: OptState, x: np.Array, y: np.Array) => plain(p, s, x, y), {
+      dispose: () => plain.dispose(),
+    });
+
+  const lossOnly = (params: Params, x: np.Array, y: np.Array) => {
+    const [loss, correct] = meanLoss(params, x, y);
+    correct.dispose();
+    return loss;
+  };
+  const withCurvature = jit(
+    (params: Params, state: OptState, x: np.Array, y: np.Array, probe: Params | np.Array) => {
+      const hessian =
+        curvature.estimator === "hutchinson"
+          ? hutchinson((p) => lossOnly(p, x.ref, y.ref), treeRef(params), probe as Params)
+          : gaussNewtonBartlett((p) => model.apply(p, x.ref), treeRef(params), probe as np.Array);
+      return update(params, state, x, y, hessian);
+    },
+  );
+  const sample =
+    curvature.estimator === "gauss-newton-bartlett"
+      ? jit((params: Params, x: np.Array, key: Key) => sampleLabels(key, model.apply(params, x)))
+      : null;
+  let next = 0;
+  const step = (params: Params, state: OptState, x: np.Array, y: np.Array, ctx: StepContext = {}) => {
+    const index = ctx.step ?? next;
+    next = index + 1;
+    if (index % curvature.every !== 0) {
+      ctx.key?.dispose();
+      if (ctx.probe) treeDispose(isLeaf(ctx.probe) ? { probe: ctx.probe } : ctx.probe);
+      return plain(params, state, x, y);
+    }
+    let probe = ctx.probe;
+    if (probe) ctx.key?.dispose();
+    else {
+      const key = ctx.key ?? keyFromSeed(curvatureSeed(opts.seed ?? 0, index));
+      probe = sample ? sample(treeRef(params), x.ref, key) : rademacherLike(key, params);
+    }
+    return withCurvature(params, state, x, y, probe);
+  };
+  return Object.assign(step, {
+    dispose() {
+      plain.dispose();
+      withCurvature.dispose();
+      sample?.dispose();
+    },
   });
+}
+
+/** A 32-bit seed for the curvature probe of step `index` (a finaliser hash: resumes draw the same probes). */
+function curvatureSeed(seed: number, index: number): number {
+  let h = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ index) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** Params and optimiser state as one checkpoint (names prefixed "params." and "opt."). Borrows both. */
@@ -135,7 +244,8 @@ export async function train(
   const { train: trainSplit, test: testSplit } = dataset;
   const stepsPerEpoch = batchCount(trainSplit.n, config.batchSize);
   cb.onStart?.({ startEpoch, epochs: config.epochs, stepsPerEpoch });
-  const step = makeTrainStep(model, optimizer);
+  const step = makeTrainStep(model, optimizer, { seed: config.seed });
+  const optStateBytes = treeBytes(state);
   const evalStep = jit(batchLossAndCorrect(model));
   const t0 = performance.now();
   const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
@@ -154,26 +264,30 @@ export async function train(
         const batch = gatherBatch(trainSplit, order, i * config.batchSize, config.batchSize);
         const x = np.array(batch.x).reshape([batch.size, ...trainSplit.shape]);
         const y = np.array(batch.y, { dtype: np.int32 });
-        const [nextParams, nextState, lossArr, correctArr, gradNormArr] = step(params, state, x, y);
+        const globalStep = (epoch - 1) * stepsPerEpoch + i + 1;
+        const [nextParams, nextState, lossArr, correctArr, gradNormArr] = step(params, state, x, y, {
+          step: globalStep - 1,
+        });
         params = nextParams;
         state = nextState;
         const loss = (await lossArr.data())[0];
         correct += (await correctArr.data())[0];
         const gradNorm = (await gradNormArr.data())[0];
-        const globalStep = (epoch - 1) * stepsPerEpoch + i + 1;
         if (!Number.isFinite(loss)) {
           const reason = `loss became ${loss} at epoch ${epoch}, step ${globalStep}${await nonFiniteParams(params)}`;
           run.setStatus("diverged", epoch - 1, reason);
           return { status: "diverged", params, epochs: history.filter(Boolean), reason };
         }
         lossSum += loss * batch.size;
-        const event: StepEvent = {
+        const event: StepEvent & MemoryFields = {
           type: "step",
           epoch,
           step: globalStep,
           loss,
           grad_norm: gradNorm,
           elapsed_s: elapsed(),
+          opt_state_bytes: optStateBytes,
+          rss_bytes: process.memoryUsage.rss(),
         };
         if ((i + 1) % config.logEvery === 0 || i === stepsPerEpoch - 1) run.appendMetric(event);
         cb.onStep?.({ ...event, stepInEpoch: i + 1 });
