@@ -1,7 +1,13 @@
 import { Command, Option } from "commander";
 import { ACTIVATIONS } from "../nn/activations.js";
 import { MODELS } from "../nn/models/index.js";
-import { OPTIMIZERS, type OptimizerConfig } from "../optim/index.js";
+import {
+  OPTIMIZERS,
+  optimizerConfig,
+  parseParamPairs,
+  parseSchedule,
+  type OptimizerConfig,
+} from "../optim/index.js";
 import { resumeTraining, runTraining, type TrainRequest } from "../train/session.js";
 import type { TrainCallbacks } from "../train/loop.js";
 import { writeRunReport } from "../report/run-report.js";
@@ -28,6 +34,8 @@ type TrainOptions = {
   momentum?: number;
   nesterov?: boolean;
   weightDecay?: number;
+  param: string[];
+  schedule?: string;
   epochs: number;
   batchSize: number;
   seed: number;
@@ -42,8 +50,6 @@ type TrainOptions = {
   quiet?: boolean;
 };
 
-const DEFAULT_LR: Record<OptimizerConfig["name"], number> = { sgd: 0.01, adam: 1e-3, adamw: 1e-3 };
-
 export function trainCommand(): Command {
   return new Command("train")
     .description("Train a model on Fashion-MNIST; every epoch is logged and checkpointed in a run directory.")
@@ -56,10 +62,24 @@ export function trainCommand(): Command {
       new Option("--activation <name>", "activation (default relu; gelu for vit)").choices(ACTIVATIONS),
     )
     .addOption(new Option("--optimizer <name>", "optimiser").choices(OPTIMIZERS).default("adam"))
-    .option("--lr <x>", "learning rate (default: 0.01 for sgd, 1e-3 for adam/adamw)", positiveNumber)
+    .option(
+      "--lr <x>",
+      "learning rate (default per optimiser: 0.01 sgd, 1e-3 adam, 1e-4 lion, …)",
+      positiveNumber,
+    )
     .option("--momentum <x>", "sgd momentum in [0, 1)", unitInterval)
     .option("--nesterov", "sgd: Nesterov momentum")
     .option("--weight-decay <x>", "weight decay (L2 for sgd/adam, decoupled for adamw)", nonNegativeNumber)
+    .option(
+      "--param <key=value>",
+      "optimiser hyper-parameter, repeatable (e.g. b1=0.9, rho=0.04, every=10, centered=true, clipNorm=1)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option(
+      "--schedule <spec>",
+      "learning-rate schedule, e.g. cosine:steps=2000 or warmup-cosine:warmup=100,steps=2000",
+    )
     .option("--epochs <n>", "epochs", positiveInt, 3)
     .option("--batch-size <n>", "batch size", positiveInt, 256)
     .option("--seed <n>", "seed for init and data order", nonNegativeInt, 0)
@@ -87,6 +107,8 @@ Examples:
   $ tiller train --model mlp --hidden 512,64 --optimizer adam --lr 1e-3 --epochs 3 --batch-size 256
   $ tiller train --model cnn --epochs 3                 # conv 32 → pool → conv 64 → pool → dense 256
   $ tiller train --optimizer sgd --lr 0.05 --momentum 0.9 --limit 2000 --epochs 2
+  $ tiller train --optimizer lion --lr 1e-4 --param weightDecay=0.1 --schedule cosine:steps=700
+  $ tiller train --optimizer sophiag --param rho=0.04 --param every=10
   $ tiller train --resume runs/<id>                     # after Ctrl-C or a crash
 
 The run directory holds config.json, status.json, metrics.jsonl, checkpoints/ and report.html.`,
@@ -136,11 +158,12 @@ function toRequest(o: TrainOptions): TrainRequest {
     model: o.model,
     modelOptions: { hidden: o.hidden, channels: o.channels, dense: o.dense, activation: o.activation },
     optimizer: {
-      name: o.optimizer,
-      lr: o.lr ?? DEFAULT_LR[o.optimizer],
+      ...optimizerConfig(o.optimizer, parseParamPairs(o.param)),
+      ...(o.lr !== undefined ? { lr: o.lr } : {}),
       ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
       ...(o.nesterov ? { nesterov: true } : {}),
       ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
+      ...(o.schedule ? { schedule: parseSchedule(o.schedule) } : {}),
     },
     epochs: o.epochs,
     batchSize: o.batchSize,
