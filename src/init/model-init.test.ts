@@ -43,10 +43,15 @@ beforeAll(async () => {
 
 describe("models take an initialiser by name", () => {
   it("the default (torch_default) is bit for bit the init from before named initialisers", async () => {
-    // sha256 of every leaf, seed 5, computed at commit b34b1a8 (before named initialisers)
-    const before = { mlp: "2c759792ebfdc148", cnn: "6898bee2c7317930", vit: "e0d47b79b25fa264" };
-    const activation = { mlp: "prelu", cnn: "relu", vit: "gelu" };
-    for (const m of ["mlp", "cnn", "vit"] as const) {
+    // sha256 of every leaf, seed 5, computed before named initialisers (b34b1a8; resnet at 97ba6d8)
+    const before = {
+      mlp: "2c759792ebfdc148",
+      cnn: "6898bee2c7317930",
+      vit: "e0d47b79b25fa264",
+      resnet: "189e4cb1e4be442e",
+    };
+    const activation = { mlp: "prelu", cnn: "relu", vit: "gelu", resnet: "relu" };
+    for (const m of ["mlp", "cnn", "vit", "resnet"] as const) {
       const implicit = init(m, { activation: activation[m] });
       const explicit = init(m, { activation: activation[m], init: "torch_default" });
       expect(await fingerprint(implicit), m).toBe(before[m]);
@@ -98,6 +103,14 @@ describe("models take an initialiser by name", () => {
     // rows of the 512×784 view are orthonormal: mean w² = 1/784, times the scale² = 2/784
     expect(rms(await leaf(so, "fc0.weight")) / (Math.sqrt(2 / 784) / Math.sqrt(784)) - 1).toBeCloseTo(0, 4);
     treeDispose(so);
+  });
+
+  it("modelConfig validates the init part and stores the canonical name", () => {
+    expect((modelConfig("cnn", data, { init: "he_uniform" }) as { init?: string }).init).toBe(
+      "kaiming_uniform",
+    );
+    expect(() => modelConfig("mlp", data, { init: "uniform" })).toThrow(/unknown initialiser "uniform"/);
+    expect(() => modelConfig("resnet", data, { biasInit: "one" })).toThrow(UsageError);
   });
 
   it("bad init names and options are usage errors before anything is built", () => {

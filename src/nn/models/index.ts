@@ -6,6 +6,7 @@ import type { numpy as np } from "../../engine/jax.js";
 import type { Key } from "../../engine/prng.js";
 import type { Params } from "../../engine/tree.js";
 import { isActivation, ACTIVATIONS } from "../activations.js";
+import { checkInitConfig } from "../init.js";
 import { UsageError } from "../../errors.js";
 import { cnnActivationSites, cnnApply, cnnInit, CNN_DEFAULTS, type CnnConfig } from "./cnn.js";
 import { mlpActivationSites, mlpApply, mlpInit, MLP_DEFAULTS, type MlpConfig } from "./mlp.js";
@@ -44,7 +45,12 @@ export function modelConfig(
   if (!(MODELS as readonly string[]).includes(name))
     throw new ModelConfigError(`unknown model "${name}" (choose one of: ${MODELS.join(", ")})`);
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  const config = { ...DEFAULTS[name as ModelName], ...defined, ...data, name } as ModelConfig;
+  const config = checkInitConfig({
+    ...DEFAULTS[name as ModelName],
+    ...defined,
+    ...data,
+    name,
+  } as ModelConfig);
   if (!isActivation(config.activation))
     throw new ModelConfigError(
       `unknown activation "${config.activation}" (choose one of: ${ACTIVATIONS.join(", ")})`,

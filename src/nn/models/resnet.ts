@@ -19,8 +19,9 @@ import {
   type LinearParams,
 } from "../layers.js";
 import type { Params } from "../../engine/tree.js";
+import { layerInits, type InitConfig } from "../init.js";
 
-export type ResnetConfig = {
+export type ResnetConfig = InitConfig & {
   name: "resnet";
   inputShape: [number, number, number];
   classes: number;
@@ -36,6 +37,7 @@ export const RESNET_DEFAULTS: Omit<ResnetConfig, "inputShape" | "classes"> = {
   channels: [16, 32, 64],
   blocks: 1,
   activation: "relu",
+  init: "torch_default",
 };
 
 type BlockPlan = { name: string; inCh: number; outCh: number; stride: number };
@@ -55,7 +57,10 @@ function plan(config: ResnetConfig): BlockPlan[] {
 export function resnetInit(key: Key, config: ResnetConfig): Params {
   const blocks = plan(config);
   const keys = splitKey(key, blocks.length + 2);
-  const params: Params = { stem: conv2dInit(keys[0], config.inputShape[0], config.channels[0], 3) };
+  const inits = layerInits(config);
+  const params: Params = {
+    stem: conv2dInit(keys[0], config.inputShape[0], config.channels[0], 3, inits.hidden),
+  };
   const act = (p: Params, name: string) => {
     const a = activationInit(config.activation);
     if (a) p[name] = a;
@@ -63,11 +68,11 @@ export function resnetInit(key: Key, config: ResnetConfig): Params {
   act(params, "act0");
   blocks.forEach((b, i) => {
     const [k1, k2, kp] = splitKey(keys[i + 1], 3);
-    const conv2 = conv2dInit(k2, b.outCh, b.outCh, 3);
+    const conv2 = conv2dInit(k2, b.outCh, b.outCh, 3, inits.hidden);
     conv2.weight.dispose();
     conv2.weight = np.zeros([b.outCh, b.outCh, 3, 3]);
-    const block: Params = { conv1: conv2dInit(k1, b.inCh, b.outCh, 3), conv2 };
-    if (b.stride !== 1 || b.inCh !== b.outCh) block.proj = conv2dInit(kp, b.inCh, b.outCh, 1);
+    const block: Params = { conv1: conv2dInit(k1, b.inCh, b.outCh, 3, inits.hidden), conv2 };
+    if (b.stride !== 1 || b.inCh !== b.outCh) block.proj = conv2dInit(kp, b.inCh, b.outCh, 1, inits.hidden);
     else kp.dispose();
     act(block, "act1");
     act(block, "act2");
@@ -77,6 +82,7 @@ export function resnetInit(key: Key, config: ResnetConfig): Params {
     keys[blocks.length + 1],
     config.channels[config.channels.length - 1],
     config.classes,
+    inits.last,
   );
   return params;
 }
