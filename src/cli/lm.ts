@@ -1,0 +1,198 @@
+import { Command, Option } from "commander";
+import { startEngine } from "../engine/device.js";
+import { parseTaskList, TRAINING_TASKS } from "../data/tasks/index.js";
+import { createGenerator } from "../lm/generate.js";
+import { answerText } from "../lm/evaluate.js";
+import { LM_SIZES, type LmSize } from "../lm/presets.js";
+import { pretrain, pretrainRunConfig, PRETRAIN_DEFAULTS, type PretrainConfig } from "../lm/pretrain.js";
+import { loadLm } from "../lm/store.js";
+import { Run, defaultRunsRoot, newRunId } from "../runs/store.js";
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, UsageError } from "./errors.js";
+import { createProgress } from "./progress.js";
+import { interruptSignal } from "./signals.js";
+
+type PretrainOptions = {
+  tasks: string;
+  size: LmSize;
+  steps: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  lossOn: "all" | "answer";
+  evalEvery: number;
+  evalExamples: number;
+  checkpointEvery: number;
+  seed: number;
+  out?: string;
+  name?: string;
+  resume?: string;
+  quiet?: boolean;
+};
+
+function pretrainCommand(): Command {
+  const d = PRETRAIN_DEFAULTS;
+  return new Command("pretrain")
+    .description("Train the built-in character-level decoder LM on a mixture of the generated tasks.")
+    .option("--tasks <list>", "comma-separated task families", TRAINING_TASKS.join(","))
+    .addOption(new Option("--size <size>", "model size").choices(LM_SIZES).default("tiny"))
+    .option("--steps <n>", "optimisation steps", positiveInt, d.steps)
+    .option("--batch-size <n>", "sequences per step", positiveInt, d.batchSize)
+    .option("--lr <x>", "AdamW learning rate", positiveNumber, d.lr)
+    .option("--weight-decay <x>", "AdamW decoupled weight decay", nonNegativeNumber, d.weightDecay)
+    .addOption(
+      new Option("--loss-on <what>", "which next-token predictions count")
+        .choices(["all", "answer"])
+        .default(d.lossOn),
+    )
+    .option("--eval-every <n>", "validation accuracy every N steps", positiveInt, d.evalEvery)
+    .option(
+      "--eval-examples <n>",
+      "validation questions per task at each evaluation",
+      positiveInt,
+      d.evalExamples,
+    )
+    .option("--checkpoint-every <n>", "checkpoint every N steps", positiveInt, d.checkpointEvery)
+    .option("--seed <n>", "seed for the init and the example stream", nonNegativeInt, d.seed)
+    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--name <id>", "run id (default: timestamp-lm-size-xxxx)")
+    .option("--resume <run>", "continue an interrupted pretraining run from its last checkpoint")
+    .option("-q, --quiet", "no progress output")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ tiller lm pretrain --tasks math,code,reasoning --size tiny     # ~0.1 M params, the default budget
+  $ tiller lm pretrain --size small --steps 3000 --loss-on all
+  $ tiller lm pretrain --resume runs/<id>                            # after Ctrl-C or a crash
+
+The run holds config.json (model config, tokenizer), metrics.jsonl (loss, validation accuracy),
+checkpoints/step-N.safetensors, checkpoints/model.safetensors and results.json (test accuracy).`,
+    )
+    .action(async (o: PretrainOptions) => {
+      await startEngine();
+      const progress = createProgress({ quiet: o.quiet });
+      const signal = interruptSignal(() =>
+        progress.log("Interrupted: finishing the current step, then stopping…"),
+      );
+      let run: Run;
+      let config: PretrainConfig;
+      if (o.resume) {
+        run = Run.open(o.resume, o.out);
+        const c = run.config<{ kind?: string; pretrain?: PretrainConfig }>();
+        if (c.kind !== "lm-pretrain" || !c.pretrain)
+          throw new UsageError(`run ${run.dir} is not an LM pretraining run`);
+        config = c.pretrain;
+      } else {
+        config = {
+          tasks: parseTaskList(o.tasks),
+          size: o.size,
+          steps: o.steps,
+          batchSize: o.batchSize,
+          lr: o.lr,
+          weightDecay: o.weightDecay,
+          seed: o.seed,
+          lossOn: o.lossOn,
+          evalEvery: o.evalEvery,
+          evalExamples: o.evalExamples,
+          checkpointEvery: o.checkpointEvery,
+        };
+        run = Run.create(
+          o.out ?? defaultRunsRoot(),
+          o.name ?? newRunId(["lm", o.size]),
+          pretrainRunConfig(config),
+        );
+      }
+      const result = await pretrain(run, config, {
+        resume: Boolean(o.resume),
+        signal,
+        callbacks: {
+          onStart: ({ startStep, steps, paramCount }) => {
+            progress.log(
+              `model: ${config.size}, ${paramCount.toLocaleString("en")} parameters; tasks ${config.tasks.join(", ")}`,
+            );
+            if (startStep >= steps) progress.log("Nothing to do: all steps are already done.");
+            progress.start(steps, "pretrain");
+          },
+          onStep: ({ step, loss }) => progress.update(step, { loss: loss.toFixed(4) }),
+          onEval: ({ step, accuracy }) =>
+            progress.log(
+              `step ${step}: validation accuracy ` +
+                Object.entries(accuracy)
+                  .map(([t, a]) => `${t} ${(100 * a).toFixed(1)}%`)
+                  .join(", "),
+            ),
+        },
+      });
+      progress.stop();
+      process.stdout.write(
+        `run: ${run.dir}\nstatus: ${result.status}${result.reason ? ` (${result.reason})` : ""}\n`,
+      );
+      if (result.test)
+        for (const [t, a] of Object.entries(result.test))
+          process.stdout.write(`test accuracy ${t}: ${(100 * a).toFixed(1)}%\n`);
+      if (result.status === "diverged") process.exitCode = 1;
+      if (result.status === "interrupted") process.exitCode = 130;
+    });
+}
+
+type GenerateOptions = {
+  model: string;
+  prompt: string[];
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  seed: number;
+  out?: string;
+};
+
+function generateCommand(): Command {
+  return new Command("generate")
+    .description(
+      "Generate text from a pretraining run or a Hugging Face Llama/Qwen2 directory (KV cache, batched).",
+    )
+    .requiredOption("--model <run|dir>", "pretraining run (id or directory) or Hugging Face model directory")
+    .requiredOption("--prompt <text...>", "one or more prompts (generated as one batch)")
+    .option("--max-new-tokens <n>", "tokens to generate per prompt", positiveInt, 32)
+    .option("--temperature <x>", "sampling temperature (0 = greedy)", nonNegativeNumber, 0)
+    .option("--top-k <n>", "sample from the k most likely tokens (0 = all)", nonNegativeInt, 0)
+    .option("--seed <n>", "sampling seed", nonNegativeInt, 0)
+    .option("--out <dir>", "runs folder, to find a run by id")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ tiller lm generate --model runs/<pretrain-run> --prompt "Ann had 7 pens, got 5, lost 3. Pens now?
+A:"
+  $ tiller lm generate --model ./my-llama --prompt "The capital of France is" --temperature 0.7 --top-k 40`,
+    )
+    .action(async (o: GenerateOptions) => {
+      await startEngine();
+      const lm = loadLm(o.model, o.out);
+      const prompts = o.prompt.map((p) => [
+        ...(lm.tokenizer.bosId === null ? [] : [lm.tokenizer.bosId]),
+        ...lm.tokenizer.encode(p),
+      ]);
+      const gen = createGenerator(lm.cfg);
+      const out = await gen.generate(lm.params, prompts, {
+        maxNewTokens: o.maxNewTokens,
+        temperature: o.temperature,
+        topK: o.topK,
+        eosId: lm.tokenizer.eosId,
+        padId: lm.tokenizer.padId,
+        seed: o.seed,
+      });
+      gen.dispose();
+      out.tokens.forEach((t, i) =>
+        process.stdout.write(
+          `${JSON.stringify(o.prompt[i])} → ${JSON.stringify(answerText(lm.tokenizer, t))}\n`,
+        ),
+      );
+    });
+}
+
+export function lmCommand(): Command {
+  return new Command("lm")
+    .description("The decoder language model: pretraining on the task suite, generation.")
+    .addCommand(pretrainCommand())
+    .addCommand(generateCommand());
+}
