@@ -9,8 +9,12 @@ import { trainCommand } from "./train.js";
 import { runsCommand } from "./runs.js";
 import { reportCommand } from "./report.js";
 import { tourCommand } from "./tour.js";
+import { initCommand } from "./init.js";
 import { ctCommand } from "./ct.js";
 import { labCommand } from "./lab.js";
+import { lmCommand } from "./lm.js";
+import { svfCommand } from "./svf.js";
+import { loraCommand } from "./lora.js";
 import { shutdownWorkers } from "../engine/jax.js";
 
 /** package.json sits two levels up from src/cli and three from dist/src/cli. */
@@ -50,6 +54,10 @@ Start here:
     reportCommand(),
     labCommand(),
     ctCommand(),
+    initCommand(),
+    lmCommand(),
+    svfCommand(),
+    loraCommand(),
   ])
     program.addCommand(cmd);
   const exitAsUsage = (c: Command) => {
