@@ -1,28 +1,27 @@
 /**
  * 2-D convolution and pooling for NCHW activations and OIHW (PyTorch-layout) weights, written so
  * that jax-js 0.1.25's wasm backend runs them as fast matmuls — inside `jit` and under
- * `grad`/`valueAndGrad`. See NOTES.md, section "Convolution", for the measurements behind every
+ * `grad`/`valueAndGrad`. NOTES.md, section "Convolution", has the measurements behind every
  * choice made here; in short:
  *
- * - `lax.conv` lowers to ONE reduction kernel whose loads go through the pooled/padded view of the
- *   input; the wasm code generator cannot vectorise those loads or advance them by a constant
- *   stride, so it runs scalar index arithmetic (div/mod) per multiply-add: 0.4–3 GFLOP/s.
- * - The same backend's matmul (`dot` on two contiguous operands) reaches ~20 GFLOP/s per core.
- *   So we hand it contiguous operands: channels-last (NHWC) shifted copies of the input, one per
- *   kernel tap, each multiplied by that tap's [C, O] weight slice, accumulated
- *   (y = Σ_ij shift_ij(x) · W_ij). The copies are cheap (contiguous runs of C floats); the
- *   backward pass of every piece (dot → two dots, slice → pad, transpose → transpose) is again
- *   contiguous matmuls plus one fused sum of shifted gradients.
- * - With few input channels (e.g. a first layer on 1- or 3-channel images) the per-tap matmuls
- *   would have K = C (tiny), so we instead materialise im2col patches [M, C·kh·kw] (zero-padded
- *   to a multiple of 4 so the weight gradient vectorises) and do one matmul.
+ * - `lax.conv` lowers to ONE reduction kernel that reads the input through a pooled (and, under
+ *   jit, padded) view. The wasm code generator can neither vectorise those loads (the window's
+ *   period is W, not a multiple of 4) nor advance them by a constant stride along the reduction,
+ *   so it evaluates div/mod index arithmetic for every multiply-add: 0.4–3 GFLOP/s.
+ * - The same backend's matmul — a `dot` whose two operands are contiguous buffers — runs at
+ *   15–20 GFLOP/s per core. So conv2d hands it contiguous operands: per kernel tap (i, j), a
+ *   channels-last copy of the shifted input times that tap's [O, C] weight matrix, summed over
+ *   the taps. The copies are cheap (contiguous runs of C floats); autodiff turns every piece into
+ *   contiguous matmuls again, plus one fused sum of the shifted tap gradients.
+ * - With few input channels (a first layer on 1- or 3-channel images) a per-tap matmul would
+ *   reduce over K = C, so im2col patches [C·kh·kw, N·Ho·Wo] are materialised once instead.
  *
  * Materialisation is forced with `neg(neg(v))`: jax-js's jit fuses view ops (pad, slice,
- * transpose, reshape) into their consumer, and a matmul that reads a fused *view* is ~10× slower
- * than one reading a contiguous buffer. The jit scheduler materialises the output of the nearest
- * non-view op feeding a dot, so a cheap elementwise op pins the layout we want.
+ * transpose, reshape) into their consumer, and a matmul that reads a fused *view* runs ~10×
+ * slower than one that reads a contiguous buffer. The scheduler materialises the nearest non-view
+ * op that feeds a matmul, so a cheap elementwise op there pins the layout we want.
  *
- * Ownership: every function consumes its array arguments (jax-js convention).
+ * Ownership: every function consumes its array arguments (the jax-js convention).
  */
 import { lax, numpy as np } from "./jax.js";
 
@@ -42,7 +41,7 @@ export type Conv2dOptions = {
 };
 
 /** How `conv2d` computes; "auto" picks per layer. Exposed for benchmarks and tests. */
-export type Conv2dStrategy = "auto" | "shifted" | "im2col" | "shiftedCM" | "im2colCM" | "lax";
+export type Conv2dStrategy = "auto" | "shifted" | "im2col" | "lax";
 
 /** Below this many input channels `auto` uses im2col (one matmul with K = C·kh·kw). */
 export const IM2COL_MAX_CHANNELS = 8;
@@ -50,6 +49,18 @@ export const IM2COL_MAX_CHANNELS = 8;
 /** Forces `v` to be computed into its own buffer in its current (logical, row-major) layout. */
 function materialize(v: Arr): Arr {
   return np.negative(np.negative(v));
+}
+
+/**
+ * acc + t, arranged so that jit fuses the add into the kernel that computes t (a matmul) and the
+ * running sum is stored after every tap. Without the reshape round trip, jax-js's scheduler lets
+ * the FIRST matmul claim the whole chain of adds as its epilogue: every other tap's product is
+ * then stored separately and the first kernel re-reads all of them (2× its time, 9 buffers live).
+ * A reshape is not an elementwise op, so it ends that epilogue chain.
+ */
+function accumulate(acc: Arr, t: Arr): Arr {
+  const shape = acc.shape;
+  return acc.reshape([-1]).reshape(shape).add(t);
 }
 
 const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
@@ -116,87 +127,38 @@ function stridedSlice(x: Arr, axis: number, start: number, count: number, s: num
 }
 
 /**
- * y = Σ_ij shift_ij(x) · W_ij on channels-last data: one matmul per kernel tap, each on a
- * contiguous [N·Ho·Wo, C] copy of the shifted input. Returns NCHW.
+ * Zero-pads x (NCHW) and moves channels last: [N, Hp, Wp, Cp], with Cp = C rounded up to a
+ * multiple of 4 and extra rows/columns at the end so every strided tap slice of length Ho·s fits.
+ */
+function padChannelsLast(x: Arr, g: Geometry, cp: number): Arr {
+  const { kh, kw, stride: s, padH, padW, ho, wo } = g;
+  const extraH = Math.max(0, kh - 1 + ho * s - (g.h + padH[0] + padH[1]));
+  const extraW = Math.max(0, kw - 1 + wo * s - (g.w + padW[0] + padW[1]));
+  return np.pad(x.transpose([0, 2, 3, 1]), [
+    [0, 0],
+    [padH[0], padH[1] + extraH],
+    [padW[0], padW[1] + extraW],
+    [0, cp - g.c],
+  ]);
+}
+
+/**
+ * One matmul per kernel tap: yᵀ [O, N·Ho·Wo] = Σ_ij W_ij [O, C] · T_ijᵀ, where the tap
+ * T_ij = x_padded[:, i + s·ho, j + s·wo, :] is materialised as a contiguous channels-last
+ * [N·Ho·Wo, C] copy (cheap: runs of C floats). The result is returned as the NCHW view of
+ * [O, N, Ho, Wo], whose rows of Ho·Wo stay contiguous for the consumer.
+ *
+ * What each matmul becomes on the wasm backend (and why these layouts): the forward product
+ * reduces over C, contiguous in both operands (SIMD along K); the weight gradient dW_ij =
+ * dyᵀ · T_ij reduces over N·Ho·Wo with lanes over C (SIMD tiles); the tap gradient
+ * dT_ij = dy · W_ij has lanes over C (SIMD tiles); the input gradient is one fused sum of the
+ * nine zero-padded tap gradients. C is padded to a multiple of 4 because the SIMD plans need it.
  */
 function conv2dShifted(x: Arr, w: Arr, g: Geometry): Arr {
-  const { n, c, o, kh, kw, stride: s, padH, padW, ho, wo } = g;
-  // Channel counts that are multiples of 4 let the wasm backend vectorise every matmul (lanes run
-  // over O in the forward pass and over C in the weight gradient). Zero channels change nothing.
+  const { n, c, o, kh, kw, stride: s, ho, wo } = g;
   const cp = roundUp4(c);
-  const op = roundUp4(o);
-  // Extra rows/cols at the end so every strided tap slice of length Ho·s fits.
-  const hp = g.h + padH[0] + padH[1];
-  const wp = g.w + padW[0] + padW[1];
-  const extraH = Math.max(0, kh - 1 + ho * s - hp);
-  const extraW = Math.max(0, kw - 1 + wo * s - wp);
-  const xp = np.pad(x.transpose([0, 2, 3, 1]), [
-    [0, 0],
-    [padH[0], padH[1] + extraH],
-    [padW[0], padW[1] + extraW],
-    [0, cp - c],
-  ]);
-  // [kh, kw, C, O] so that tap (i, j) is the contiguous [C, O] matrix wt[i, j].
-  let wt = w.transpose([2, 3, 1, 0]);
-  if (cp !== c || op !== o) wt = np.pad(wt, [[0, 0], [0, 0], [0, cp - c], [0, op - o]]);
-  wt = materialize(wt);
-  const m = n * ho * wo;
-  let y: Arr | null = null;
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const tap = stridedSlice(stridedSlice(xp.ref, 1, i, ho, s), 2, j, wo, s);
-      const t = np.matmul(materialize(tap).reshape([m, cp]), wt.ref.slice(i, j));
-      y = y === null ? t : y.add(t);
-    }
-  }
-  xp.dispose();
-  wt.dispose();
-  let out = y!.reshape([n, ho, wo, op]);
-  if (op !== o) out = out.slice([], [], [], [0, o]);
-  return out.transpose([0, 3, 1, 2]);
-}
-
-/**
- * im2col: patches [N·Ho·Wo, C·kh·kw] (K zero-padded to a multiple of 4) times the weight matrix,
- * one matmul. Used when C is small, where per-tap matmuls would have a tiny K. Returns NCHW.
- */
-function conv2dIm2col(x: Arr, w: Arr, g: Geometry): Arr {
-  const { n, c, o, kh, kw, stride: s, padH, padW, ho, wo } = g;
-  const k = c * kh * kw;
-  const kp = roundUp4(k);
-  const op = roundUp4(o);
-  const xp = np.pad(x, [[0, 0], [0, 0], padH, padW]);
-  // reduceWindow with the identity is the `pool` view: [N, C, Ho, Wo, kh, kw].
-  const windows = lax.reduceWindow(xp, (v: Arr) => v, [kh, kw], [s, s]);
-  let patches = windows.transpose([0, 2, 3, 1, 4, 5]).reshape([n * ho * wo, k]); // K order (c, i, j) = OIHW's
-  if (kp !== k) patches = np.pad(patches, [[0, 0], [0, kp - k]]);
-  let wm = w.reshape([o, k]);
-  if (kp !== k || op !== o) wm = np.pad(wm, [[0, op - o], [0, kp - k]]);
-  const y = np.matmul(materialize(patches), materialize(wm.transpose())); // [M, O]
-  let out = y.reshape([n, ho, wo, op]);
-  if (op !== o) out = out.slice([], [], [], [0, o]);
-  return out.transpose([0, 3, 1, 2]);
-}
-
-/**
- * Shifted taps with the output channel-major: yᵀ [O, N·Ho·Wo] = Σ_ij W_ij [O, C] · shift_ij(x)ᵀ,
- * shift_ij(x) a contiguous [N·Ho·Wo, C] copy. The NCHW result is a view of [O, N, Ho, Wo] whose
- * rows of Ho·Wo stay contiguous, and the incoming gradient needs only that block transpose.
- */
-function conv2dShiftedCM(x: Arr, w: Arr, g: Geometry): Arr {
-  const { n, c, o, kh, kw, stride: s, padH, padW, ho, wo } = g;
-  const cp = roundUp4(c);
-  const hp = g.h + padH[0] + padH[1];
-  const wp = g.w + padW[0] + padW[1];
-  const extraH = Math.max(0, kh - 1 + ho * s - hp);
-  const extraW = Math.max(0, kw - 1 + wo * s - wp);
-  const xp = np.pad(x.transpose([0, 2, 3, 1]), [
-    [0, 0],
-    [padH[0], padH[1] + extraH],
-    [padW[0], padW[1] + extraW],
-    [0, cp - c],
-  ]);
-  let wt = w.transpose([2, 3, 0, 1]); // [kh, kw, O, C]
+  const xp = padChannelsLast(x, g, cp);
+  let wt = w.transpose([2, 3, 0, 1]); // [kh, kw, O, C]: tap (i, j) is the contiguous [O, C] wt[i, j]
   if (cp !== c) wt = np.pad(wt, [[0, 0], [0, 0], [0, 0], [0, cp - c]]);
   wt = materialize(wt);
   const m = n * ho * wo;
@@ -204,8 +166,8 @@ function conv2dShiftedCM(x: Arr, w: Arr, g: Geometry): Arr {
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       const tap = stridedSlice(stridedSlice(xp.ref, 1, i, ho, s), 2, j, wo, s);
-      const t = np.matmul(wt.ref.slice(i, j), materialize(tap).reshape([m, cp]).transpose());
-      y = y === null ? t : y.add(t);
+      const t = np.matmul(wt.ref.slice(i, j), materialize(tap).reshape([m, cp]).transpose()); // [O, M]
+      y = y === null ? t : accumulate(y, t);
     }
   }
   xp.dispose();
@@ -213,17 +175,26 @@ function conv2dShiftedCM(x: Arr, w: Arr, g: Geometry): Arr {
   return y!.reshape([o, n, ho, wo]).transpose([1, 0, 2, 3]);
 }
 
-/** im2col with the output channel-major: yᵀ [O, M] = W [O, K] · patchesᵀ [K, M]. */
-function conv2dIm2colCM(x: Arr, w: Arr, g: Geometry): Arr {
+/**
+ * im2col for few input channels, where per-tap matmuls would reduce over a tiny K:
+ * yᵀ [O, M] = W [O, K] · P [K, M], with the patches P materialised once (rows (c, i, j) in
+ * OIHW order, K zero-padded to a multiple of 4 so both gradients vectorise). Returns NCHW.
+ * Its input gradient goes through `pool_transpose`, which is slow on wasm; for a first layer
+ * (the input image needs no gradient) that never runs.
+ */
+function conv2dIm2col(x: Arr, w: Arr, g: Geometry): Arr {
   const { n, c, o, kh, kw, stride: s, padH, padW, ho, wo } = g;
   const k = c * kh * kw;
   const kp = roundUp4(k);
   const xp = np.pad(x, [[0, 0], [0, 0], padH, padW]);
-  const windows = lax.reduceWindow(xp, (v: Arr) => v, [kh, kw], [s, s]); // [N, C, Ho, Wo, kh, kw]
+  // reduceWindow with the identity is jax-js's `pool` view: [N, C, Ho, Wo, kh, kw].
+  const windows = lax.reduceWindow(xp, (v: Arr) => v, [kh, kw], [s, s]);
   let patches = windows.transpose([1, 4, 5, 0, 2, 3]).reshape([k, n * ho * wo]);
-  if (kp !== k) patches = np.pad(patches, [[0, kp - k], [0, 0]]);
   let wm = w.reshape([o, k]);
-  if (kp !== k) wm = np.pad(wm, [[0, 0], [0, kp - k]]);
+  if (kp !== k) {
+    patches = np.pad(patches, [[0, kp - k], [0, 0]]);
+    wm = np.pad(wm, [[0, 0], [0, kp - k]]);
+  }
   const y = np.matmul(materialize(wm), materialize(patches)); // [O, M]
   return y.reshape([o, n, ho, wo]).transpose([1, 0, 2, 3]);
 }
@@ -243,17 +214,12 @@ export function conv2d(x: Arr, w: Arr, opts: Conv2dOptions = {}): Arr {
 /** `conv2d` with an explicit strategy (benchmarks, tests, and comparing against `lax.conv`). */
 export function conv2dWith(strategy: Conv2dStrategy, x: Arr, w: Arr, opts: Conv2dOptions = {}): Arr {
   const g = geometry(x.shape, w.shape, opts);
-  const auto = (process.env.TILLER_CONV_AUTO?.split(",") ?? ["im2col", "shifted"]) as Conv2dStrategy[];
-  const chosen = strategy === "auto" ? (g.c < IM2COL_MAX_CHANNELS ? auto[0] : auto[1]) : strategy;
+  const chosen = strategy === "auto" ? (g.c < IM2COL_MAX_CHANNELS ? "im2col" : "shifted") : strategy;
   switch (chosen) {
     case "shifted":
       return conv2dShifted(x, w, g);
     case "im2col":
       return conv2dIm2col(x, w, g);
-    case "shiftedCM":
-      return conv2dShiftedCM(x, w, g);
-    case "im2colCM":
-      return conv2dIm2colCM(x, w, g);
     case "lax":
       return conv2dLax(x, w, g);
     default:
