@@ -10,6 +10,8 @@ import { createProgress } from "./progress.js";
 import { interruptSignal } from "./signals.js";
 import { pretrain } from "../steer/ct/pretrain.js";
 import { parseBetaGrid } from "../steer/ct/search.js";
+import { compareTable, runCompare, runSearch } from "../steer/ct/session.js";
+import { METHODS, type MethodName } from "../steer/ct/compare.js";
 import { parseTask } from "../data/subsets.js";
 import { InvalidArgumentError } from "commander";
 
@@ -56,7 +58,187 @@ Examples:
   $ tiller ct figure --out docs/figures`,
     );
   ct.addCommand(pretrainCommand());
+  ct.addCommand(searchCommand());
+  ct.addCommand(compareCommand());
   return ct;
+}
+
+type TaskOptions = {
+  run: string;
+  dataset?: string;
+  limit?: number;
+  testLimit?: number;
+  val?: number;
+  seed: number;
+  dataDir?: string;
+  out?: string;
+  name?: string;
+  quiet?: boolean;
+};
+
+/** Options every subcommand that reads a base run and a task shares. */
+function withTaskOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption("--run <run>", "the trained run (id or directory) to steer")
+    .option("--dataset <task>", "downstream task (default: the run's own task)", taskName)
+    .option("--limit <n>", "use only the first N training images of the task", positiveInt)
+    .option("--test-limit <n>", "use only the first N test images of the task", positiveInt)
+    .option(
+      "--val <n>",
+      "validation examples held out (default: 1/6 of train for transfer, 2000 test images otherwise)",
+      positiveInt,
+    )
+    .option("--seed <n>", "seed for the validation split, heads and noise", nonNegativeInt, 0)
+    .option("--data-dir <dir>", "folder with the Fashion-MNIST IDX files")
+    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--name <id>", "id of the result run")
+    .option("-q, --quiet", "no progress output");
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+type SearchOptions = TaskOptions & { betas: number[]; c: number; headEpochs: number };
+
+function searchCommand(): Command {
+  return withTaskOptions(
+    new Command("search").description(
+      "Training-free CT: evaluate every β of a grid on a validation split, keep the best, report test accuracy of base vs CT.",
+    ),
+  )
+    .option(
+      "--betas <grid>",
+      "β grid: start:stop:step or a list (β = 1 always included)",
+      betaGrid,
+      parseBetaGrid("0.7:1:0.01"),
+    )
+    .option("--c <x>", "CTU mixing coefficient c in [0, 1]", closedUnit, 0.5)
+    .option("--head-epochs <n>", "transfer tasks: epochs of the new linear head per β", positiveInt, 10)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ tiller ct search --run src-cnn --dataset fashion-mnist:0-4+gaussian-blur@3      # same classes: no training at all
+  $ tiller ct search --run src-cnn --dataset fashion-mnist:5-9 --betas 0.7:1:0.01   # other classes: linear probe per β
+  $ tiller ct search --run <fashion-mnist run> --dataset fashion-mnist+contrast@4 --c 0.5
+
+With the model's own classes nothing is trained: every ReLU becomes CTU(β, c), weights untouched.
+With other classes the backbone stays frozen and a new linear head is fitted per β (the paper's
+linear probe + CT). Writes results.json and figures/accuracy-vs-beta.svg into a run directory.`,
+    )
+    .action(async (o: SearchOptions) => {
+      const progress = createProgress({ quiet: o.quiet });
+      progress.start(o.betas.length, "β search");
+      const { run, result, splits } = await runSearch({
+        ...taskRequest(o),
+        betas: o.betas,
+        c: o.c,
+        head: { epochs: o.headEpochs },
+        onBeta: (s, i) => progress.update(i + 1, { beta: String(s.beta), val: pct(s.valAccuracy) }),
+      });
+      progress.stop();
+      const out = process.stdout;
+      out.write(
+        splits.mode === "direct"
+          ? "Training-free: every ReLU replaced by CTU(β, c); no weight was changed.\n"
+          : "Backbone weights unchanged (every ReLU replaced by CTU(β, c)); a new linear head was fitted per β (linear probe).\n",
+      );
+      out.write(`validation: ${splits.validation}\n`);
+      out.write(
+        `base (ReLU, β = 1): val ${pct(result.base.valAccuracy)} · test ${pct(result.base.testAccuracy)}\n`,
+      );
+      out.write(
+        `CT (β = ${result.best.beta}, c = ${result.c}): val ${pct(result.best.valAccuracy)} · test ${pct(result.best.testAccuracy)}` +
+          ` (${result.best.testAccuracy >= result.base.testAccuracy ? "+" : ""}${(100 * (result.best.testAccuracy - result.base.testAccuracy)).toFixed(2)} points)\n`,
+      );
+      out.write(`run: ${run.dir}\nfigure: ${run.path("figures", "accuracy-vs-beta.svg")}\n`);
+    });
+}
+
+function taskRequest(o: TaskOptions) {
+  return {
+    run: o.run,
+    dataset: o.dataset,
+    runsRoot: o.out,
+    dataDir: o.dataDir,
+    limit: o.limit ?? null,
+    testLimit: o.testLimit ?? null,
+    val: o.val,
+    seed: o.seed,
+    name: o.name,
+  };
+}
+
+type CompareCliOptions = TaskOptions & {
+  betas: number[];
+  c: number;
+  headEpochs: number;
+  epochs: number;
+  batchSize: number;
+  loraRank: number;
+  methods: MethodName[];
+};
+
+function methodList(value: string): MethodName[] {
+  const parts = value.split(",").map((s) => s.trim());
+  const bad = parts.filter((p) => !(METHODS as readonly string[]).includes(p));
+  if (bad.length)
+    throw new InvalidArgumentError(`unknown method(s) ${bad.join(", ")} (choose from ${METHODS.join(", ")})`);
+  return parts as MethodName[];
+}
+
+function compareCommand(): Command {
+  return withTaskOptions(
+    new Command("compare").description(
+      "Transfer comparison: linear probe, linear probe + CT, trainable CT, LoRA and full fine-tuning on one downstream task.",
+    ),
+  )
+    .option("--betas <grid>", "β grid for linear probe + CT", betaGrid, parseBetaGrid("0.7:1:0.01"))
+    .option("--c <x>", "CTU mixing coefficient for the β search", closedUnit, 0.5)
+    .option("--head-epochs <n>", "epochs of each linear probe", positiveInt, 10)
+    .option("--epochs <n>", "epochs of trainable CT, LoRA and full fine-tuning", positiveInt, 5)
+    .option("--batch-size <n>", "batch size of trainable CT, LoRA and full fine-tuning", positiveInt, 128)
+    .option("--lora-rank <n>", "LoRA rank", positiveInt, 1)
+    .option("--methods <list>", `comma-separated subset of ${METHODS.join(",")}`, methodList, [...METHODS])
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ tiller ct compare --run src-cnn --dataset fashion-mnist:5-9
+  $ tiller ct compare --run src-cnn --dataset fashion-mnist:5-9 --betas 0.7:1:0.02 --epochs 3 --limit 10000
+  $ tiller ct compare --run src-mlp --dataset fashion-mnist:5-9 --methods linear-probe,linear-probe-ct,trainable-ct
+
+Every method chooses its epoch (or β) on the validation split and is scored on the task's test split.
+Writes results.json and table.md (the table printed here) into a run directory.`,
+    )
+    .action(async (o: CompareCliOptions) => {
+      const progress = createProgress({ quiet: o.quiet });
+      let label = "";
+      const { run, rows, splits } = await runCompare({
+        ...taskRequest(o),
+        betas: o.betas,
+        c: o.c,
+        head: { epochs: o.headEpochs },
+        finetune: {
+          epochs: o.epochs,
+          batchSize: o.batchSize,
+          onStep: (s) => {
+            if (s.step === 1) progress.start(s.steps, `${label} epoch ${s.epoch}`);
+            progress.update(s.step, { loss: s.loss.toFixed(4) });
+          },
+          onEpoch: (e) => progress.stop(`${label} epoch ${e.epoch}: val ${pct(e.valAccuracy)}`),
+        },
+        loraRank: o.loraRank,
+        methods: o.methods,
+        onMethod: (m) => {
+          label = m;
+          progress.log(`${m}…`);
+          if (m.startsWith("linear probe")) progress.start(o.betas.length, "β search");
+        },
+        onBeta: (s, i) => progress.update(i + 1, { beta: String(s.beta), val: pct(s.valAccuracy) }),
+      });
+      progress.stop();
+      process.stdout.write(`validation: ${splits.validation}\n\n${compareTable(rows)}\nrun: ${run.dir}\n`);
+    });
 }
 
 type PretrainOptions = {

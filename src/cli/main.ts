@@ -15,6 +15,7 @@ import { labCommand } from "./lab.js";
 import { lmCommand } from "./lm.js";
 import { svfCommand } from "./svf.js";
 import { loraCommand } from "./lora.js";
+import { optimCommand } from "./optim.js";
 import { shutdownWorkers } from "../engine/jax.js";
 
 /** package.json sits two levels up from src/cli and three from dist/src/cli. */
@@ -58,6 +59,7 @@ Start here:
     lmCommand(),
     svfCommand(),
     loraCommand(),
+    optimCommand(),
   ])
     program.addCommand(cmd);
   const exitAsUsage = (c: Command) => {

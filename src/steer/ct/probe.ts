@@ -111,7 +111,7 @@ export async function fitHead(
   let head = linearInit(keyFromSeed(seed), train.dim, classes) as unknown as Params;
   let state: OptState = optimizer.init(head);
   const step = jit((p: Params, s: OptState, x: np.Array, y: np.Array) => {
-    const [loss, g] = valueAndGradHead(p, x, y);
+    const [loss, g] = valueAndGradHead(treeRef(p), x, y);
     const { updates, state: next } = optimizer.update(g, s, p);
     return [applyUpdates(p, updates), next, loss] as [Params, OptState, np.Array];
   });

@@ -1,0 +1,217 @@
+/**
+ * Curvature Tuning sessions as the CLI starts them: load the base run and the task, split off a
+ * validation set, run the science, and leave everything in a run directory
+ * (config.json, results.json, table.md, figures/*.svg) written atomically.
+ */
+import { startEngine } from "../../engine/device.js";
+import { treeDispose } from "../../engine/tree.js";
+import type { ImageSplit } from "../../data/dataset.js";
+import { holdOut, loadTask } from "../../data/subsets.js";
+import { defaultRunsRoot, newRunId, Run } from "../../runs/store.js";
+import { writeFileAtomic, writeJsonAtomic } from "../../runs/atomic.js";
+import { lineChart, renderSvg } from "../../report/index.js";
+import { loadBaseModel, type BaseModel } from "./base.js";
+import { searchBeta, type BetaScore, type SearchResult } from "./search.js";
+import { compareMethods, type CompareOptions, type CompareRow } from "./compare.js";
+import type { HeadOptions } from "./probe.js";
+
+export type TaskSplits = {
+  mode: "direct" | "probe";
+  train?: ImageSplit;
+  val: ImageSplit;
+  test: ImageSplit;
+  classes: string[];
+  /** How the validation split was made, for the output. */
+  validation: string;
+};
+
+export type TaskRequest = {
+  run: string;
+  dataset?: string;
+  runsRoot?: string;
+  dataDir?: string;
+  limit?: number | null;
+  testLimit?: number | null;
+  val?: number;
+  seed?: number;
+};
+
+/**
+ * The task's splits for a base model. Same classes as the model: "direct" (validation held out of
+ * the task's test split, since the model has seen the training split). Other classes: "probe"
+ * (validation held out of the task's training split; the rest trains the new head).
+ */
+export function taskSplits(base: BaseModel, req: TaskRequest): TaskSplits {
+  const name = req.dataset ?? base.task;
+  const seed = req.seed ?? 0;
+  const data = loadTask(name, {
+    dataDir: req.dataDir,
+    normalize: base.normalize,
+    limit: req.limit,
+    testLimit: req.testLimit,
+    seed,
+  });
+  const own = loadTask(base.task, { dataDir: req.dataDir, limit: 1, testLimit: 1 }).classes;
+  const direct = own.join("|") === data.classes.join("|");
+  if (direct) {
+    const val = req.val ?? Math.min(2000, Math.floor(data.test.n / 2));
+    const { val: v, train: rest } = holdOut(data.test, val, seed);
+    return {
+      mode: "direct",
+      val: v,
+      test: rest,
+      classes: data.classes,
+      validation: `${val} random test images held out for choosing β; accuracy reported on the other ${rest.n}`,
+    };
+  }
+  const val = req.val ?? Math.min(5000, Math.floor(data.train.n / 6));
+  const { val: v, train } = holdOut(data.train, val, seed);
+  return {
+    mode: "probe",
+    train,
+    val: v,
+    test: data.test,
+    classes: data.classes,
+    validation: `${val} random training images held out for choosing β and epochs; ${train.n} train the head; ${data.test.n} test images`,
+  };
+}
+
+export function createCtRun(
+  runsRoot: string | undefined,
+  name: string | undefined,
+  kind: string,
+  config: object,
+): Run {
+  const id = name ?? newRunId(["ct", kind]);
+  return Run.create(runsRoot ?? defaultRunsRoot(), id, {
+    id,
+    createdAt: new Date().toISOString(),
+    ...config,
+  });
+}
+
+export async function accuracyVsBetaSvg(scores: BetaScore[], title: string): Promise<string> {
+  const data = scores.flatMap((s) => [
+    { beta: s.beta, split: "validation", accuracy: s.valAccuracy },
+    { beta: s.beta, split: "test", accuracy: s.testAccuracy },
+  ]);
+  return renderSvg(
+    lineChart({
+      title,
+      x: { field: "beta", title: "β (1 = ReLU)" },
+      y: { field: "accuracy", title: "Accuracy", format: ".1%" },
+      color: {
+        field: "split",
+        title: "Split",
+        domain: ["validation", "test"],
+        range: ["#2563eb", "#ea580c"],
+      },
+      data,
+    }),
+  );
+}
+
+export type SearchRequest = TaskRequest & {
+  betas: number[];
+  c?: number;
+  head?: HeadOptions;
+  name?: string;
+  onBeta?(score: BetaScore, index: number, total: number): void;
+};
+
+export async function runSearch(
+  req: SearchRequest,
+): Promise<{ run: Run; result: SearchResult; splits: TaskSplits }> {
+  await startEngine();
+  const base = loadBaseModel(req.run, { runsRoot: req.runsRoot });
+  const splits = taskSplits(base, req);
+  const dataset = req.dataset ?? base.task;
+  const run = createCtRun(req.runsRoot, req.name, "search", {
+    command: "ct-search",
+    base: { run: base.run.dir, epoch: base.epoch, task: base.task, model: base.config },
+    dataset,
+    betas: req.betas,
+    c: req.c ?? 0.5,
+    mode: splits.mode,
+    validation: splits.validation,
+    head: req.head ?? {},
+    seed: req.seed ?? 0,
+  });
+  try {
+    const result = await searchBeta(
+      base.config,
+      base.params,
+      { train: splits.train, val: splits.val, test: splits.test, classes: splits.classes.length },
+      { betas: req.betas, c: req.c, head: { seed: req.seed, ...req.head }, onBeta: req.onBeta },
+    );
+    writeJsonAtomic(run.path("results.json"), { ...result, validation: splits.validation });
+    writeFileAtomic(
+      run.path("figures", "accuracy-vs-beta.svg"),
+      await accuracyVsBetaSvg(result.scores, `CT on ${dataset}: accuracy vs β (c = ${result.c})`),
+    );
+    run.setStatus("done", 0);
+    return { run, result, splits };
+  } catch (e) {
+    run.setStatus("failed", 0, (e as Error).message);
+    throw e;
+  } finally {
+    treeDispose(base.params);
+  }
+}
+
+export type CompareRequest = TaskRequest & Omit<CompareOptions, "seed"> & { name?: string };
+
+export function compareTable(rows: CompareRow[]): string {
+  const lines = [
+    "| method | trainable params | val acc | test acc | note |",
+    "| --- | ---: | ---: | ---: | --- |",
+    ...rows.map(
+      (r) =>
+        `| ${r.method} | ${r.trainableParams.toLocaleString("en-US")} | ${(100 * r.valAccuracy).toFixed(2)}% | ${(100 * r.testAccuracy).toFixed(2)}% | ${r.note} |`,
+    ),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+export async function runCompare(
+  req: CompareRequest,
+): Promise<{ run: Run; rows: CompareRow[]; search: SearchResult | null; splits: TaskSplits }> {
+  await startEngine();
+  const base = loadBaseModel(req.run, { runsRoot: req.runsRoot });
+  const splits = taskSplits(base, req);
+  if (splits.mode !== "probe" || !splits.train)
+    throw new Error(
+      `"${req.dataset ?? base.task}" has the base model's own classes; the transfer comparison needs a task with other classes (e.g. fashion-mnist:5-9)`,
+    );
+  const dataset = req.dataset ?? base.task;
+  const { onBeta, onMethod, ...options } = req;
+  const run = createCtRun(req.runsRoot, req.name, "compare", {
+    command: "ct-compare",
+    base: { run: base.run.dir, epoch: base.epoch, task: base.task, model: base.config },
+    dataset,
+    validation: splits.validation,
+    options: { ...options, run: undefined, runsRoot: undefined },
+  });
+  try {
+    const { rows, search } = await compareMethods(
+      base.config,
+      base.params,
+      { train: splits.train, val: splits.val, test: splits.test, classes: splits.classes.length },
+      { ...options, seed: req.seed, onBeta, onMethod },
+    );
+    writeJsonAtomic(run.path("results.json"), { rows, search, validation: splits.validation });
+    writeFileAtomic(run.path("table.md"), compareTable(rows));
+    if (search && search.scores.length > 1)
+      writeFileAtomic(
+        run.path("figures", "accuracy-vs-beta.svg"),
+        await accuracyVsBetaSvg(search.scores, `Linear probe + CT on ${dataset}: accuracy vs β`),
+      );
+    run.setStatus("done", 0);
+    return { run, rows, search, splits };
+  } catch (e) {
+    run.setStatus("failed", 0, (e as Error).message);
+    throw e;
+  } finally {
+    treeDispose(base.params);
+  }
+}
