@@ -163,13 +163,13 @@ export function createLabApp(opts: LabAppOptions): Hono {
 
   const assets = opts.assetsDir;
   if (assets && existsSync(join(assets, "index.html"))) {
-    const index = readFileSync(join(assets, "index.html"), "utf8");
     app.use("/assets/*", serveStatic({ root: assets }));
     app.get("*", (c) => {
       // Client-side routes get the app; anything that looks like a file and was not found is a 404.
       if (/\.[A-Za-z0-9]+$/.test(new URL(c.req.url).pathname)) return c.text("not found", 404);
       c.header("Cache-Control", "no-cache");
-      return c.html(index);
+      // Read each time: a rebuild (npm run build:lab) renames the hashed assets it points to.
+      return c.html(readFileSync(join(assets, "index.html"), "utf8"));
     });
   } else {
     app.get("/", (c) =>

@@ -62,6 +62,7 @@ const TrainJob = z
     hidden: z.array(z.number().int().min(1).max(4096)).min(1).max(8).optional(),
     momentum: finite.min(0).lt(1).optional(),
     weightDecay: finite.min(0).max(1).optional(),
+    logEvery: z.number().int().min(1).max(10_000).default(10),
     name: RUN_NAME.optional(),
   })
   .strict();
@@ -92,7 +93,7 @@ export function jobCommand(
         ...(req.hidden ? ["--hidden", req.hidden.join(",")] : []),
         ...(req.momentum !== undefined ? ["--momentum", String(req.momentum)] : []),
         ...(req.weightDecay !== undefined ? ["--weight-decay", String(req.weightDecay)] : []),
-        ...["--out", runsRoot, "--name", runId],
+        ...["--log-every", String(req.logEvery), "--out", runsRoot, "--name", runId],
       ];
       return {
         args,
