@@ -61,6 +61,8 @@ export type FinetuneConfig = {
   evalEvery: number;
   evalExamples: number;
   seed: number;
+  /** Test questions scored at the end (default: the whole split). */
+  testExamples?: number;
 };
 
 export const FINETUNE_DEFAULTS: Omit<FinetuneConfig, "task" | "objective"> = {
@@ -203,7 +205,8 @@ export async function finetune(
   }
   const frozen = adapter.frozen;
   const trainPool = trainSplit(config.task, config.trainExamples, config.seed);
-  const { validation, test } = evalSplits(config.task);
+  const { validation, test: testSplit } = evalSplits(config.task);
+  const test = testSplit.slice(0, config.testExamples ?? testSplit.length);
   const valSet = validation.slice(0, config.evalExamples);
   const gen = createGenerator(cfg);
   const apply = jit(adapter.apply);

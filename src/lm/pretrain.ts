@@ -42,6 +42,8 @@ export type PretrainConfig = {
   /** Validation examples per task at each evaluation (the test split is scored in full at the end). */
   evalExamples: number;
   checkpointEvery: number;
+  /** Test questions per task scored at the end (default: the whole split). */
+  testExamples?: number;
 };
 
 export const PRETRAIN_DEFAULTS: Omit<PretrainConfig, "tasks" | "size"> = {
@@ -215,7 +217,7 @@ export async function pretrain(
     }
     const validation = await evaluate(config.steps, "validation", config.evalExamples);
     cb.onEval?.({ step: config.steps, accuracy: validation });
-    const test = await evaluate(config.steps, "test", Infinity);
+    const test = await evaluate(config.steps, "test", config.testExamples ?? Infinity);
     await saveLm(run, params, { steps: String(config.steps) });
     writeJsonAtomic(run.path("results.json"), {
       validation,
