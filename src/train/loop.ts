@@ -37,10 +37,13 @@ import type { EpochEvent, Run, StepEvent } from "../runs/store.js";
 import type { TrainConfig } from "./config.js";
 import { batchLossAndCorrect, evaluate } from "./evaluate.js";
 
+/** `params` arguments are borrowed: valid during the call only (take `treeRef` to keep them). */
 export type TrainCallbacks = {
-  onStart?(info: { startEpoch: number; epochs: number; stepsPerEpoch: number }): void;
+  onStart?(info: { startEpoch: number; epochs: number; stepsPerEpoch: number; params: Params }): void;
   onStep?(event: StepEvent & { stepInEpoch: number }): void;
-  onEpoch?(event: EpochEvent): void;
+  /** After each step with the updated params, awaited (the dynamics recorder's per-step mode). */
+  onStepParams?(params: Params, event: StepEvent): void | Promise<void>;
+  onEpoch?(event: EpochEvent, params: Params): void | Promise<void>;
 };
 
 export type TrainResult = {
@@ -217,12 +220,18 @@ export async function train(
   config: TrainConfig,
   dataset: Dataset,
   run: Run,
-  opts: { resume?: boolean; callbacks?: TrainCallbacks; signal?: AbortSignal } = {},
+  opts: {
+    resume?: boolean;
+    callbacks?: TrainCallbacks;
+    signal?: AbortSignal;
+    /** Start from these params (consumed) instead of the seeded init, e.g. a loaded model; a resume still wins. */
+    initialParams?: Params;
+  } = {},
 ): Promise<TrainResult> {
   const cb = opts.callbacks ?? {};
   const model = createModel(config.model);
   const optimizer = createOptimizer(config.optimizer);
-  let params = model.init(keyFromSeed(config.seed));
+  let params = opts.initialParams ?? model.init(keyFromSeed(config.seed));
   let state = optimizer.init(params);
   let startEpoch = 1;
   let elapsedBefore = 0;
@@ -243,7 +252,7 @@ export async function train(
 
   const { train: trainSplit, test: testSplit } = dataset;
   const stepsPerEpoch = batchCount(trainSplit.n, config.batchSize);
-  cb.onStart?.({ startEpoch, epochs: config.epochs, stepsPerEpoch });
+  cb.onStart?.({ startEpoch, epochs: config.epochs, stepsPerEpoch, params });
   const step = makeTrainStep(model, optimizer, { seed: config.seed });
   const optStateBytes = treeBytes(state);
   const evalStep = jit(batchLossAndCorrect(model));
@@ -291,6 +300,7 @@ export async function train(
         };
         if ((i + 1) % config.logEvery === 0 || i === stepsPerEpoch - 1) run.appendMetric(event);
         cb.onStep?.({ ...event, stepInEpoch: i + 1 });
+        await cb.onStepParams?.(params, event);
       }
       const test = await evaluate(model, params, testSplit, 1000, evalStep);
       const event: EpochEvent = {
@@ -310,7 +320,7 @@ export async function train(
       run.appendMetric(event);
       history[epoch - 1] = event;
       run.setStatus("running", epoch);
-      cb.onEpoch?.(event);
+      await cb.onEpoch?.(event, params);
     }
   } catch (e) {
     run.setStatus("failed", history.filter(Boolean).length, (e as Error).message);
