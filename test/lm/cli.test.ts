@@ -1,0 +1,50 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const cli = ["--import", "tsx", "src/cli/main.ts"];
+const llama = "test/fixtures/reference/lm/llama-tiny";
+
+function tiller(args: string[]) {
+  return spawnSync(process.execPath, [...cli, ...args], { encoding: "utf8" });
+}
+
+describe("tiller lm / svf / lora commands", () => {
+  it("lm generate runs a Hugging Face checkpoint directory with its own tokenizer", () => {
+    const r = tiller([
+      "lm",
+      "generate",
+      "--model",
+      llama,
+      "--prompt",
+      "the cat",
+      "and then",
+      "--max-new-tokens",
+      "3",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0].startsWith('"the cat" → ')).toBe(true);
+  });
+
+  it("usage mistakes exit 2 with one line naming the problem", () => {
+    const out = mkdtempSync(join(tmpdir(), "tiller-cli-"));
+    const cases: [string[], RegExp][] = [
+      [["svf", "train", "--task", "math", "--out", out], /--base is required/],
+      [["svf", "train", "--base", llama, "--task", "poetry", "--out", out], /unknown task "poetry"/],
+      [["lora", "train", "--base", llama, "--task", "math-hard", "--out", out], /held out/],
+      [["lm", "pretrain", "--tasks", "math,poetry", "--out", out], /unknown task "poetry"/],
+      [["svf", "eval", "--base", llama, "--svf", "math", "--out", out], /task=run pairs/],
+    ];
+    for (const [args, message] of cases) {
+      const r = tiller(args);
+      expect(r.status, args.join(" ")).toBe(2);
+      expect(r.stderr, args.join(" ")).toMatch(message);
+      expect(r.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1);
+    }
+  });
+});
