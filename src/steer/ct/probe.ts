@@ -97,7 +97,7 @@ export async function headAccuracy(head: LinearParams, data: FeatureSet, batchSi
 }
 
 /**
- * Fits a new linear head (Adam, default 10 epochs of batch 256 at lr 1e-3) on `train` features and
+ * Fits a new linear head (Adam, default 10 epochs of batch 64 at lr 1e-3) on `train` features and
  * returns the epoch with the best validation accuracy (the first such epoch on ties).
  */
 export async function fitHead(
@@ -106,7 +106,7 @@ export async function fitHead(
   classes: number,
   opts: HeadOptions = {},
 ): Promise<FittedHead> {
-  const { epochs = 10, batchSize = 256, lr = 1e-3, seed = 0 } = opts;
+  const { epochs = 10, batchSize = 64, lr = 1e-3, seed = 0 } = opts;
   const optimizer = createOptimizer({ name: "adam", lr });
   let head = linearInit(keyFromSeed(seed), train.dim, classes) as unknown as Params;
   let state: OptState = optimizer.init(head);
