@@ -79,7 +79,7 @@ export function xavierNormal(opts: { gain?: number } = {}): Initializer {
     const f = computeFans(s);
     return gain * Math.sqrt(2 / (f.fanIn + f.fanOut));
   };
-  return make(`w ~ N(0, ${fmt(gain)}²·2/(fan_in+fan_out))`, std, normalDraw(std));
+  return make(`w ~ N(0, ${gain === 1 ? "" : `${fmt(gain)}²·`}2/(fan_in+fan_out))`, std, normalDraw(std));
 }
 
 /** Xavier/Glorot uniform: w ~ U(±gain·√(6/(fan_in + fan_out))). */
@@ -90,7 +90,7 @@ export function xavierUniform(opts: { gain?: number } = {}): Initializer {
     return gain * Math.sqrt(6 / (f.fanIn + f.fanOut));
   };
   return make(
-    `w ~ U(±${fmt(gain)}·√(6/(fan_in+fan_out)))`,
+    `w ~ U(±${gainOf(gain)}√(6/(fan_in+fan_out)))`,
     (s) => bound(s) / Math.sqrt(3),
     uniformDraw(bound),
   );
@@ -122,7 +122,7 @@ export function kaimingUniform(opts: KaimingOptions = {}): Initializer {
   const gain = kaimingGain(opts);
   const mode = opts.mode ?? "fan_in";
   const bound = (s: number[]) => gain * Math.sqrt(3 / fan(s, mode));
-  return make(`w ~ U(±${fmt(gain)}·√(3/${mode}))`, (s) => bound(s) / Math.sqrt(3), uniformDraw(bound));
+  return make(`w ~ U(±${gainOf(gain)}√(3/${mode}))`, (s) => bound(s) / Math.sqrt(3), uniformDraw(bound));
 }
 
 /**
@@ -132,7 +132,7 @@ export function kaimingUniform(opts: KaimingOptions = {}): Initializer {
 export function orthogonal(opts: { gain?: number } = {}): Initializer {
   const gain = opts.gain ?? 1;
   return make(
-    `w = ${fmt(gain)}·Q, QᵀQ = I`,
+    `w = ${gainOf(gain)}Q, QᵀQ = I`,
     (s) => gain / Math.sqrt(Math.max(s[0], size(s) / s[0])),
     (key, shape) => {
       computeFans(shape); // same shape check as the others
@@ -168,6 +168,11 @@ export function lMomentum(opts: { alpha?: number } = {}): Initializer {
       return w.ref.mul(np.sqrt(np.reciprocal(np.square(w).mean()).mul(alpha)));
     },
   );
+}
+
+/** "g·" for a gain g ≠ 1, nothing for 1. */
+function gainOf(g: number): string {
+  return g === 1 ? "" : `${fmt(g)}·`;
 }
 
 function fmt(x: number): string {
