@@ -10,7 +10,6 @@ import { runsCommand } from "./runs.js";
 import { reportCommand } from "./report.js";
 import { tourCommand } from "./tour.js";
 import { initCommand } from "./init.js";
-import { initCommand } from "./init.js";
 import { ctCommand } from "./ct.js";
 import { labCommand } from "./lab.js";
 import { lmCommand } from "./lm.js";
@@ -56,7 +55,6 @@ Start here:
     reportCommand(),
     labCommand(),
     ctCommand(),
-    initCommand(),
     initCommand(),
     lmCommand(),
     svfCommand(),
