@@ -72,7 +72,7 @@ describe("replaceActivations", () => {
     const x = input().reshape([3, -1]);
     const h = ctu(linear(params.fc0 as LinearParams, x), 0.85, 0.3);
     const want = await linear(params.fc1 as LinearParams, h).data();
-    Array.from(want).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5));
+    (Array.from(want) as number[]).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5));
   });
 
   it("refuses a model whose activations are not ReLU", () => {
