@@ -39,6 +39,15 @@ type CompareOptions = {
   quiet?: boolean;
 };
 
+/** Commander parser for one initialiser name (aliases allowed). */
+export function initName(value: string): string {
+  try {
+    return canonicalInitName(value.trim());
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
 function initList(value: string): string[] {
   const names = value.split(",").map((s) => s.trim());
   try {
@@ -48,7 +57,8 @@ function initList(value: string): string[] {
   }
 }
 
-function biasRule(value: string): BiasInit {
+/** Commander parser for a bias rule: zeros, torch_default or a number. */
+export function biasRule(value: string): BiasInit {
   if (value === "zeros" || value === "torch_default") return value;
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n))

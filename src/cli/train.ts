@@ -20,6 +20,8 @@ import {
   unitInterval,
 } from "./errors.js";
 import { createProgress } from "./progress.js";
+import { biasRule, initName } from "./init.js";
+import type { BiasInit } from "../init/registry.js";
 import { interruptSignal } from "./signals.js";
 
 type TrainOptions = {
@@ -29,6 +31,9 @@ type TrainOptions = {
   channels?: number[];
   dense?: number;
   activation?: string;
+  init?: string;
+  biasInit?: BiasInit;
+  zeroInitLast?: boolean;
   optimizer: OptimizerConfig["name"];
   lr?: number;
   momentum?: number;
@@ -61,6 +66,17 @@ export function trainCommand(): Command {
     .addOption(
       new Option("--activation <name>", "activation (default relu; gelu for vit)").choices(ACTIVATIONS),
     )
+    .option(
+      "--init <name>",
+      "weight initialiser (tiller init list; default torch_default, PyTorch's)",
+      initName,
+    )
+    .option(
+      "--bias-init <rule>",
+      "biases: zeros, torch_default or a number (default zeros with --init)",
+      biasRule,
+    )
+    .option("--zero-init-last", "start the last projection (classifier head) at zero")
     .addOption(new Option("--optimizer <name>", "optimiser").choices(OPTIMIZERS).default("adam"))
     .option(
       "--lr <x>",
@@ -109,6 +125,7 @@ Examples:
   $ tiller train --optimizer sgd --lr 0.05 --momentum 0.9 --limit 2000 --epochs 2
   $ tiller train --optimizer lion --lr 1e-4 --param weightDecay=0.1 --schedule cosine:steps=700
   $ tiller train --optimizer sophiag --param rho=0.04 --param every=10
+  $ tiller train --init kaiming_normal --activation prelu --zero-init-last
   $ tiller train --resume runs/<id>                     # after Ctrl-C or a crash
 
 The run directory holds config.json, status.json, metrics.jsonl, checkpoints/ and report.html.`,
@@ -156,7 +173,15 @@ The run directory holds config.json, status.json, metrics.jsonl, checkpoints/ an
 function toRequest(o: TrainOptions): TrainRequest {
   return {
     model: o.model,
-    modelOptions: { hidden: o.hidden, channels: o.channels, dense: o.dense, activation: o.activation },
+    modelOptions: {
+      hidden: o.hidden,
+      channels: o.channels,
+      dense: o.dense,
+      activation: o.activation,
+      init: o.init,
+      biasInit: o.biasInit,
+      zeroInitLast: o.zeroInitLast,
+    },
     optimizer: {
       ...optimizerConfig(o.optimizer, parseParamPairs(o.param)),
       ...(o.lr !== undefined ? { lr: o.lr } : {}),
