@@ -13,7 +13,7 @@ import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { MODELS } from "../nn/models/index.js";
-import { OPTIMIZERS } from "../optim/index.js";
+import { DEFAULT_LR, OPTIMIZERS } from "../optim/index.js";
 import { RunStoreError } from "../runs/store.js";
 import type { JobQueue } from "./jobs.js";
 import { readNewLines } from "./metrics-tail.js";
@@ -33,8 +33,6 @@ export type LabAppOptions = {
 };
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
-/** Learning rates the job form starts from, as `tiller train` does. */
-const DEFAULT_LR: Record<string, number> = { sgd: 0.01 };
 
 export function createLabApp(opts: LabAppOptions): Hono {
   const { runsRoot, jobs } = opts;
@@ -68,7 +66,7 @@ export function createLabApp(opts: LabAppOptions): Hono {
     c.json({
       models: MODELS,
       optimizers: OPTIMIZERS,
-      defaultLr: Object.fromEntries(OPTIMIZERS.map((o) => [o, DEFAULT_LR[o] ?? 1e-3])),
+      defaultLr: DEFAULT_LR,
     }),
   );
 

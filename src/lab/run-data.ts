@@ -65,6 +65,7 @@ export const SERVED_TYPES: Record<string, string> = {
   ".jsonl": "application/x-ndjson; charset=utf-8",
   ".csv": "text/csv; charset=utf-8",
   ".txt": "text/plain; charset=utf-8",
+  ".md": "text/markdown; charset=utf-8",
   ".html": "text/html; charset=utf-8",
 };
 /** Folders a run's analyses write into; listing stops there (checkpoints are binary and large). */
@@ -166,7 +167,12 @@ function summarise(run: Run): {
   const lastStep = [...events].reverse().find((e) => e.type === "step");
   const summary: LabRunSummary = {
     id: run.id,
-    command: typeof config.command === "string" ? config.command : "unknown",
+    command:
+      typeof config.command === "string"
+        ? config.command
+        : typeof config.kind === "string"
+          ? config.kind
+          : "unknown",
     ...(typeof model?.name === "string" ? { model: model.name } : {}),
     ...(typeof optimizer?.name === "string" ? { optimizer: optimizer.name } : {}),
     ...(typeof optimizer?.lr === "number" ? { lr: optimizer.lr } : {}),
@@ -250,6 +256,7 @@ function fileKind(path: string, ext: string): RunFileEntry["kind"] {
   if (ext === ".svg" || ext === ".png") return "figure";
   if (ext === ".html") return "report";
   if (path === "metrics.jsonl" || ext === ".txt") return "log";
+  if (ext === ".md") return "report";
   return "data";
 }
 

@@ -24,6 +24,7 @@ import {
   type OptimizerName,
 } from "../../../optim/index.js";
 import { api } from "../api.js";
+import { gaussianFunctionParams, LANDSCAPE_FORMAT } from "./analyses.js";
 import { contourChart, type ContourChart, type Grid } from "../charts/contour.js";
 import { announce, clear, el } from "../dom.js";
 import { seriesColor } from "../palette.js";
@@ -588,21 +589,6 @@ function pointerToData(view: ContourChart["view"], event: MouseEvent): [number, 
   return [view.scale("x").invert(px) as number, view.scale("y").invert(py) as number];
 }
 
-const GAUSS_KEYS = ["A", "x0", "y0", "sigma1", "sigma2", "offset"] as const;
-
-/** Finds {A, x0, y0, sigma1, sigma2, offset} anywhere (two levels deep) in a stored fit. */
-export function findGaussian(data: unknown, depth = 0): Record<string, number> | undefined {
-  if (typeof data !== "object" || data === null || depth > 3) return undefined;
-  const o = data as Record<string, unknown>;
-  if (GAUSS_KEYS.every((k) => typeof o[k] === "number" && Number.isFinite(o[k])))
-    return Object.fromEntries(GAUSS_KEYS.map((k) => [k, o[k] as number]));
-  for (const v of Object.values(o)) {
-    const found = findGaussian(v, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
-}
-
 /** Offers the Gaussians fitted to real runs' loss surfaces (JSON files under a run's landscape/). */
 async function fittedGaussians(
   box: HTMLElement,
@@ -613,9 +599,13 @@ async function fittedGaussians(
   for (const r of runs.slice(0, 50)) {
     const detail = await api.run(r.id).catch(() => undefined);
     for (const f of detail?.files ?? []) {
-      if (!/^landscape\/.*(gauss|fit).*\.json$/i.test(f.path)) continue;
-      const params = findGaussian(await api.json(r.id, f.path).catch(() => undefined));
-      if (params) found.push({ label: `${r.id}: ${f.path}`, params });
+      if (!/^landscape\/[^/]+\.json$/.test(f.path)) continue;
+      const record = (await api.json(r.id, f.path).catch(() => undefined)) as
+        Record<string, unknown> | undefined;
+      if (record?.format !== LANDSCAPE_FORMAT || record.kind !== "fit" || typeof record.params !== "object")
+        continue;
+      const params = gaussianFunctionParams(record.params as Record<string, unknown>);
+      if (params) found.push({ label: `${r.id}: ${String(record.name ?? f.path)}`, params });
     }
   }
   if (!found.length) {

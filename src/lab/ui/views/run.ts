@@ -48,7 +48,14 @@ export async function runView(root: HTMLElement, signal: AbortSignal, id: string
     renderFiles(files, d);
   };
   renderStatic(detail);
-  void analysisViews(analyses, detail);
+  // A fresh box per drawing: a drawing still loading when a newer one starts fills a detached box.
+  const drawAnalyses = (d: RunDetail) => {
+    const box = el("div");
+    analyses.replaceChildren(box);
+    void analysisViews(box, d);
+  };
+  drawAnalyses(detail);
+  const startedRunning = detail.status === "running";
 
   const steps: StepEvent[] = [];
   const epochs = new Map<number, EpochEvent>();
@@ -169,14 +176,14 @@ export async function runView(root: HTMLElement, signal: AbortSignal, id: string
       }
     },
     onEnd() {
-      // Figures (report, analyses) are written after the last metrics line: look again shortly.
+      // A run that finished while we watched writes its report figures after the last metrics line.
+      if (!startedRunning) return;
       void sleep(1500, signal).then(async () => {
         if (signal.aborted) return;
         const d = await api.run(id);
         Object.assign(detail, d);
         renderStatic(d);
-        clear(analyses);
-        void analysisViews(analyses, d);
+        drawAnalyses(d);
       });
     },
   });
