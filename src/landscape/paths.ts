@@ -31,7 +31,10 @@ export type PathResult = {
   points: [number, number][];
   /** f at each point. */
   values: number[];
-  /** Set when a step produced Inf/NaN: the path stops at the last finite point. */
+  /**
+   * Set when the point or f at it became Inf/NaN at index `step`: the path keeps the points (and
+   * values) before it, so `points.length === step`.
+   */
   diverged?: { step: number; message: string };
 };
 
@@ -77,7 +80,13 @@ export async function runPath(opts: PathOptions): Promise<PathResult> {
         out = withCurvature(params, state, probe);
       } else out = plain(params, state);
       [params, state] = out;
-      values.push((await out[2].data())[0]);
+      const v = (await out[2].data())[0]; // f at points[t]
+      if (!Number.isFinite(v)) {
+        diverged = { step: t, message: `diverged at step ${t}: f became ${v} at (${points[t].join(", ")})` };
+        points.pop();
+        break;
+      }
+      values.push(v);
       const xy = Array.from((await (params as Point).xy.ref.data()) as Float32Array);
       if (!xy.every(Number.isFinite)) {
         diverged = { step: t + 1, message: `diverged at step ${t + 1}: the point became (${xy.join(", ")})` };
@@ -89,7 +98,10 @@ export async function runPath(opts: PathOptions): Promise<PathResult> {
       const last = (await value(treeRef(params)).data())[0];
       if (Number.isFinite(last)) values.push(last);
       else {
-        diverged = { step: steps, message: `diverged at step ${steps}: f became ${last}` };
+        diverged = {
+          step: steps,
+          message: `diverged at step ${steps}: f became ${last} at (${points[steps].join(", ")})`,
+        };
         points.pop();
       }
     }
@@ -100,14 +112,6 @@ export async function runPath(opts: PathOptions): Promise<PathResult> {
     withCurvature.dispose();
     value.dispose();
   }
-  // values[i] is f(points[i]); a value that overflowed before the point did ends the path there.
-  const firstBad = values.findIndex((v) => !Number.isFinite(v));
-  if (firstBad >= 0) {
-    diverged ??= { step: firstBad, message: `diverged at step ${firstBad}: f became ${values[firstBad]}` };
-    points.length = firstBad;
-    values.length = firstBad;
-  }
-  values.length = Math.min(values.length, points.length);
   return diverged ? { points, values, diverged } : { points, values };
 }
 
@@ -128,7 +132,11 @@ export function contourSegments(
   const nx = xs.length;
   const v = (i: number, j: number) => values[j * nx + i];
   const out: Segment[] = [];
-  const lerp = (a: number, b: number, fa: number, fb: number) => a + ((level - fa) / (fb - fa)) * (b - a);
+  // Exact at t = 1 so that the two cells sharing an edge produce the same end point (joinSegments).
+  const lerp = (a: number, b: number, fa: number, fb: number) => {
+    const t = (level - fa) / (fb - fa);
+    return t === 1 ? b : a + t * (b - a);
+  };
   for (let j = 0; j + 1 < ys.length; j++)
     for (let i = 0; i + 1 < nx; i++) {
       const f = [v(i, j), v(i + 1, j), v(i + 1, j + 1), v(i, j + 1)];
@@ -141,8 +149,11 @@ export function contourSegments(
       if (above[1] !== above[2]) edges.push([xs[i + 1], lerp(ys[j], ys[j + 1], f[1], f[2])]);
       if (above[3] !== above[2]) edges.push([lerp(xs[i], xs[i + 1], f[3], f[2]), ys[j + 1]]);
       if (above[0] !== above[3]) edges.push([xs[i], lerp(ys[j], ys[j + 1], f[0], f[3])]);
-      for (let k = 0; k + 1 < edges.length; k += 2)
-        out.push({ x: edges[k][0], y: edges[k][1], x2: edges[k + 1][0], y2: edges[k + 1][1] });
+      for (let k = 0; k + 1 < edges.length; k += 2) {
+        const [a, b] = [edges[k], edges[k + 1]];
+        // A corner exactly on the level makes two edges meet there: no segment to draw.
+        if (a[0] !== b[0] || a[1] !== b[1]) out.push({ x: a[0], y: a[1], x2: b[0], y2: b[1] });
+      }
     }
   return out;
 }
