@@ -10,12 +10,13 @@
  *   mean, std            of the entries (std with divisor mn)
  *
  * Singular values come from the eigenvalues of the smaller Gram matrix (WᵀW or WWᵀ) in float64 on
- * the host: Householder tridiagonalisation, then implicit QL (Numerical Recipes' tred2/tqli). This
- * is ~10× cheaper than an SVD in jax-js (DESIGN.md: 5.9 s at 512²); squaring costs accuracy only
- * below σ ≈ 1e-8·σ₁, far under float32's own resolution of the weights.
+ * the host (Householder tridiagonalisation + implicit QL, src/landscape/symmetric-eigen.ts): ~1 s
+ * at 784×512 on the dev box against 5.9 s for a 512² SVD in jax-js (DESIGN.md); squaring costs
+ * accuracy only below σ ≈ 1e-8·σ₁, far under float32's own resolution of the weights.
  */
 import type { numpy as np } from "../engine/jax.js";
 import { namedLeaves, type Params } from "../engine/tree.js";
+import { symmetricEigenvalues } from "../landscape/symmetric-eigen.js";
 
 export type MatrixDiagnostics = {
   rows: number;
@@ -36,13 +37,12 @@ export function singularValues(data: ArrayLike<number>, rows: number, cols: numb
     throw new Error(`singularValues: ${data.length} values for ${rows}×${cols}`);
   const k = Math.min(rows, cols);
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return new Float64Array(k).fill(NaN);
-  const eig = symmetricEigenvalues(gram(data, rows, cols), k);
-  const s = eig.map((l) => Math.sqrt(Math.max(l, 0)));
-  return s.sort().reverse();
+  const eig = symmetricEigenvalues(gram(data, rows, cols), k); // descending
+  return Float64Array.from(eig, (l) => Math.sqrt(Math.max(l, 0)));
 }
 
 /** The k×k Gram matrix of the smaller side (row-major, full), in float64. */
-function gram(data: ArrayLike<number>, rows: number, cols: number): Float64Array[] {
+function gram(data: ArrayLike<number>, rows: number, cols: number): Float64Array {
   const wide = cols > rows; // then G = W Wᵀ (rows × rows), else WᵀW (cols × cols)
   const k = wide ? rows : cols;
   const len = wide ? cols : rows;
@@ -54,108 +54,18 @@ function gram(data: ArrayLike<number>, rows: number, cols: number): Float64Array
       if (wide) vectors[r][c] = v;
       else vectors[c][r] = v;
     }
-  const g = Array.from({ length: k }, () => new Float64Array(k));
+  const g = new Float64Array(k * k);
   for (let i = 0; i < k; i++) {
     const a = vectors[i];
     for (let j = 0; j <= i; j++) {
       const b = vectors[j];
       let s = 0;
       for (let t = 0; t < len; t++) s += a[t] * b[t];
-      g[i][j] = s;
-      g[j][i] = s;
+      g[i * k + j] = s;
+      g[j * k + i] = s;
     }
   }
   return g;
-}
-
-/** Eigenvalues of the symmetric matrix `a` (rows, destroyed), unsorted. */
-function symmetricEigenvalues(a: Float64Array[], n: number): Float64Array {
-  const d = new Float64Array(n);
-  const e = new Float64Array(n);
-  // Householder reduction to tridiagonal form (tred2 without eigenvectors).
-  for (let i = n - 1; i > 0; i--) {
-    const l = i - 1;
-    const ai = a[i];
-    let h = 0;
-    if (l > 0) {
-      let scale = 0;
-      for (let k = 0; k <= l; k++) scale += Math.abs(ai[k]);
-      if (scale === 0) e[i] = ai[l];
-      else {
-        for (let k = 0; k <= l; k++) {
-          ai[k] /= scale;
-          h += ai[k] * ai[k];
-        }
-        let f = ai[l];
-        let g = f >= 0 ? -Math.sqrt(h) : Math.sqrt(h);
-        e[i] = scale * g;
-        h -= f * g;
-        ai[l] = f - g;
-        f = 0;
-        for (let j = 0; j <= l; j++) {
-          const aj = a[j];
-          g = 0;
-          for (let k = 0; k <= j; k++) g += aj[k] * ai[k];
-          for (let k = j + 1; k <= l; k++) g += a[k][j] * ai[k];
-          e[j] = g / h;
-          f += e[j] * ai[j];
-        }
-        const hh = f / (h + h);
-        for (let j = 0; j <= l; j++) {
-          f = ai[j];
-          e[j] = g = e[j] - hh * f;
-          const aj = a[j];
-          for (let k = 0; k <= j; k++) aj[k] -= f * e[k] + g * ai[k];
-        }
-      }
-    } else e[i] = ai[l];
-    d[i] = h;
-  }
-  for (let i = 0; i < n; i++) d[i] = a[i][i];
-  // Implicit QL with Wilkinson shifts (tqli without eigenvectors).
-  for (let i = 1; i < n; i++) e[i - 1] = e[i];
-  e[n - 1] = 0;
-  for (let l = 0; l < n; l++) {
-    let iter = 0;
-    let m: number;
-    do {
-      for (m = l; m < n - 1; m++) {
-        const dd = Math.abs(d[m]) + Math.abs(d[m + 1]);
-        if (Math.abs(e[m]) <= Number.EPSILON * dd) break;
-      }
-      if (m !== l) {
-        if (iter++ === 60) throw new Error("symmetricEigenvalues: no convergence after 60 QL iterations");
-        let g = (d[l + 1] - d[l]) / (2 * e[l]);
-        let r = Math.hypot(g, 1);
-        g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
-        let s = 1;
-        let c = 1;
-        let p = 0;
-        let i: number;
-        for (i = m - 1; i >= l; i--) {
-          const f = s * e[i];
-          const b = c * e[i];
-          e[i + 1] = r = Math.hypot(f, g);
-          if (r === 0) {
-            d[i + 1] -= p;
-            e[m] = 0;
-            break;
-          }
-          s = f / r;
-          c = g / r;
-          g = d[i + 1] - p;
-          r = (d[i] - g) * s + 2 * c * b;
-          d[i + 1] = g + (p = s * r);
-          g = c * r - b;
-        }
-        if (r === 0 && i >= l) continue;
-        d[l] -= p;
-        e[l] = g;
-        e[m] = 0;
-      }
-    } while (m !== l);
-  }
-  return d;
 }
 
 /** Effective rank exp(H(p)), p_i = σ_i/Σσ_j (zero σ contribute nothing). */

@@ -16,7 +16,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Dataset, Normalization } from "../data/dataset.js";
+import type { Dataset } from "../data/dataset.js";
 import { startEngine } from "../engine/device.js";
 import { keyFromSeed } from "../engine/prng.js";
 import { treeDispose } from "../engine/tree.js";
@@ -26,31 +26,16 @@ import { lossCurvesChart, spectraChart, type SpectrumPoint } from "../init/figur
 import { canonicalInitName } from "../init/registry.js";
 import type { InitConfig } from "../nn/init.js";
 import { createModel } from "../nn/models/index.js";
-import type { OptimizerConfig } from "../optim/index.js";
 import { reportHtml, renderSvg } from "../report/index.js";
 import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
 import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
 import type { TrainConfig } from "./config.js";
 import { convergenceEpochs, convergenceWindow, smoothedLosses } from "./convergence.js";
 import { train, type TrainCallbacks, type TrainResult } from "./loop.js";
-import { loadDataFor, resolveTrainConfig } from "./session.js";
+import { loadDataFor, resolveTrainConfig, type TrainRequest } from "./session.js";
 
-export type InitCompareRequest = {
-  model: string;
-  /** Model options shared by every method (hidden, activation, biasInit, zeroInitLast, initOptions…). */
-  modelOptions?: Record<string, unknown>;
-  inits: string[];
-  optimizer: OptimizerConfig;
-  epochs: number;
-  batchSize: number;
-  seed: number;
-  limit?: number | null;
-  normalize?: Normalization;
-  dataDir?: string;
-  runsRoot?: string;
-  name?: string;
-  logEvery?: number;
-};
+/** A training request (its modelOptions shared by every method) and the initialisers to compare. */
+export type InitCompareRequest = TrainRequest & { inits: string[] };
 
 export const TABLE_COLUMNS = [
   "Method",
