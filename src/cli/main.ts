@@ -15,7 +15,8 @@ import { labCommand } from "./lab.js";
 import { lmCommand } from "./lm.js";
 import { svfCommand } from "./svf.js";
 import { loraCommand } from "./lora.js";
-import { optimCommand } from "./optim.js";
+import { landscapeCommand } from "./landscape.js";
+import { dynamicsCommand } from "./dynamics.js";
 import { shutdownWorkers } from "../engine/jax.js";
 
 /** package.json sits two levels up from src/cli and three from dist/src/cli. */
@@ -59,7 +60,8 @@ Start here:
     lmCommand(),
     svfCommand(),
     loraCommand(),
-    optimCommand(),
+    landscapeCommand(),
+    dynamicsCommand(),
   ])
     program.addCommand(cmd);
   const exitAsUsage = (c: Command) => {

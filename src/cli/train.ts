@@ -8,8 +8,17 @@ import {
   parseSchedule,
   type OptimizerConfig,
 } from "../optim/index.js";
-import { resumeTraining, runTraining, type TrainRequest } from "../train/session.js";
-import type { TrainCallbacks } from "../train/loop.js";
+import { loadDataFor, resolveTrainConfig, type TrainRequest } from "../train/session.js";
+import { loadParamsFromCheckpoint, train, type TrainCallbacks } from "../train/loop.js";
+import type { TrainConfig } from "../train/config.js";
+import { createDynamicsRecorder, mergeCallbacks } from "../train/dynamics.js";
+import { startEngine } from "../engine/device.js";
+import { keyFromSeed } from "../engine/prng.js";
+import { assertSameStructure, treeDispose, type Params } from "../engine/tree.js";
+import { createModel } from "../nn/models/index.js";
+import { defaultRunsRoot, Run } from "../runs/store.js";
+import { evaluationSubset } from "../landscape/objective.js";
+import { UsageError } from "../errors.js";
 import { writeRunReport } from "../report/run-report.js";
 import {
   intList,
@@ -50,6 +59,9 @@ type TrainOptions = {
   out?: string;
   name?: string;
   resume?: string;
+  from?: string;
+  fromEpoch?: number;
+  dynamics: "epoch" | "step" | "off";
   logEvery: number;
   report: boolean;
   quiet?: boolean;
@@ -112,6 +124,19 @@ export function trainCommand(): Command {
     .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
     .option("--name <id>", "run id (default: timestamp-model-optimizer-xxxx)")
     .option("--resume <run>", "continue an interrupted run (id or directory) from its last checkpoint")
+    .option(
+      "--from <run>",
+      "start from a trained run's weights (its model; fresh optimiser): continue training a loaded model",
+    )
+    .option("--from-epoch <n>", "with --from: which checkpoint (default: the last)", positiveInt)
+    .addOption(
+      new Option(
+        "--dynamics <every>",
+        "record training dynamics to dynamics.jsonl (tiller dynamics draws them)",
+      )
+        .choices(["epoch", "step", "off"])
+        .default("epoch"),
+    )
     .option("--log-every <n>", "write a step line to metrics.jsonl every N steps", positiveInt, 10)
     .option("--no-report", "do not write report.html at the end")
     .option("-q, --quiet", "no progress output")
@@ -127,6 +152,8 @@ Examples:
   $ tiller train --optimizer sophiag --param rho=0.04 --param every=10
   $ tiller train --init kaiming_normal --activation prelu --zero-init-last
   $ tiller train --resume runs/<id>                     # after Ctrl-C or a crash
+  $ tiller train --from runs/<id> --optimizer adam --lr 1e-3 --epochs 20 --dynamics epoch
+                                                        # continue a trained model; then: tiller dynamics <new run>
 
 The run directory holds config.json, status.json, metrics.jsonl, checkpoints/ and report.html.`,
     )
@@ -157,9 +184,24 @@ The run directory holds config.json, status.json, metrics.jsonl, checkpoints/ an
           callbacks.onStart?.(info);
         },
       };
-      const { run, result } = o.resume
-        ? await resumeTraining(o.resume, { callbacks: wrapped, signal, runsRoot: o.out })
-        : await runTraining(toRequest(o), { callbacks: wrapped, signal });
+      await startEngine();
+      const { run, config, initialParams } = o.resume ? reopen(o) : await create(o);
+      const dataset = loadDataFor(config);
+      const recorder =
+        o.dynamics === "off"
+          ? null
+          : createDynamicsRecorder({
+              run,
+              model: createModel(config.model),
+              every: o.dynamics,
+              probe: evaluationSubset(dataset.train, Math.min(512, dataset.train.n)),
+            });
+      const result = await train(config, dataset, run, {
+        resume: Boolean(o.resume),
+        callbacks: recorder ? mergeCallbacks(wrapped, recorder) : wrapped,
+        signal,
+        initialParams,
+      }).finally(() => recorder?.dispose());
       progress.stop();
       process.stdout.write(
         `run: ${run.dir}\nstatus: ${result.status}${result.reason ? ` (${result.reason})` : ""}\n`,
@@ -168,6 +210,56 @@ The run directory holds config.json, status.json, metrics.jsonl, checkpoints/ an
       if (result.status === "diverged") process.exitCode = 1;
       if (result.status === "interrupted") process.exitCode = 130;
     });
+}
+
+type InitFrom = { run: string; epoch: number };
+type Started = { run: Run; config: TrainConfig & { initFrom?: InitFrom }; initialParams?: Params };
+
+/** The weights of `from`, checked against the model of `config`. */
+function initialWeights(config: TrainConfig, from: InitFrom, runsRoot?: string): Params {
+  const source = Run.open(from.run, runsRoot);
+  const loaded = loadParamsFromCheckpoint(source, from.epoch);
+  const probe = createModel(config.model).init(keyFromSeed(0));
+  try {
+    assertSameStructure(probe, loaded, `${source.id} epoch ${from.epoch}`);
+  } finally {
+    treeDispose(probe);
+  }
+  return loaded;
+}
+
+/** A new run, fresh or (--from) starting from another run's checkpoint with that run's model. */
+async function create(o: TrainOptions): Promise<Started> {
+  const req = toRequest(o);
+  let from: InitFrom | undefined;
+  if (o.from) {
+    const source = Run.open(o.from, o.out);
+    const sourceConfig = source.config<TrainConfig>();
+    if (sourceConfig.command !== "train") throw new UsageError(`run ${source.id} is not a training run`);
+    const epoch = o.fromEpoch ?? source.epochCheckpoints().at(-1);
+    if (epoch === undefined || !source.epochCheckpoints().includes(epoch))
+      throw new UsageError(`run ${source.id} has no checkpoint${epoch ? ` for epoch ${epoch}` : ""}`);
+    from = { run: source.dir, epoch };
+    req.model = sourceConfig.model.name;
+    req.modelOptions = { ...sourceConfig.model };
+    req.normalize = sourceConfig.data.normalize;
+  } else if (o.fromEpoch) throw new UsageError("--from-epoch needs --from <run>");
+  const config: Started["config"] = { ...resolveTrainConfig(req), ...(from ? { initFrom: from } : {}) };
+  const initialParams = from ? initialWeights(config, from, o.out) : undefined;
+  const run = Run.create(req.runsRoot ?? defaultRunsRoot(), config.id, config);
+  return { run, config, initialParams };
+}
+
+/** An interrupted run; one started --from that has no checkpoint yet starts from its source again. */
+function reopen(o: TrainOptions): Started {
+  const run = Run.open(o.resume!, o.out);
+  const config = run.config<Started["config"]>();
+  if (config.command !== "train") throw new UsageError(`run ${run.id} is not a training run`);
+  const initialParams =
+    config.initFrom && run.epochCheckpoints().length === 0
+      ? initialWeights(config, config.initFrom, o.out)
+      : undefined;
+  return { run, config, initialParams };
 }
 
 function toRequest(o: TrainOptions): TrainRequest {

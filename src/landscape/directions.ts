@@ -67,7 +67,7 @@ export function randomDirections(
 }
 
 /**
- * The plane of a training trajectory (Li et al. §7): PCA of θᵢ − θ_final over the checkpoints
+ * The plane of a training trajectory (Li et al. §7): principal axes of θᵢ − θ_final over the checkpoints
  * before the final one; returns the top-2 unit axes and each checkpoint's coordinates in that
  * plane, centred on the final weights.
  */
@@ -78,7 +78,9 @@ export function trajectoryDirections(
     throw new Error(`a trajectory plane needs at least 3 checkpoints, got ${checkpoints.length}`);
   const final = checkpoints[checkpoints.length - 1].w;
   const diffs = checkpoints.slice(0, -1).map((c) => sub(c.w, final));
-  const p = pca(diffs, 2);
+  // Uncentred: the plane through θ_final that fits the trajectory best in least squares (the origin,
+  // θ_final, is meaningful here; centring would also lose a dimension when there are few epochs).
+  const p = pca(diffs, 2, { center: false });
   const [d1, d2] = p.components;
   const project = (w: Vector) => {
     let x = 0;

@@ -39,8 +39,9 @@ export type GaussianFit = {
 type Point = { x: number; y: number; z: number };
 
 /**
- * Fits the Gaussian to points (x, y, z). `offset`: "fit" (default), "max" (the book's choice:
- * fixed at max z) or a number to hold fixed. `initial` overrides the data-driven starting point.
+ * Fits the Gaussian to points (x, y, z). `offset`: "max" (default, the book's choice: fixed at
+ * max z), "fit" (a sixth free parameter; degenerate when the basin is not Gaussian-shaped, e.g.
+ * a quadratic bowl, where A and σ grow without bound) or a number to hold fixed. `initial` overrides the data-driven starting point.
  */
 export function fitGaussian(
   points: Point[],
@@ -61,7 +62,7 @@ export function fitGaussian(
   const ys = points.map((p) => p.y);
   const spanX = Math.max(...xs) - Math.min(...xs) || 1;
   const spanY = Math.max(...ys) - Math.min(...ys) || 1;
-  const offsetMode = opts.offset ?? "fit";
+  const offsetMode = opts.offset ?? "max";
   const fixedOffset = offsetMode !== "fit";
   const offset = offsetMode === "max" ? zMax : typeof offsetMode === "number" ? offsetMode : zMax;
   const start: GaussianParams = {

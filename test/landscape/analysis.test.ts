@@ -31,7 +31,7 @@ describe("Gaussian fit (Levenberg–Marquardt)", () => {
   it("recovers the parameters of a noisy synthetic Gaussian surface within 2%", () => {
     const rng = createRng(42);
     const g = grid(40, -1, 1, (x, y) => gaussian(truth, x, y) + 0.02 * rng.normal());
-    const fit = fitGaussian(gridPoints(g));
+    const fit = fitGaussian(gridPoints(g), { offset: "fit" });
     for (const k of PARAM_NAMES)
       expect(Math.abs(fit.params[k] - truth[k]) / Math.abs(truth[k]), k).toBeLessThan(0.02);
     expect(fit.converged).toBe(true);
