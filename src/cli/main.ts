@@ -15,6 +15,7 @@ import { labCommand } from "./lab.js";
 import { lmCommand } from "./lm.js";
 import { svfCommand } from "./svf.js";
 import { loraCommand } from "./lora.js";
+import { optimCommand } from "./optim.js";
 import { landscapeCommand } from "./landscape.js";
 import { dynamicsCommand } from "./dynamics.js";
 import { shutdownWorkers } from "../engine/jax.js";
@@ -60,6 +61,7 @@ Start here:
     lmCommand(),
     svfCommand(),
     loraCommand(),
+    optimCommand(),
     landscapeCommand(),
     dynamicsCommand(),
   ])
