@@ -24,7 +24,6 @@ import {
   toHost,
   treeDispose,
   treeRef,
-  type HostTensors,
   type Params,
 } from "../engine/tree.js";
 import { evalSplits, isCorrect, trainSplit, type TaskExample } from "../data/tasks/index.js";
@@ -35,6 +34,7 @@ import { writeJsonAtomic } from "../runs/atomic.js";
 import type { Run } from "../runs/store.js";
 import type { Adapter } from "./adapter.js";
 import { makeBatch } from "./batch.js";
+import { packTrees, unpackTree } from "./checkpoint.js";
 import { ANSWER_TOKENS, answerText, promptIds, taskAccuracy } from "./evaluate.js";
 import { createGenerator, leftPad } from "./generate.js";
 import { maskedNextTokenLoss, nextTokenLogProbs } from "./loss.js";
@@ -183,15 +183,9 @@ export async function finetune(
     run.repairMetrics();
     const { tensors, metadata } = run.loadCheckpoint("latest");
     const where = run.path("checkpoints", "latest.safetensors");
-    const part = (prefix: string) =>
-      Object.fromEntries(
-        Object.entries(tensors)
-          .filter(([k]) => k.startsWith(prefix))
-          .map(([k, v]) => [k.slice(prefix.length), v]),
-      ) as HostTensors;
-    const restored = fillLike(trainable, part("trainable."), where);
-    const restoredState = fillLike(state, part("opt."), `${where} (optimiser state)`);
-    const restoredBest = fillLike(trainable, part("best."), `${where} (best)`);
+    const restored = fillLike(trainable, unpackTree(tensors, "trainable"), where);
+    const restoredState = fillLike(state, unpackTree(tensors, "opt"), `${where} (optimiser state)`);
+    const restoredBest = fillLike(trainable, unpackTree(tensors, "best"), `${where} (best)`);
     treeDispose(trainable);
     treeDispose(state);
     treeDispose(best);
@@ -293,13 +287,7 @@ export async function finetune(
     cb.onEval?.({ step, accuracy: r.accuracy, best: bestVal, bestStep });
   };
   const saveLatest = async (step: number) => {
-    const tensors: HostTensors = {};
-    for (const [prefix, tree] of [
-      ["trainable.", trainable],
-      ["opt.", state],
-      ["best.", best],
-    ] as const)
-      for (const [k, v] of Object.entries(await toHost(treeRef(tree)))) tensors[prefix + k] = v;
+    const tensors = await packTrees({ trainable, opt: state, best });
     run.saveCheckpoint("latest", tensors, {
       step: String(step),
       best_val: String(bestVal),

@@ -8,15 +8,7 @@
  */
 import { jit, numpy as np, valueAndGrad } from "../engine/jax.js";
 import { keyFromSeed } from "../engine/prng.js";
-import {
-  fillLike,
-  globalNorm,
-  toHost,
-  treeDispose,
-  treeRef,
-  type HostTensors,
-  type Params,
-} from "../engine/tree.js";
+import { fillLike, globalNorm, treeDispose, treeRef, type Params } from "../engine/tree.js";
 import { evalSplits, trainStream, type TaskExample } from "../data/tasks/index.js";
 import { adamw, applyUpdates, type OptState } from "../optim/index.js";
 import { writeJsonAtomic } from "../runs/atomic.js";
@@ -28,6 +20,7 @@ import { maskedNextTokenLoss } from "./loss.js";
 import { lmInit, lmParamCount, type LmConfig } from "./model.js";
 import { presetConfig, taskTokenizer, type LmSize } from "./presets.js";
 import { saveLm } from "./store.js";
+import { packTrees, unpackTree } from "./checkpoint.js";
 
 export type PretrainConfig = {
   tasks: string[];
@@ -125,10 +118,9 @@ export async function pretrain(
     const last = latestStep(run);
     if (last !== null) {
       const { tensors, metadata } = run.loadCheckpoint(checkpointName(last));
-      const parts = splitTensors(tensors);
       const where = run.path("checkpoints", `${checkpointName(last)}.safetensors`);
-      const restored = fillLike(params, parts.params, where);
-      const restoredState = fillLike(state, parts.opt, `${where} (optimiser state)`);
+      const restored = fillLike(params, unpackTree(tensors, "params"), where);
+      const restoredState = fillLike(state, unpackTree(tensors, "opt"), `${where} (optimiser state)`);
       treeDispose(params);
       treeDispose(state);
       params = restored;
@@ -167,17 +159,11 @@ export async function pretrain(
     }
     return accuracy;
   };
-  const saveState = async (stepNo: number) => {
-    const p = await toHost(treeRef(params));
-    const s = await toHost(treeRef(state));
-    const tensors: HostTensors = {};
-    for (const [k, v] of Object.entries(p)) tensors[`params.${k}`] = v;
-    for (const [k, v] of Object.entries(s)) tensors[`opt.${k}`] = v;
-    run.saveCheckpoint(checkpointName(stepNo), tensors, {
+  const saveState = async (stepNo: number) =>
+    run.saveCheckpoint(checkpointName(stepNo), await packTrees({ params, opt: state }), {
       step: String(stepNo),
       elapsed_s: String(elapsed()),
     });
-  };
 
   try {
     for (let s = startStep + 1; s <= config.steps; s++) {
@@ -236,14 +222,4 @@ export async function pretrain(
     treeDispose(params);
     treeDispose(state);
   }
-}
-
-function splitTensors(tensors: HostTensors) {
-  const params: HostTensors = {};
-  const opt: HostTensors = {};
-  for (const [k, v] of Object.entries(tensors)) {
-    if (k.startsWith("params.")) params[k.slice(7)] = v;
-    else if (k.startsWith("opt.")) opt[k.slice(4)] = v;
-  }
-  return { params, opt };
 }
