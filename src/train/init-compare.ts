@@ -24,7 +24,6 @@ import { UsageError } from "../errors.js";
 import { modelDiagnostics, type ModelDiagnostics } from "../init/diagnostics.js";
 import { lossCurvesChart, spectraChart, type SpectrumPoint } from "../init/figures.js";
 import { canonicalInitName } from "../init/registry.js";
-import type { InitConfig } from "../nn/init.js";
 import { createModel } from "../nn/models/index.js";
 import { reportHtml, renderSvg } from "../report/index.js";
 import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
@@ -77,7 +76,7 @@ type MethodRecord = {
   trained: ModelDiagnostics;
 };
 
-const methodName = (config: TrainConfig) => (config.model as InitConfig).init ?? "torch_default";
+const methodName = (config: TrainConfig) => config.model.init ?? "torch_default";
 
 /** The per-method training configs, validated (names, model, optimiser) before any data is read. */
 export function resolveCompareConfigs(req: InitCompareRequest): TrainConfig[] {

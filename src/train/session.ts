@@ -8,7 +8,6 @@ import { startEngine } from "../engine/device.js";
 import { keyFromSeed } from "../engine/prng.js";
 import { countParams, treeDispose } from "../engine/tree.js";
 import { canonicalInitName, lMomentumAlpha } from "../init/registry.js";
-import type { InitConfig } from "../nn/init.js";
 import { createModel, modelConfig } from "../nn/models/index.js";
 import { createOptimizer, type OptimizerConfig } from "../optim/index.js";
 import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
@@ -33,9 +32,9 @@ export type TrainRequest = {
 /** Validates a request and fills defaults, without touching data or disk. */
 export function resolveTrainConfig(req: TrainRequest, id?: string): TrainConfig {
   const model = modelConfig(req.model, { inputShape: [1, 28, 28], classes: 10 }, req.modelOptions);
-  const init = model as InitConfig; // L-Momentum's α follows the optimiser's momentum unless given
-  if (init.init && canonicalInitName(init.init) === "l_momentum" && init.initOptions?.alpha === undefined)
-    init.initOptions = { ...init.initOptions, alpha: lMomentumAlpha(req.optimizer) };
+  // L-Momentum's α follows the optimiser's momentum unless given
+  if (model.init && canonicalInitName(model.init) === "l_momentum" && model.initOptions?.alpha === undefined)
+    model.initOptions = { ...model.initOptions, alpha: lMomentumAlpha(req.optimizer) };
   const optimizer = req.optimizer;
   createOptimizer(optimizer); // validates hyper-parameters now, not after the data is loaded
   const probe = createModel(model).init(keyFromSeed(req.seed));
