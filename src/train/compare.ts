@@ -17,9 +17,16 @@ import { renderSvg } from "../report/vega.js";
 import { lineChart } from "../report/charts.js";
 import type { VegaLiteSpec } from "../report/vega.js";
 import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
-import { defaultRunsRoot, newRunId, Run, type EpochEvent, type MetricEvent } from "../runs/store.js";
+import {
+  defaultRunsRoot,
+  newRunId,
+  Run,
+  type EpochEvent,
+  type MetricEvent,
+  type StepEvent,
+} from "../runs/store.js";
 import { UsageError } from "../errors.js";
-import type { TrainCallbacks, TrainResult } from "./loop.js";
+import type { MemoryFields, TrainCallbacks, TrainResult } from "./loop.js";
 import { loadDataFor, resolveTrainConfig, runTraining, type TrainRequest } from "./session.js";
 
 /** The book's defaults for a comparison: SGD lr 0.01 with momentum 0.9, Adam 1e-3, Lion 1e-4. */
@@ -180,16 +187,7 @@ function memberMetrics(dir: string): MetricEvent[] {
   return existsSync(join(dir, "metrics.jsonl")) ? new Run(dir).metrics() : [];
 }
 
-type StepWithMemory = {
-  type: "step";
-  epoch: number;
-  step: number;
-  loss: number;
-  grad_norm?: number;
-  elapsed_s: number;
-  opt_state_bytes?: number;
-  rss_bytes?: number;
-};
+type StepWithMemory = StepEvent & Partial<MemoryFields>;
 
 /** One row of the table from a member run's metrics. */
 export function summarize(label: string, dir: string): SummaryRow {
