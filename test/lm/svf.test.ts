@@ -7,7 +7,13 @@ import { fromNamedLeaves, namedLeaves, treeMap, treeRef, type Params } from "../
 import { loadHfCheckpoint } from "../../src/lm/hf.js";
 import { lmForward } from "../../src/lm/model.js";
 import { reinforceLoss, type KlDirection } from "../../src/lm/finetune.js";
-import { composeWeight, svfParams, zFromPolicy } from "../../src/steer/svf/compose.js";
+import { composeWeight, svfParams, svfParamsFromZ, zFromPolicy } from "../../src/steer/svf/compose.js";
+import { expertParams, loadExpert, mixZ } from "../../src/steer/svf/expert.js";
+import { Run } from "../../src/runs/store.js";
+import { toHost } from "../../src/engine/tree.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { decompose, factorsFromHost, type SvdFactors } from "../../src/steer/svf/svd.js";
 import { leafAt, selectTargets } from "../../src/steer/svf/targets.js";
 import { svfAdapter } from "../../src/steer/svf/adapter.js";
@@ -137,4 +143,36 @@ describe("singular value fine-tuning", () => {
         expect(maxRel(await g.data(), c.grad[name]), name).toBeLessThan(1e-3);
     },
   );
+
+  it("expert files load back into adapted weights, and a mixture of z-vectors is Σ α_k z_k", async () => {
+    const root = mkdtempSync(join(tmpdir(), "tiller-expert-"));
+    const save = async (id: string, shift: number) => {
+      const run = Run.create(root, id, { kind: "adapter" });
+      const p = fromNamedLeaves(ref.targets.map((n) => [n, np.array(ref.p[n]).add(shift)]));
+      run.saveCheckpoint("expert", await toHost(p), {
+        adapter: "svf",
+        max_mult: "1",
+        targets: ref.targets.join(","),
+      });
+      return run.dir;
+    };
+    const [a, b] = [loadExpert(await save("a", 0)), loadExpert(await save("b", 1))];
+    expect(a.targets).toEqual(ref.targets);
+    const { cfg, params } = load();
+    const tokens = () => np.array(ref.tokens, { dtype: np.int32 });
+    const viaExpert = await lmForward(expertParams(treeRef(params), refFactors(), a), cfg, tokens()).data();
+    const viaMix = await lmForward(
+      svfParamsFromZ(treeRef(params), refFactors(), mixZ([a, b], [1, 0])),
+      cfg,
+      tokens(),
+    ).data();
+    expect(maxRel(viaMix, viaExpert)).toBeLessThan(1e-6);
+    const name = ref.targets[0];
+    const z = await leafAt(mixZ([a, b], [0.25, 0.75]), name).data();
+    ref.p[name].forEach((p, i) => {
+      const sig = (x: number) => 1 / (1 + Math.exp(-x));
+      expect(z[i]).toBeCloseTo(0.25 * sig(p) + 0.75 * sig(p + 1), 5);
+    });
+    expect(() => loadExpert(join(root, "missing"))).toThrow();
+  });
 });
