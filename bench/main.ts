@@ -15,6 +15,7 @@ import { createModel, modelConfig } from "../src/nn/models/index.js";
 import { createOptimizer, type OptimizerConfig } from "../src/optim/index.js";
 import { makeTrainStep } from "../src/train/loop.js";
 import { runPythonJson } from "./python.js";
+import { landscapeBench } from "./landscape.js";
 
 type TorchBench = {
   torch_version: string;
@@ -151,6 +152,7 @@ async function main() {
     ["CNN train step (B=256, Adam)", tiller.cnn_train_step_ms, torch?.cnn_train_step_ms, "ms"],
     ["conv 3×3 32→64, 28×28, B=256 (forward)", tiller.conv_layer_ms, torch?.conv_layer_ms, "ms"],
   ];
+  rows.push(...(await landscapeBench({ quick, skipTorch, results: { tiller, torch } })));
   const lines = ["| workload | Tiller | PyTorch | Tiller / PyTorch time |", "| --- | --- | --- | --- |"];
   for (const [name, t, p, unit] of rows) {
     const ratio = p === undefined ? "–" : unit === "ms" ? (t / p).toFixed(2) + "×" : (p / t).toFixed(2) + "×";
