@@ -6,12 +6,14 @@
 import { startEngine } from "../../engine/device.js";
 import { treeDispose } from "../../engine/tree.js";
 import type { ImageSplit } from "../../data/dataset.js";
-import { holdOut, loadTask } from "../../data/subsets.js";
+import { firstExamples, holdOut, loadTask } from "../../data/subsets.js";
 import { defaultRunsRoot, newRunId, Run } from "../../runs/store.js";
 import { writeFileAtomic, writeJsonAtomic } from "../../runs/atomic.js";
 import { lineChart, renderSvg } from "../../report/index.js";
 import { loadBaseModel, type BaseModel } from "./base.js";
-import { searchBeta, type BetaScore, type SearchResult } from "./search.js";
+import { pickBest, searchBeta, type BetaScore, type SearchResult } from "./search.js";
+import { defaultThreats, robustnessSweep, type ThreatResult } from "./robustness.js";
+import { UsageError } from "../../errors.js";
 import { compareMethods, type CompareOptions, type CompareRow } from "./compare.js";
 import type { HeadOptions } from "./probe.js";
 
@@ -208,6 +210,145 @@ export async function runCompare(
       );
     run.setStatus("done", 0);
     return { run, rows, search, splits };
+  } catch (e) {
+    run.setStatus("failed", 0, (e as Error).message);
+    throw e;
+  } finally {
+    treeDispose(base.params);
+  }
+}
+
+export type RobustnessRequest = {
+  run: string;
+  runsRoot?: string;
+  dataDir?: string;
+  betas: number[];
+  c?: number;
+  /** Examples in the validation split and in the (disjoint) test split, both from the test set. */
+  n?: number;
+  attacks?: boolean;
+  corruptions?: boolean;
+  pgdSteps?: number;
+  seed?: number;
+  name?: string;
+  onBeta?(beta: number, index: number, total: number): void;
+};
+
+export type RobustnessRow = {
+  threat: string;
+  baseTest: number;
+  beta: number;
+  ctVal: number;
+  ctTest: number;
+};
+
+/** Threat results → table rows, plus the mean over corruptions (β chosen on the mean validation accuracy). */
+export function robustnessRows(results: ThreatResult[]): RobustnessRow[] {
+  const rows: RobustnessRow[] = results.map((r) => ({
+    threat: r.threat,
+    baseTest: r.base.testAccuracy,
+    beta: r.best.beta,
+    ctVal: r.best.valAccuracy,
+    ctTest: r.best.testAccuracy,
+  }));
+  const corr = results.filter((r) => r.threat.includes("@"));
+  if (corr.length > 1) {
+    const mean = corr[0].scores.map((s, i) => ({
+      beta: s.beta,
+      valAccuracy: corr.reduce((a, r) => a + r.scores[i].valAccuracy, 0) / corr.length,
+      testAccuracy: corr.reduce((a, r) => a + r.scores[i].testAccuracy, 0) / corr.length,
+    }));
+    const best = pickBest(mean);
+    const base = mean.find((s) => s.beta === 1)!;
+    rows.push({
+      threat: `corruptions (mean of ${corr.length})`,
+      baseTest: base.testAccuracy,
+      beta: best.beta,
+      ctVal: best.valAccuracy,
+      ctTest: best.testAccuracy,
+    });
+  }
+  return rows;
+}
+
+export function robustnessTable(rows: RobustnessRow[]): string {
+  const pctS = (x: number) => `${(100 * x).toFixed(2)}%`;
+  return (
+    [
+      "| threat | base (ReLU) test | CT β (val) | CT test | Δ |",
+      "| --- | ---: | ---: | ---: | ---: |",
+      ...rows.map(
+        (r) =>
+          `| ${r.threat} | ${pctS(r.baseTest)} | ${r.beta} | ${pctS(r.ctTest)} | ${r.ctTest >= r.baseTest ? "+" : ""}${(100 * (r.ctTest - r.baseTest)).toFixed(2)} |`,
+      ),
+    ].join("\n") + "\n"
+  );
+}
+
+export async function runRobustness(
+  req: RobustnessRequest,
+): Promise<{ run: Run; results: ThreatResult[]; rows: RobustnessRow[]; validation: string }> {
+  await startEngine();
+  const base = loadBaseModel(req.run, { runsRoot: req.runsRoot });
+  const seed = req.seed ?? 0;
+  const pixels = loadTask(base.task, { dataDir: req.dataDir, normalize: "scale", limit: 1 }).test;
+  const n = req.n ?? 1000;
+  if (2 * n > pixels.n) throw new UsageError(`--n ${n} needs ${2 * n} test images, the task has ${pixels.n}`);
+  const { val, train: rest } = holdOut(pixels, n, seed);
+  const test = firstExamples(rest, n);
+  const validation = `${n} random test images choose β per threat; accuracy reported on ${n} other test images`;
+  const steps = req.pgdSteps ?? 10;
+  const threats = defaultThreats()
+    .filter((t) => (t.corruption ? req.corruptions !== false : t.attack ? req.attacks !== false : true))
+    .map((t) =>
+      t.attack && t.attack.kind !== "fgsm"
+        ? { ...t, name: t.name.replace("PGD-10", `PGD-${steps}`), attack: { ...t.attack, steps } }
+        : t,
+    );
+  const run = createCtRun(req.runsRoot, req.name, "robustness", {
+    command: "ct-robustness",
+    base: { run: base.run.dir, epoch: base.epoch, task: base.task, model: base.config },
+    betas: req.betas,
+    c: req.c ?? 0.5,
+    validation,
+    threats: threats.map((t) => ({ name: t.name, attack: t.attack, corruption: t.corruption })),
+    seed,
+  });
+  try {
+    const results = await robustnessSweep(
+      base.config,
+      base.params,
+      base.normalize,
+      { val, test },
+      {
+        betas: req.betas,
+        c: req.c,
+        threats,
+        seed,
+        onBeta: req.onBeta,
+      },
+    );
+    const rows = robustnessRows(results);
+    writeJsonAtomic(run.path("results.json"), { results, rows, validation });
+    writeFileAtomic(run.path("table.md"), robustnessTable(rows));
+    const shown = results.filter((r) => !r.threat.includes("@"));
+    const data = shown.flatMap((r) =>
+      r.scores.map((s) => ({ beta: s.beta, threat: r.threat, accuracy: s.testAccuracy })),
+    );
+    writeFileAtomic(
+      run.path("figures", "robust-accuracy-vs-beta.svg"),
+      await renderSvg(
+        lineChart({
+          title: `Test accuracy under attack vs β (c = ${req.c ?? 0.5})`,
+          x: { field: "beta", title: "β (1 = ReLU)" },
+          y: { field: "accuracy", title: "Accuracy", format: ".0%" },
+          color: { field: "threat", title: "Threat" },
+          data,
+        }),
+      ),
+    );
+    run.setStatus("done", 0);
+    return { run, results, rows, validation };
   } catch (e) {
     run.setStatus("failed", 0, (e as Error).message);
     throw e;
