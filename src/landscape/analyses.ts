@@ -245,6 +245,8 @@ export async function runHessian(o: HessianRequest) {
         ? null
         : await hutchinsonTrace(op, {
             maxIter: o.traceSamples ?? 100,
+            // PyHessian's relative-change test alone can stop after a handful of samples.
+            minIter: Math.min(20, o.traceSamples ?? 100),
             tol: o.traceTol ?? 1e-3,
             seed: (o.seed ?? 0) + 1,
             onProgress: progress,
