@@ -32,6 +32,7 @@ export type FinetuneOptions = {
   klDirection: "policy-ref" | "ref-policy";
   temperature: number;
   rewardNorm?: boolean;
+  samplesPerPrompt: number;
   trainExamples: number;
   evalEvery: number;
   evalExamples: number;
@@ -83,7 +84,11 @@ export function addFinetuneOptions(cmd: Command, defaults: { objective: "rl" | "
       nonNegativeNumber,
       d.temperature,
     )
-    .option("--reward-norm", "normalise rewards over each batch ((r − mean)/std)")
+    .option(
+      "--reward-norm",
+      "normalise rewards ((r − mean)/std) over the batch, or per prompt with --samples-per-prompt > 1",
+    )
+    .option("--samples-per-prompt <k>", "rollouts per prompt (1 = the official setting)", positiveInt, 1)
     .option("--train-examples <n>", "size of the training pool", positiveInt, d.trainExamples)
     .option(
       "--eval-every <n>",
@@ -113,6 +118,7 @@ export function finetuneConfig(o: FinetuneOptions, defaultLr: number): FinetuneC
     klDirection: o.klDirection,
     temperature: o.temperature,
     rewardNorm: Boolean(o.rewardNorm),
+    samplesPerPrompt: o.samplesPerPrompt,
     trainExamples: o.trainExamples,
     evalEvery: o.evalEvery,
     evalExamples: o.evalExamples,

@@ -57,6 +57,11 @@ export type FinetuneConfig = {
   temperature: number;
   /** Normalise rewards over the batch: (r − mean) / std (official rw_norm). */
   rewardNorm: boolean;
+  /**
+   * Rollouts per prompt (default 1, as the official code). With k > 1 (and temperature > 0) each
+   * prompt appears k times in the batch and reward normalisation is per prompt (a group baseline).
+   */
+  samplesPerPrompt?: number;
   trainExamples: number;
   evalEvery: number;
   evalExamples: number;
@@ -333,7 +338,9 @@ export async function finetune(
         });
         cb.onStep?.({ step: s, loss });
       } else {
-        const prompts = batch.map((e) => promptIds(tok, e.question));
+        const k = config.samplesPerPrompt ?? 1;
+        const group = batch.flatMap((e) => Array.from({ length: k }, () => e));
+        const prompts = group.map((e) => promptIds(tok, e.question));
         const params = adapted();
         const rollout = await gen.generate(params, prompts, {
           maxNewTokens: G,
@@ -343,14 +350,14 @@ export async function finetune(
           seed: hashSeed(`${config.seed}/rollout/${s}`),
         });
         treeDispose(params);
-        const raw = rollout.tokens.map((t, i) => (isCorrect(answerText(tok, t), batch[i].answer) ? 1 : -1));
+        const raw = rollout.tokens.map((t, i) => (isCorrect(answerText(tok, t), group[i].answer) ? 1 : -1));
         const accuracy = raw.filter((r) => r > 0).length / raw.length;
-        let rewards: number[] = raw;
-        if (config.rewardNorm) {
-          const mean = raw.reduce((a, b) => a + b, 0) / raw.length;
-          const std = Math.max(Math.sqrt(raw.reduce((a, r) => a + (r - mean) ** 2, 0) / raw.length), 1e-7);
-          rewards = raw.map((r) => (r - mean) / std);
-        }
+        const rewards = config.rewardNorm
+          ? Array.from({ length: raw.length / (k > 1 ? k : raw.length) }, (_, g) => {
+              const size = k > 1 ? k : raw.length;
+              return normalise(raw.slice(g * size, (g + 1) * size));
+            }).flat()
+          : raw;
         const rb = rolloutBatch(prompts, rollout.tokens, tok.padId, G);
         const tokens = np.array(rb.tokens, { dtype: np.int32 }).reshape([rb.B, rb.T]);
         const positions = np.array(rb.positions, { dtype: np.int32 }).reshape([rb.B, rb.T]);
@@ -434,4 +441,11 @@ export async function finetune(
     treeDispose(trainable);
     treeDispose(state);
   }
+}
+
+/** (r − mean) / max(std, 1e-7), the official rw_norm. */
+export function normalise(rewards: number[]): number[] {
+  const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
+  const std = Math.max(Math.sqrt(rewards.reduce((a, r) => a + (r - mean) ** 2, 0) / rewards.length), 1e-7);
+  return rewards.map((r) => (r - mean) / std);
 }
