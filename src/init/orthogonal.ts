@@ -11,11 +11,13 @@
  * device in float32 and synchronous (an initialiser cannot await a host read), and as stable as
  * Householder QR whatever the conditioning of the Gaussian draw: ‖QᵀQ − I‖ ≈ 1e-6 at 784×512.
  *
- * Measured on the 2-core dev box (784×512, warm): this 0.8 s; Cholesky-QR2 in float32 0.56 s but
- * it fails (Cholesky of an indefinite Gram) when the draw has κ ≳ 1e4, which square 512×512
- * Gaussians reach ~10% of the time; Cholesky-QR2 in float64 3.5 s (jax-js float64 matmul is slow);
- * the polar factor through `linalg.eigh` 8.6 s; Householder on the host in float64 0.77 s, but
- * reading the draw back is asynchronous and model init is not.
+ * Measured on the 2-core dev box (784×512, warm, idle machine; scripts/init_orthogonal_cost.ts):
+ * this 0.8 s; Cholesky-QR2 in float32 0.56 s, but it returns NaN once the draw has κ ≥ 1e4
+ * (checked at 128², κ = 1e4), which square Gaussians of a few hundred rows reach with a few percent
+ * probability (κ/n has a 1/x tail, Edelman 1988); Cholesky-QR2 in float64 3.5 s (jax-js float64
+ * matmul is slow); the polar factor through `linalg.eigh` over 8.6 s and only ~1e-3 orthogonal in
+ * float32 at 512²; Householder on the host in float64 0.77 s, but reading the draw back is
+ * asynchronous and model init is not.
  */
 import { lax, numpy as np, random } from "../engine/jax.js";
 import type { Key } from "../engine/prng.js";
