@@ -96,6 +96,10 @@ describe("weight diagnostics", () => {
       (d.layers[0].conditionNumber + d.layers[1].conditionNumber) / 2,
       12,
     );
+    // an all-zero matrix (zero-initialised head) is listed but left out of the averages
+    const withZero = await modelDiagnostics({ ...params, head: { weight: np.zeros([3, 10]) } });
+    expect(withZero.layers.at(-1)?.conditionNumber).toBe(Infinity);
+    expect(withZero.average).toEqual(d.average);
     // borrowed, not consumed
     expect((await params.fc0.weight.data()).length).toBe(720);
   });

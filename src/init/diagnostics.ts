@@ -113,7 +113,10 @@ export type LayerDiagnostics = MatrixDiagnostics & { name: string; shape: number
 
 export type ModelDiagnostics = {
   layers: LayerDiagnostics[];
-  /** Arithmetic means over the weight matrices (NaN if any is NaN, ∞ if any condition number is). */
+  /**
+   * Arithmetic means over the weight matrices that are not all zero (NaN if any is NaN, ∞ if any
+   * condition number is).
+   */
   average: { conditionNumber: number; spectralNorm: number; effectiveRankRatio: number };
 };
 
@@ -130,8 +133,11 @@ export async function modelDiagnostics(params: Params): Promise<ModelDiagnostics
     const data = await x.ref.data();
     layers.push({ name, shape, ...matrixDiagnostics(data, shape[0], data.length / shape[0]) });
   }
+  // An all-zero matrix (a zero-initialised last projection) has no condition number or spectrum to
+  // speak of; averaging its ∞ in would hide every other matrix.
+  const counted = layers.filter((l) => l.spectralNorm !== 0);
   const avg = (f: (l: LayerDiagnostics) => number) =>
-    layers.length ? layers.reduce((s, l) => s + f(l), 0) / layers.length : NaN;
+    counted.length ? counted.reduce((s, l) => s + f(l), 0) / counted.length : NaN;
   return {
     layers,
     average: {
