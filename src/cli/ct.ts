@@ -10,7 +10,14 @@ import { createProgress } from "./progress.js";
 import { interruptSignal } from "./signals.js";
 import { pretrain } from "../steer/ct/pretrain.js";
 import { parseBetaGrid } from "../steer/ct/search.js";
-import { compareTable, robustnessTable, runCompare, runRobustness, runSearch } from "../steer/ct/session.js";
+import {
+  compareTable,
+  robustnessTable,
+  runCompare,
+  runFigure,
+  runRobustness,
+  runSearch,
+} from "../steer/ct/session.js";
 import { METHODS, type MethodName } from "../steer/ct/compare.js";
 import { parseTask } from "../data/subsets.js";
 import { InvalidArgumentError } from "commander";
@@ -61,7 +68,53 @@ Examples:
   ct.addCommand(searchCommand());
   ct.addCommand(compareCommand());
   ct.addCommand(robustnessCommand());
+  ct.addCommand(figureCommand());
   return ct;
+}
+
+type FigureOptions = {
+  betas: number[];
+  steps: number;
+  seed: number;
+  save?: string;
+  out?: string;
+  name?: string;
+  quiet?: boolean;
+};
+
+function figureCommand(): Command {
+  return new Command("figure")
+    .description(
+      "Draw CTU for several β, and a 1-D regression fit and a 2-D decision boundary getting smoother as β decreases (synthetic data).",
+    )
+    .option("--betas <list>", "β values, one column each (β = 1 is ReLU)", betaGrid, [0.5, 0.7, 0.9, 1])
+    .option("--steps <n>", "Adam steps for each toy MLP", positiveInt, 1500)
+    .option("--seed <n>", "seed for the toy data and models", nonNegativeInt, 0)
+    .option("--save <file.svg>", "also write the SVG here (e.g. docs/figures/ctu.svg)")
+    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--name <id>", "id of the result run")
+    .option("-q, --quiet", "no progress output")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ tiller ct figure                                   # runs/<id>/figures/ctu.svg
+  $ tiller ct figure --save docs/figures/ctu.svg       # the README's figure
+  $ tiller ct figure --betas 0.3,0.6,0.9,1 --steps 3000`,
+    )
+    .action(async (o: FigureOptions) => {
+      const progress = createProgress({ quiet: o.quiet });
+      progress.log("training two toy MLPs with ReLU, then replacing their ReLUs by CTU(β)…");
+      const { run, file } = await runFigure({
+        betas: [...o.betas].sort((a, b) => b - a),
+        steps: o.steps,
+        seed: o.seed,
+        save: o.save,
+        runsRoot: o.out,
+        name: o.name,
+      });
+      process.stdout.write(`figure: ${file}\n${o.save ? `saved: ${o.save}\n` : ""}run: ${run.dir}\n`);
+    });
 }
 
 type RobustnessCliOptions = {

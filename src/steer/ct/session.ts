@@ -13,6 +13,7 @@ import { lineChart, renderSvg } from "../../report/index.js";
 import { loadBaseModel, type BaseModel } from "./base.js";
 import { pickBest, searchBeta, type BetaScore, type SearchResult } from "./search.js";
 import { defaultThreats, robustnessSweep, type ThreatResult } from "./robustness.js";
+import { ctuFigureSvg } from "./figure.js";
 import { UsageError } from "../../errors.js";
 import { compareMethods, type CompareOptions, type CompareRow } from "./compare.js";
 import type { HeadOptions } from "./probe.js";
@@ -354,5 +355,32 @@ export async function runRobustness(
     throw e;
   } finally {
     treeDispose(base.params);
+  }
+}
+
+export async function runFigure(req: {
+  betas: number[];
+  steps?: number;
+  seed?: number;
+  save?: string;
+  runsRoot?: string;
+  name?: string;
+}): Promise<{ run: Run; file: string }> {
+  await startEngine();
+  const run = createCtRun(req.runsRoot, req.name, "figure", {
+    command: "ct-figure",
+    ...req,
+    runsRoot: undefined,
+  });
+  try {
+    const svg = await ctuFigureSvg(req.betas, req.seed ?? 0, req.steps ?? 1500);
+    const file = run.path("figures", "ctu.svg");
+    writeFileAtomic(file, svg);
+    if (req.save) writeFileAtomic(req.save, svg);
+    run.setStatus("done", 0);
+    return { run, file };
+  } catch (e) {
+    run.setStatus("failed", 0, (e as Error).message);
+    throw e;
   }
 }

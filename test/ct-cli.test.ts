@@ -1,0 +1,133 @@
+/**
+ * End-to-end: `tiller ct` as a user runs it, on a small MLP trained on 2,000 Fashion-MNIST images
+ * (a few seconds): the training-free search, a small transfer comparison, and the error exits.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { resolveDataDir } from "../src/data/fashion-mnist.js";
+
+const cli = ["--import", "tsx", "src/cli/main.ts"];
+const hasData = existsSync(resolveDataDir());
+
+function tiller(args: string[]) {
+  return spawnSync(process.execPath, [...cli, ...args], { encoding: "utf8", env: { ...process.env } });
+}
+
+describe.runIf(hasData)("tiller ct", () => {
+  const root = mkdtempSync(join(tmpdir(), "tiller-ct-"));
+  const base = join(root, "base");
+
+  beforeAll(() => {
+    const r = tiller([
+      "ct",
+      "pretrain",
+      "--task",
+      "fashion-mnist:0-4",
+      "--model",
+      "mlp",
+      "--hidden",
+      "64",
+      "--limit",
+      "2000",
+      "--epochs",
+      "2",
+      "--out",
+      root,
+      "--name",
+      "base",
+      "-q",
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+  }, 120_000);
+
+  it("search on the model's own classes changes no weight, never loses on validation, and draws accuracy vs β", () => {
+    const r = tiller([
+      "ct",
+      "search",
+      "--run",
+      base,
+      "--dataset",
+      "fashion-mnist:0-4+contrast@5",
+      "--betas",
+      "0.8,0.9",
+      "--test-limit",
+      "1000",
+      "--val",
+      "400",
+      "--out",
+      root,
+      "--name",
+      "s",
+      "-q",
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/no weight was changed/);
+    const res = JSON.parse(readFileSync(join(root, "s", "results.json"), "utf8"));
+    expect(res.mode).toBe("direct");
+    expect(res.scores.map((s: { beta: number }) => s.beta)).toEqual([0.8, 0.9, 1]);
+    expect(res.best.valAccuracy).toBeGreaterThanOrEqual(res.base.valAccuracy);
+    expect(readFileSync(join(root, "s", "figures", "accuracy-vs-beta.svg"), "utf8")).toMatch(/^<svg/);
+  }, 120_000);
+
+  it("compare runs the five methods on classes 5–9 and reports accuracy and trainable parameters", () => {
+    const r = tiller([
+      "ct",
+      "compare",
+      "--run",
+      base,
+      "--dataset",
+      "fashion-mnist:5-9",
+      "--betas",
+      "0.9",
+      "--limit",
+      "600",
+      "--val",
+      "200",
+      "--test-limit",
+      "300",
+      "--epochs",
+      "1",
+      "--head-epochs",
+      "2",
+      "--out",
+      root,
+      "--name",
+      "c",
+      "-q",
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const { rows } = JSON.parse(readFileSync(join(root, "c", "results.json"), "utf8"));
+    const byName = Object.fromEntries(rows.map((x: { method: string }) => [x.method, x]));
+    expect(Object.keys(byName)).toEqual([
+      "linear probe",
+      "linear probe + CT",
+      "trainable CT",
+      "LoRA (r=1)",
+      "full fine-tuning",
+    ]);
+    const head = 64 * 5 + 5;
+    expect(byName["linear probe"].trainableParams).toBe(head);
+    expect(byName["trainable CT"].trainableParams).toBe(head + 2 * 64);
+    expect(byName["LoRA (r=1)"].trainableParams).toBe(head + (64 + 784));
+    expect(byName["full fine-tuning"].trainableParams).toBe(head + 784 * 64 + 64);
+    for (const row of rows) expect(row.testAccuracy).toBeGreaterThan(0.3);
+    expect(byName["linear probe + CT"].valAccuracy).toBeGreaterThanOrEqual(
+      byName["linear probe"].valAccuracy,
+    );
+  }, 300_000);
+
+  it("bad input exits with one line: 2 for usage errors, 1 for a missing run", () => {
+    const badGrid = tiller(["ct", "search", "--run", base, "--betas", "1:0.5:0.1"]);
+    expect(badGrid.status).toBe(2);
+    expect(badGrid.stderr).toMatch(/bad beta grid/);
+    const badTask = tiller(["ct", "search", "--run", base, "--dataset", "mnist"]);
+    expect(badTask.status).toBe(2);
+    expect(badTask.stderr).toMatch(/unknown task "mnist"/);
+    const missing = tiller(["ct", "search", "--run", join(root, "nope"), "--out", root]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr.trim().split("\n")[0]).toMatch(/^tiller: error: no run at/);
+  }, 60_000);
+});
