@@ -6,6 +6,7 @@
 import { random, numpy as np } from "../engine/jax.js";
 import type { Key } from "../engine/prng.js";
 import { computeFans, type Nonlinearity } from "../init/fans.js";
+import { initializers } from "../init/initializers.js";
 import {
   canonicalInitName,
   initBias,
@@ -81,10 +82,7 @@ export function checkInitConfig<T extends InitConfig>(config: T): T {
   return out;
 }
 
-const ZERO_INIT: LayerInit = {
-  weight: (key, shape) => initBias("zeros", key, shape, 1),
-  bias: (key, shape) => initBias("zeros", key, shape, 1),
-};
+const ZERO_INIT: LayerInit = { weight: initializers.zeros(), bias: initializers.zeros() };
 
 /** The rules for a model's hidden layers and for its last projection. */
 export function layerInits(config: InitConfig & { activation: string }): {
