@@ -98,6 +98,40 @@ describe.runIf(hasData)("training dynamics", () => {
     expect(readFileSync(join(root, "b", "figures", "dynamics.svg"), "utf8")).toContain("Weight norm");
   });
 
+  it("landscape surface → fit → topology store their results in the run; the grid's centre is the checkpoint", () => {
+    const run = join(root, "a");
+    const s = tiller([
+      "landscape",
+      "surface",
+      run,
+      "--directions",
+      "random",
+      "--steps",
+      "5",
+      "--range",
+      "-1,1",
+      "--examples",
+      "64",
+      "--name",
+      "r",
+      "-q",
+    ]);
+    expect(s.status, s.stderr).toBe(0);
+    const surface = JSON.parse(readFileSync(join(run, "landscape", "r.json"), "utf8"));
+    expect(surface.kind).toBe("surface");
+    expect(surface.subject.evaluation).toEqual({ split: "test", count: 64, offset: 0 });
+    expect(surface.panels[0].grid.loss[2][2]).toBeCloseTo(surface.center.loss, 5);
+    expect(existsSync(join(run, "landscape", "r.directions.safetensors"))).toBe(true);
+    const f = tiller(["landscape", "fit", join(run, "landscape", "r.json")]);
+    expect(f.status, f.stderr).toBe(0);
+    expect(f.stdout).toMatch(/^Function parameters = \[/);
+    const t = tiller(["landscape", "topology", run, "--surface", "r"]);
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/minima with persistence > 0.01: \d+/);
+    for (const fig of ["r.svg", "r-fit.svg", "r-topology.svg"])
+      expect(existsSync(join(run, "figures", fig)), fig).toBe(true);
+  });
+
   it("landscape commands reject bad input with exit code 2 and one line", () => {
     const bad = tiller(["landscape", "surface", join(root, "a"), "--range", "0.2,-0.2"]);
     expect(bad.status).toBe(2);
