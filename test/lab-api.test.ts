@@ -2,7 +2,15 @@
  * The lab's JSON API over a run store on disk, through a real HTTP server on 127.0.0.1: listing,
  * details, files, live metrics by server-sent events, and every way a request can be wrong.
  */
-import { appendFileSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -84,6 +92,26 @@ describe("runs", () => {
     // 500 images in batches of 100 = 5 steps per epoch; 1 of 4 epochs done.
     expect(runs[0].progress).toMatchObject({ step: 5, steps: 20, epoch: 1, epochs: 4 });
     expect(runs[0].progress?.fraction).toBeCloseTo(0.25);
+  });
+
+  it("gives a comparison the progress of its members, trained one after another", async () => {
+    const dir = writeRun(store.root, { id: "compare-run", epochs: 2, createdAt: "2026-10-01T00:00:00.000Z" });
+    const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    writeFileSync(
+      join(dir, "config.json"),
+      JSON.stringify({ ...config, command: "compare", members: [{ label: "sgd" }, { label: "adam" }] }),
+    );
+    setStatus(dir, "running");
+    writeRun(join(dir, "members"), { id: "sgd", epochs: 2, accuracies: [0.5, 0.6] });
+    writeRun(join(dir, "members"), { id: "adam", epochs: 2, accuracies: [0.55], status: "running" });
+    const { runs } = (await (await get("/api/runs")).json()) as { runs: LabRunSummary[] };
+    // 2 members × 2 epochs × 5 steps; sgd is done (10), adam has finished one epoch (5).
+    expect(runs.find((r) => r.id === "compare-run")?.progress).toMatchObject({
+      step: 15,
+      steps: 20,
+      epoch: 3,
+      epochs: 4,
+    });
   });
 
   it("shows a run's config, epochs and the files its analyses wrote, without checkpoints", async () => {

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { resolveDataDir } from "../src/data/fashion-mnist.js";
-import { JobQueue, type Launcher } from "../src/lab/jobs.js";
+import { JobQueue, jobCommand, parseJobRequest, type Launcher } from "../src/lab/jobs.js";
 import { startLab, type Lab } from "../src/lab/server.js";
 import { makeStore } from "./lab-fixture.js";
 
@@ -154,5 +154,61 @@ describe("the job queue", () => {
     expect(job.exitCode).toBe(1);
     expect(job.log.length).toBeLessThanOrEqual(64);
     expect(job.log).toContain("tiller: error: no data");
+  });
+});
+
+describe("job commands", () => {
+  it("turns each form into the tiller command line a person would type", () => {
+    const train = jobCommand(
+      parseJobRequest({
+        kind: "train",
+        model: "mlp",
+        optimizer: "sgd",
+        lr: 0.05,
+        epochs: 2,
+        limit: 500,
+        name: "t1",
+      }),
+      "/runs",
+    );
+    expect(train.args).toEqual(
+      "train --model mlp --optimizer sgd --lr 0.05 --epochs 2 --batch-size 256 --seed 0 --limit 500 --log-every 10 --out /runs --name t1".split(
+        " ",
+      ),
+    );
+    const compare = jobCommand(
+      parseJobRequest({
+        kind: "optim-compare",
+        model: "mlp",
+        optimizers: ["sgd", "adam"],
+        epochs: 1,
+        name: "c1",
+      }),
+      "/runs",
+    );
+    expect(compare.args).toEqual(
+      "optim compare --model mlp --optimizers sgd,adam --epochs 1 --batch-size 256 --seed 0 --log-every 10 --out /runs --name c1".split(
+        " ",
+      ),
+    );
+    const surface = jobCommand(parseJobRequest({ kind: "landscape-surface", run: "r1", steps: 12 }), "/runs");
+    expect(surface.args).toEqual(
+      "landscape surface r1 --directions random --count 2 --steps 12 --examples 256 --out /runs".split(" "),
+    );
+    expect([train.newRun, compare.newRun, surface.newRun]).toEqual([true, true, false]);
+  });
+
+  it("refuses a comparison that names an optimiser twice, and a surface of a run that does not exist", () => {
+    const { root } = makeStore([{ id: "exists", accuracies: [0.5] }]);
+    const jobs = new JobQueue({ runsRoot: root, launcher: scriptLauncher("") });
+    expect(() =>
+      jobs.submit({ kind: "optim-compare", model: "mlp", optimizers: ["adam", "adam"], epochs: 1 }),
+    ).toThrow(/each optimiser may appear once/);
+    expect(() => jobs.submit({ kind: "landscape-surface", run: "missing" })).toThrow(/no run "missing"/);
+    expect(() => jobs.submit({ kind: "landscape-surface", run: "../exists" })).toThrow(/run/);
+    const ok = jobs.submit({ kind: "landscape-surface", run: "exists" });
+    expect(ok.runId).toBe("exists");
+    expect(jobs.forRun("exists")?.id).toBe(ok.id);
+    return jobs.close();
   });
 });

@@ -67,14 +67,48 @@ const TrainJob = z
   })
   .strict();
 
-export const JobRequest = z.discriminatedUnion("kind", [TrainJob]);
+/** `tiller optim compare`: the same model, init and data order under several optimisers. */
+const CompareJob = z
+  .object({
+    kind: z.literal("optim-compare"),
+    model: z.enum(MODELS),
+    optimizers: z.array(z.enum(OPTIMIZERS)).min(2).max(8),
+    epochs: z.number().int().min(1).max(200),
+    batchSize: z.number().int().min(1).max(4096).default(256),
+    limit: z.number().int().min(1).max(60_000).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
+    logEvery: z.number().int().min(1).max(10_000).default(10),
+    name: RUN_NAME.optional(),
+  })
+  .strict();
+
+/** `tiller landscape surface <run>`: writes landscape/<name>.json and a figure into that run. */
+const SurfaceJob = z
+  .object({
+    kind: z.literal("landscape-surface"),
+    run: RUN_NAME,
+    directions: z.enum(["hessian", "random", "pca"]).default("random"),
+    count: z.number().int().min(2).max(8).default(2),
+    steps: z.number().int().min(3).max(200).default(40),
+    examples: z.number().int().min(1).max(10_000).default(256),
+    epoch: z.number().int().min(1).optional(),
+    name: RUN_NAME.optional(),
+  })
+  .strict();
+
+export const JobRequest = z.discriminatedUnion("kind", [TrainJob, CompareJob, SurfaceJob]);
 export type JobRequest = z.infer<typeof JobRequest>;
 
 /** The `tiller` argument list for a validated request, and the run it will write. */
 export function jobCommand(
   req: JobRequest,
   runsRoot: string,
-): { args: string[]; runId: string; label: string } {
+): { args: string[]; runId: string; label: string; newRun: boolean } {
   switch (req.kind) {
     case "train": {
       const runId = req.name ?? newRunId([req.model, req.optimizer, "lab"]);
@@ -98,7 +132,46 @@ export function jobCommand(
       return {
         args,
         runId,
+        newRun: true,
         label: `train ${req.model} · ${req.optimizer} lr ${req.lr} · ${req.epochs} epochs`,
+      };
+    }
+    case "optim-compare": {
+      if (new Set(req.optimizers).size !== req.optimizers.length)
+        throw new LabRequestError(400, "invalid job: optimizers: each optimiser may appear once");
+      const runId = req.name ?? newRunId([req.model, "compare", "lab"]);
+      const args = [
+        ...["optim", "compare", "--model", req.model, "--optimizers", req.optimizers.join(",")],
+        ...[
+          "--epochs",
+          String(req.epochs),
+          "--batch-size",
+          String(req.batchSize),
+          "--seed",
+          String(req.seed),
+        ],
+        ...(req.limit !== undefined ? ["--limit", String(req.limit)] : []),
+        ...["--log-every", String(req.logEvery), "--out", runsRoot, "--name", runId],
+      ];
+      return {
+        args,
+        runId,
+        newRun: true,
+        label: `compare ${req.optimizers.join(", ")} on ${req.model} · ${req.epochs} epochs`,
+      };
+    }
+    case "landscape-surface": {
+      const args = [
+        ...["landscape", "surface", req.run, "--directions", req.directions, "--count", String(req.count)],
+        ...["--steps", String(req.steps), "--examples", String(req.examples), "--out", runsRoot],
+        ...(req.epoch !== undefined ? ["--epoch", String(req.epoch)] : []),
+        ...(req.name ? ["--name", req.name] : []),
+      ];
+      return {
+        args,
+        runId: req.run,
+        newRun: false,
+        label: `${req.directions} surface of ${req.run} · ${req.steps}×${req.steps}`,
       };
     }
   }
@@ -150,12 +223,11 @@ export class JobQueue {
 
   submit(body: unknown): JobRecord {
     const req = parseJobRequest(body);
-    const { args, runId, label } = jobCommand(req, this.#opts.runsRoot);
-    if (
-      existsSync(join(this.#opts.runsRoot, runId)) ||
-      [...this.#jobs.values()].some((j) => j.runId === runId)
-    )
+    const { args, runId, label, newRun } = jobCommand(req, this.#opts.runsRoot);
+    const exists = existsSync(join(this.#opts.runsRoot, runId, "config.json"));
+    if (newRun && (exists || [...this.#jobs.values()].some((j) => j.runId === runId)))
       throw new LabRequestError(409, `run "${runId}" already exists`);
+    if (!newRun && !exists) throw new LabRequestError(404, `no run "${runId}"`);
     const job: JobRecord = {
       id: `job-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`,
       kind: req.kind,
@@ -184,7 +256,7 @@ export class JobQueue {
 
   /** The job writing run `runId`, if this lab started one. */
   forRun(runId: string): JobRecord | undefined {
-    return [...this.#jobs.values()].find((j) => j.runId === runId);
+    return [...this.#jobs.values()].findLast((j) => j.runId === runId);
   }
 
   /** A queued job is dropped; a running one gets SIGTERM (training stops at a step boundary, resumable). */

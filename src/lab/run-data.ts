@@ -186,9 +186,39 @@ function summarise(run: Run): {
         : undefined,
     idle_s: idleSeconds(run),
   };
-  const progress = trainingProgress(config, epochs, lastStep?.type === "step" ? lastStep : undefined);
+  const progress = Array.isArray(config.members)
+    ? compareProgress(run, config)
+    : trainingProgress(config, epochs, lastStep?.type === "step" ? lastStep : undefined);
   if (progress) summary.progress = progress;
   return { summary, config, epochs };
+}
+
+/**
+ * A comparison (`tiller optim compare`) trains its members one after another in members/<label>:
+ * its progress is theirs, summed.
+ */
+function compareProgress(run: Run, config: Record<string, unknown>): RunProgress | undefined {
+  const members = (config.members as { label?: unknown }[]).map((m) => String(m.label ?? ""));
+  if (!members.length || !members.every((m) => NAME_SEGMENT.test(m))) return undefined;
+  let step = 0;
+  let steps = 0;
+  let epoch = 0;
+  for (const label of members) {
+    const dir = run.path("members", label);
+    const member = existsSync(join(dir, "config.json")) ? new Run(dir) : undefined;
+    const events = member?.metrics() ?? [];
+    const p = trainingProgress(
+      member?.config() ?? config,
+      events.filter((e): e is EpochEvent => e.type === "epoch"),
+      [...events].reverse().find((e) => e.type === "step"),
+    );
+    if (!p) return undefined;
+    step += p.step;
+    steps += p.steps;
+    epoch += p.epoch;
+  }
+  const epochs = members.length * Number(config.epochs);
+  return { fraction: steps ? Math.min(1, step / steps) : 0, epoch, epochs, step, steps };
 }
 
 /** Progress of a training run from its config and the metrics logged so far. */

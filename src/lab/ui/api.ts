@@ -55,6 +55,7 @@ export const api = {
   run: (id: string) => call<RunDetail>(`/api/runs/${encodeURIComponent(id)}`),
   metrics: (id: string) => call<{ events: MetricEvent[] }>(`/api/runs/${encodeURIComponent(id)}/metrics`),
   jobs: () => call<{ jobs: JobRecord[] }>("/api/jobs"),
+  job: (id: string) => call<JobRecord>(`/api/jobs/${encodeURIComponent(id)}`),
   submitJob: (body: object) =>
     call<JobRecord>("/api/jobs", {
       method: "POST",

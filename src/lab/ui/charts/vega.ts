@@ -110,7 +110,7 @@ export function lineSpec(o: {
             // Many runs on one chart: dashes tell lines apart where colours alone might not.
             ...(o.color.domain
               ? {}
-              : { strokeDash: { field: o.color.field, type: "nominal", legend: null } }),
+              : { strokeDash: { field: o.color.field, type: "nominal", title: o.color.title } }),
           }
         : {}),
     },

@@ -10,6 +10,7 @@ import { api, fileUrl, type RunDetail } from "../api.js";
 import { contourChart, type Grid } from "../charts/contour.js";
 import { lineSpec, liveChart } from "../charts/vega.js";
 import { el, put } from "../dom.js";
+import { dynamicsView, membersView } from "./series.js";
 import type { VisualizationSpec } from "vega-embed";
 
 type Json = Record<string, unknown>;
@@ -19,6 +20,7 @@ export const LANDSCAPE_FORMAT = "tiller-landscape-v1";
 
 /** Surfaces first, then spectra, slices, fits and paths; everything else after, by name. */
 const ORDER = [
+  /^summary\.json$/,
   /^landscape\/surface/,
   /^landscape\/hessian/,
   /^landscape\/interpolation/,
@@ -33,6 +35,21 @@ const rank = (path: string) => {
 };
 
 export async function analysisViews(section: HTMLElement, d: RunDetail): Promise<void> {
+  const live = () => section.isConnected && d.status === "running";
+  if (Array.isArray(d.config.members)) {
+    const body = el("div", { class: "analysis-body" });
+    section.append(
+      el("section", { class: "card analysis", id: "members" }, el("h2", {}, "Optimisers compared"), body),
+    );
+    void membersView(body, d, live);
+  }
+  if (d.files.some((f) => f.path === "dynamics.jsonl")) {
+    const body = el("div", { class: "analysis-body" });
+    section.append(
+      el("section", { class: "card analysis", id: "dynamics" }, el("h2", {}, "Training dynamics"), body),
+    );
+    void dynamicsView(body, d, live);
+  }
   const files = [...d.files].sort((a, b) => rank(a.path) - rank(b.path) || a.path.localeCompare(b.path));
   for (const f of files) {
     const load = () => (f.path.endsWith(".md") ? fetchText(d.id, f.path) : api.json<unknown>(d.id, f.path));
@@ -40,6 +57,7 @@ export async function analysisViews(section: HTMLElement, d: RunDetail): Promise
     try {
       if (/^landscape\/[^/]+\.json$/.test(f.path)) view = landscapeView(f.path, (await load()) as Json);
       else if (f.path === "results.json") view = resultsView((await load()) as Json);
+      else if (f.path === "summary.json") view = summaryView((await load()) as unknown);
       else if (/^[^/]+\.md$/.test(f.path)) view = markdownView(f.path, (await load()) as string);
     } catch (e) {
       view = {
@@ -471,6 +489,14 @@ function resultsView(r: Json): View | undefined {
       if (rows?.length) body.append(objectTable(rows));
     },
   };
+}
+
+// ---- a comparison's summary.json: one row per member ----
+
+function summaryView(rows: unknown): View | undefined {
+  if (!Array.isArray(rows) || !rows.length || !rows.every((r) => typeof r === "object" && r !== null))
+    return undefined;
+  return { title: "Summary", render: async (body) => void body.append(objectTable(rows as Json[])) };
 }
 
 // ---- markdown tables (table.md) ----

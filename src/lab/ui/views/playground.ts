@@ -463,7 +463,11 @@ export async function playgroundView(
           : undefined;
       return el(
         "tr",
-        { "data-optimizer": p.name, "data-points": r ? r.points.length : 0, "data-end": last ? last.join(",") : undefined },
+        {
+          "data-optimizer": p.name,
+          "data-points": r ? r.points.length : 0,
+          "data-end": last ? last.join(",") : undefined,
+        },
         el(
           "td",
           {},

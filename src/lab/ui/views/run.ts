@@ -35,6 +35,7 @@ export async function runView(root: HTMLElement, signal: AbortSignal, id: string
   });
   const grid = el("div", { class: "chart-grid" });
   curves.append(summary, grid);
+  curves.hidden = true; // until there is a curve to show (comparisons and analyses have none of their own)
   const analyses = el("section", { id: "analyses" });
   const figures = el("section", { class: "card", "aria-labelledby": "figures-title" });
   const config = el("section", { class: "card", "aria-labelledby": "config-title" });
@@ -91,6 +92,7 @@ export async function runView(root: HTMLElement, signal: AbortSignal, id: string
         label: string,
       ) => {
         if (!charts[key] && rows.length === 0) return;
+        curves.hidden = false; // before drawing: a chart sized to its container measures it now
         if (charts[key]) await charts[key].update(rows);
         else charts[key] = await liveChart(slot(key), spec(), rows, label);
       };
@@ -187,15 +189,30 @@ export async function runView(root: HTMLElement, signal: AbortSignal, id: string
       });
     },
   });
-  // While it runs, refresh the header (progress) every few seconds.
+  // While the run trains or a job works on it: refresh the header (progress) and the job's output,
+  // and redraw figures and analyses when new files appear (a surface job writes into this run).
+  const jobLog = el("pre", { class: "log job-log", "aria-label": "the job's latest output", hidden: true });
+  header.after(jobLog);
+  const busy = (d: RunDetail) =>
+    d.status === "running" || d.job?.status === "running" || d.job?.status === "queued";
   void (async () => {
-    while (!signal.aborted && detail.status === "running") {
+    let files = detail.files.map((f) => `${f.path}:${f.bytes}`).join();
+    while (!signal.aborted && busy(detail)) {
       await sleep(2000, signal);
       if (signal.aborted) break;
       try {
         const d = await api.run(id);
         Object.assign(detail, d);
         renderHeader(header, d);
+        const job = d.job && d.job.status !== "done" ? await api.job(d.job.id) : undefined;
+        jobLog.hidden = !job?.log;
+        if (job?.log) jobLog.textContent = job.log.split("\n").slice(-8).join("\n");
+        const now = d.files.map((f) => `${f.path}:${f.bytes}`).join();
+        if (now !== files && !busy(d)) {
+          files = now;
+          renderStatic(d);
+          drawAnalyses(d);
+        }
       } catch {
         // transient: the next poll will tell
       }

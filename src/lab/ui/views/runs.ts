@@ -25,10 +25,14 @@ export async function runsView(root: HTMLElement, signal: AbortSignal): Promise<
     el(
       "details",
       { class: "card", id: "new-job" },
-      el("summary", {}, "Start a training run"),
-      jobForm(options as Options, (runId) => {
-        location.hash = `#/runs/${encodeURIComponent(runId)}`;
-      }),
+      el("summary", {}, "Start a job: train, compare optimisers, compute a loss surface"),
+      jobForm(
+        options as Options,
+        () => latest,
+        (runId) => {
+          location.hash = `#/runs/${encodeURIComponent(runId)}`;
+        },
+      ),
     ),
     jobs,
     el(
@@ -114,10 +118,12 @@ export async function runsView(root: HTMLElement, signal: AbortSignal): Promise<
     }
   };
 
+  let latest: RunListEntry[] = [];
   let first = true;
   while (!signal.aborted) {
     try {
       const [{ runs, problems: p }, { jobs: list }] = await Promise.all([api.runs(), api.jobs()]);
+      latest = runs;
       render(runs);
       clear(problems);
       for (const line of p) problems.append(el("p", {}, `Could not read ${line}`));
