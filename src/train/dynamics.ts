@@ -15,7 +15,10 @@ import { namedLeaves, treeRef, type Params } from "../engine/tree.js";
 import type { ImageSplit } from "../data/dataset.js";
 import type { Model } from "../nn/models/index.js";
 import { appendJsonLine } from "../runs/atomic.js";
-import type { Run } from "../runs/store.js";
+import { Run } from "../runs/store.js";
+import { keyFromSeed } from "../engine/prng.js";
+import { createModel } from "../nn/models/index.js";
+import type { TrainConfig } from "./config.js";
 import { batchLossAndCorrect } from "./evaluate.js";
 import type { TrainCallbacks } from "./loop.js";
 
@@ -220,23 +223,29 @@ export function readDynamics(run: Run): DynamicsRecord[] {
 /**
  * Dynamics of a run trained without the recorder, from what it stored: the loss per epoch, the
  * mean of the logged step gradient norms (every `logEvery`-th step only), and the parameter and
- * weight norms from the epoch checkpoints. No per-layer gradient norms.
+ * weight norms from the epoch checkpoints, θ₀ rebuilt from the seed (or the --from checkpoint).
+ * No per-layer gradient norms.
  */
 export async function dynamicsFromCheckpoints(run: Run): Promise<DynamicsRecord[]> {
   const { loadParamsFromCheckpoint } = await import("./loop.js");
   const metrics = run.metrics();
   const epochs = run.epochCheckpoints();
   const out: DynamicsRecord[] = [];
-  let first: HostParams | null = null;
-  let previous: HostParams | null = null;
+  // θ₀ is not stored, but it is reproducible: the seeded init, or the checkpoint a --from run loaded.
+  const config = run.config<TrainConfig & { initFrom?: { run: string; epoch: number } }>();
+  const first = await snapshot(
+    config.initFrom
+      ? loadParamsFromCheckpoint(new Run(config.initFrom.run), config.initFrom.epoch)
+      : createModel(config.model).init(keyFromSeed(config.seed)),
+  );
+  let previous: HostParams = first;
   let previousLoss: number | null = null;
   for (const epoch of epochs) {
     const now = await snapshot(loadParamsFromCheckpoint(run, epoch));
-    first ??= now;
     const event = metrics.find((m) => m.type === "epoch" && m.epoch === epoch);
     const steps = metrics.filter((m) => m.type === "step" && m.epoch === epoch && m.grad_norm !== undefined);
     const loss = event && event.type === "epoch" ? event.train_loss : NaN;
-    const change = norms(now, previous ?? now);
+    const change = norms(now, previous);
     const weights = norms(now);
     out.push({
       type: "epoch",

@@ -68,6 +68,17 @@ describe.runIf(hasData)("training dynamics", () => {
     expect(records[1].grad_norm).toBeCloseTo(steps.reduce((a: number, b: number) => a + b) / 6, 10);
     expect(Object.keys(records[1].layers)).toEqual(["fc0.weight", "fc0.bias", "fc1.weight", "fc1.bias"]);
     expect(records[1].layers["fc0.weight"].grad_norm).toBeGreaterThan(0);
+    // Rebuilt from the checkpoints (θ₀ from the seed), the changes are the recorded ones.
+    const rebuilt = tiller(["dynamics", dir, "--from-checkpoints"]);
+    expect(rebuilt.status, rebuilt.stderr).toBe(0);
+    const rows = rebuilt.stdout
+      .split("\n")
+      .filter((l) => /^\s+\d+\s/.test(l))
+      .map((l) => l.trim().split(/\s+/).map(Number));
+    rows.forEach((row, i) => {
+      expect(row[3]).toBeCloseTo(records[i].param_change, 3);
+      expect(row[4]).toBeCloseTo(records[i].param_change_from_start, 3);
+    });
   });
 
   it("train --from continues the loaded model: the first change is measured from the source checkpoint", () => {
