@@ -40,7 +40,7 @@ describe("models", () => {
     const fanIn: Record<string, number> = { conv0: 9, conv1: 32 * 9, fc0: 3136, fc1: 256 };
     for (const [name, x] of namedLeaves(params)) {
       const bound = 1 / Math.sqrt(fanIn[name.split(".")[0]]);
-      const v = await x.ref.data();
+      const v = Array.from(await x.ref.data()) as number[];
       const max = v.reduce((a, b) => Math.max(a, Math.abs(b)), 0);
       expect(max, name).toBeLessThanOrEqual(bound);
       if (v.length >= 100) expect(max, name).toBeGreaterThan(0.9 * bound);
@@ -98,7 +98,7 @@ describe("models", () => {
       const gv = await namedLeaves(g)
         .find(([n]) => n === name)![1]
         .ref.data();
-      const base = Array.from(await leaf.ref.data());
+      const base = Array.from(await leaf.ref.data()) as number[];
       for (const i of [0, base.length - 1]) {
         const at = async (delta: number) => {
           const perturbed = treeMap((p) => p, treeRef(params));
