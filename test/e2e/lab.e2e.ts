@@ -48,6 +48,53 @@ function surfaceRecord() {
   };
 }
 
+/** Results as the Hessian, dynamics, Curvature Tuning and SVF commands write them. */
+function writeAnalyses(dir: string) {
+  writeFileSync(
+    join(dir, "landscape", "hessian-epoch-3.json"),
+    JSON.stringify({
+      format: "tiller-landscape-v1",
+      kind: "hessian",
+      name: "hessian-epoch-3",
+      createdAt: "2026-11-02T10:00:00.000Z",
+      eigen: { method: "lanczos", eigenvalues: [5.2, 3.1, 1.7], converged: true },
+      trace: { estimate: 20.5, stderr: 0.8, samples: 100, converged: true },
+      density: { nodes: [[-0.1, 0.02, 1.7, 3.1, 5.2]], weights: [[0.3, 0.4, 0.1, 0.1, 0.1]] },
+    }),
+  );
+  writeFileSync(
+    join(dir, "dynamics.jsonl"),
+    [1, 2, 3]
+      .map((e) =>
+        JSON.stringify({
+          type: "epoch",
+          epoch: e,
+          step: 5 * e,
+          loss: 1 / e,
+          grad_norm: 2 / e,
+          param_change: 0.5 / e,
+          param_change_from_start: 0.5 * e,
+          weight_norm: 10 + e,
+          loss_improvement: 0.1 / e,
+        }),
+      )
+      .join("\n") + "\n",
+  );
+  const scores = [0.5, 0.7, 0.9, 1].map((beta) => ({
+    beta,
+    valAccuracy: 0.7 + beta / 10,
+    testAccuracy: 0.69 + beta / 10,
+  }));
+  writeFileSync(
+    join(dir, "results.json"),
+    JSON.stringify({ mode: "direct", c: 0.5, scores, base: scores[3], best: scores[3] }),
+  );
+  writeFileSync(
+    join(dir, "table.md"),
+    "| method | trainable params | test acc |\n| --- | ---: | ---: |\n| base | 0 | 41.00% |\n| SVF | 2,048 | 55.50% |\n| LoRA | 16,384 | 53.25% |\n",
+  );
+}
+
 /** Number of points in an SVG path's `d` (one M then an L per further point). */
 const pathPoints = (d: string | null) => (d ? (d.match(/[ML]/g) ?? []).length : 0);
 
@@ -70,10 +117,12 @@ describe.runIf(hasChromium && built)("the lab in headless Chromium", () => {
       { id: "mlp-adam", epochs: 3, accuracies: [0.75, 0.8, 0.83], createdAt: "2026-11-02T09:00:00.000Z" },
     ]);
     mkdirSync(join(store.root, "mlp-adam", "landscape"));
+    mkdirSync(join(store.root, "mlp-sgd", "landscape"));
     writeFileSync(
       join(store.root, "mlp-adam", "landscape", "surface-random-epoch-3.json"),
       JSON.stringify(surfaceRecord()),
     );
+    writeAnalyses(join(store.root, "mlp-sgd"));
     lab = await startLab({ runsRoot: store.root, port: 0, pollMs: 100 });
     const browser = await openBrowser();
     close = browser.close;
@@ -135,6 +184,34 @@ describe.runIf(hasChromium && built)("the lab in headless Chromium", () => {
     // The 3-D view answers the keyboard: rotating changes the camera.
     await page.click(`${card} button[aria-label="rotate left"]`);
     await page.screenshot({ path: join(SHOTS, "surface.png"), fullPage: true });
+  });
+
+  it("shows the Hessian spectrum, the dynamics panels, CT's accuracy vs β and an SVF table", async () => {
+    await page.goto(`${lab.url}#/runs/mlp-sgd`);
+    const hessian = '[data-file="landscape/hessian-epoch-3.json"]';
+    await page.waitForSelector(`${hessian} g.mark-rect path`);
+    expect(await page.$$eval(`${hessian} g.mark-rect path`, (ps) => ps.length)).toBe(3);
+    expect(await page.textContent(hessian)).toContain("trace ≈ 20.50 ± 0.80");
+    const density = await page.$$eval(`${hessian} g.mark-line path`, (ps) =>
+      ps.map((p) => p.getAttribute("d")),
+    );
+    expect(density.map(pathPoints)).toEqual([600]);
+    for (const key of ["loss", "grad_norm", "param_change", "weight_norm", "loss_improvement"]) {
+      await page.waitForSelector(`#dynamics-${key} g.mark-line path`);
+      expect(await page.getAttribute(`#dynamics-${key}`, "data-rows"), key).toBe("3");
+    }
+    await page.waitForSelector("#ct-beta g.mark-line path");
+    expect(await page.getAttribute("#ct-beta", "data-rows")).toBe("8");
+    expect(await page.textContent('[data-file="results.json"]')).toContain("best β = 1");
+    const table = await page.$$eval('[data-file="table.md"] tbody tr', (trs) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent)),
+    );
+    expect(table).toEqual([
+      ["base", "0", "41.00%"],
+      ["SVF", "2,048", "55.50%"],
+      ["LoRA", "16,384", "53.25%"],
+    ]);
+    await page.screenshot({ path: join(SHOTS, "analyses.png"), fullPage: true });
   });
 
   it("compares two runs on one chart", async () => {
