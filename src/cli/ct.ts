@@ -229,7 +229,7 @@ function withTaskOptions(cmd: Command): Command {
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
-type SearchOptions = TaskOptions & { betas: number[]; c: number; headEpochs: number };
+type SearchOptions = TaskOptions & { betas: number[]; c: number; headSteps: number };
 
 function searchCommand(): Command {
   return withTaskOptions(
@@ -244,7 +244,12 @@ function searchCommand(): Command {
       parseBetaGrid("0.7:1:0.01"),
     )
     .option("--c <x>", "CTU mixing coefficient c in [0, 1]", closedUnit, 0.5)
-    .option("--head-epochs <n>", "transfer tasks: epochs of the new linear head per β", positiveInt, 10)
+    .option(
+      "--head-steps <n>",
+      "transfer tasks: full-batch Adam steps of the new linear head per β",
+      positiveInt,
+      300,
+    )
     .addHelpText(
       "after",
       `
@@ -264,7 +269,7 @@ linear probe + CT). Writes results.json and figures/accuracy-vs-beta.svg into a 
         ...taskRequest(o),
         betas: o.betas,
         c: o.c,
-        head: { epochs: o.headEpochs },
+        head: { steps: o.headSteps },
         onBeta: (s, i) => progress.update(i + 1, { beta: String(s.beta), val: pct(s.valAccuracy) }),
       });
       progress.stop();
@@ -303,7 +308,7 @@ function taskRequest(o: TaskOptions) {
 type CompareCliOptions = TaskOptions & {
   betas: number[];
   c: number;
-  headEpochs: number;
+  headSteps: number;
   epochs: number;
   batchSize: number;
   loraRank: number;
@@ -326,7 +331,7 @@ function compareCommand(): Command {
   )
     .option("--betas <grid>", "β grid for linear probe + CT", betaGrid, parseBetaGrid("0.7:1:0.01"))
     .option("--c <x>", "CTU mixing coefficient for the β search", closedUnit, 0.5)
-    .option("--head-epochs <n>", "epochs of each linear probe", positiveInt, 10)
+    .option("--head-steps <n>", "full-batch Adam steps of each linear probe", positiveInt, 300)
     .option("--epochs <n>", "epochs of trainable CT, LoRA and full fine-tuning", positiveInt, 5)
     .option("--batch-size <n>", "batch size of trainable CT, LoRA and full fine-tuning", positiveInt, 128)
     .option("--lora-rank <n>", "LoRA rank", positiveInt, 1)
@@ -349,7 +354,7 @@ Writes results.json and table.md (the table printed here) into a run directory.`
         ...taskRequest(o),
         betas: o.betas,
         c: o.c,
-        head: { epochs: o.headEpochs },
+        head: { steps: o.headSteps },
         finetune: {
           epochs: o.epochs,
           batchSize: o.batchSize,
