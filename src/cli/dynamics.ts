@@ -60,7 +60,7 @@ Examples:
           color: "#dc2626",
         },
         {
-          title: "Parameter change ‖θₜ−θₜ₋₁‖",
+          title: "Parameter change",
           x,
           y: epochs.map((r) => r.param_change),
           xTitle: "epoch",
@@ -113,7 +113,7 @@ Examples:
             { title: "Loss", x: sx, y: steps.map((r) => r.loss), xTitle: "step" },
             { title: "Gradient norm", x: sx, y: steps.map((r) => r.grad_norm ?? NaN), xTitle: "step" },
             {
-              title: "Parameter change ‖θₜ−θₜ₋₁‖",
+              title: "Parameter change",
               x: sx,
               y: steps.map((r) => r.param_change),
               xTitle: "step",

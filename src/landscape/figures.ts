@@ -7,6 +7,14 @@ import type { VegaLiteSpec } from "../report/vega.js";
 import type { Grid2D } from "./surface.js";
 
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
+
+/** Whole-number ticks for a count axis (epochs) when there are few, as Vega-Lite 5 has no tickMinStep. */
+function countAxis(xs: number[]): object {
+  const lo = Math.ceil(Math.min(...xs));
+  const hi = Math.floor(Math.max(...xs));
+  if (!Number.isFinite(lo) || hi - lo > 20) return { format: "d" };
+  return { values: Array.from({ length: hi - lo + 1 }, (_, i) => lo + i), format: "d" };
+}
 const PALETTE = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777"];
 
 type Segment = { x: number; y: number; x2: number; y2: number; level: number };
@@ -387,7 +395,12 @@ export function seriesPanels(
     data: { values: s.x.map((x, i) => ({ x, y: s.y[i] })).filter((d) => Number.isFinite(d.y)) },
     mark: { type: "line", point: s.x.length <= 40, color: s.color ?? PALETTE[k % PALETTE.length] },
     encoding: {
-      x: { field: "x", type: "quantitative", title: s.xTitle },
+      x: {
+        field: "x",
+        type: "quantitative",
+        title: s.xTitle,
+        ...(s.xTitle === "epoch" ? { axis: countAxis(s.x) } : {}),
+      },
       y: { field: "y", type: "quantitative", title: s.title, scale: { zero: false } },
     },
   }));
@@ -410,7 +423,12 @@ export function multiLine(
     data: { values: rows.filter((r) => Number.isFinite(r.y) && (!log || r.y > 0)) },
     mark: { type: "line", point: false },
     encoding: {
-      x: { field: "x", type: "quantitative", title: xTitle },
+      x: {
+        field: "x",
+        type: "quantitative",
+        title: xTitle,
+        ...(xTitle === "epoch" ? { axis: countAxis(rows.map((r) => r.x)) } : {}),
+      },
       y: { field: "y", type: "quantitative", title: yTitle, ...(log ? { scale: { type: "log" } } : {}) },
       color: { field: "series", type: "nominal", title: "" },
     },
