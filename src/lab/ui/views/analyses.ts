@@ -10,6 +10,7 @@ import { api, fileUrl, type RunDetail } from "../api.js";
 import { contourChart, type Grid } from "../charts/contour.js";
 import { lineSpec, liveChart } from "../charts/vega.js";
 import { el, put } from "../dom.js";
+import { SERIES_COLORS } from "../palette.js";
 import { dynamicsView, membersView } from "./series.js";
 import type { VisualizationSpec } from "vega-embed";
 
@@ -207,7 +208,7 @@ async function renderHessian(body: HTMLElement, r: Json, name: string): Promise<
         title: "Top eigenvalues",
         width: "container",
         height: 200,
-        mark: { type: "bar", tooltip: true },
+        mark: { type: "bar", tooltip: true, color: SERIES_COLORS[0] },
         encoding: {
           x: { field: "rank", type: "ordinal", title: "rank" },
           y: { field: "eigenvalue", type: "quantitative", title: "eigenvalue λ" },
