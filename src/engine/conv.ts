@@ -55,8 +55,9 @@ function materialize(v: Arr): Arr {
  * acc + t, arranged so that jit fuses the add into the kernel that computes t (a matmul) and the
  * running sum is stored after every tap. Without the reshape round trip, jax-js's scheduler lets
  * the FIRST matmul claim the whole chain of adds as its epilogue: every other tap's product is
- * then stored separately and the first kernel re-reads all of them (2× its time, 9 buffers live).
- * A reshape is not an elementwise op, so it ends that epilogue chain.
+ * then stored separately and that kernel re-reads all of them — the same work, but kh·kw
+ * [O, N·Ho·Wo] buffers live at once instead of two. A reshape is not elementwise, so it ends the
+ * epilogue chain.
  */
 function accumulate(acc: Arr, t: Arr): Arr {
   const shape = acc.shape;
