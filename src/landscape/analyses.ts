@@ -42,6 +42,9 @@ import { describeFit, fitGaussian, gaussian, gridPoints, type GaussianFit } from
 import { detailMagnitude, roughness, toRows, wavedec2, type WaveletName } from "./wavelets.js";
 import { bottleneckDistance, persistence, summarize } from "./topology.js";
 import { Run } from "../runs/store.js";
+import { createOptimizer, optimizerConfig } from "../optim/index.js";
+import { testFunction } from "./functions.js";
+import { runPath } from "./paths.js";
 import type { Vector } from "./vector.js";
 
 export type Progress = (done: number, total: number, label: string, detail?: string) => void;
@@ -699,9 +702,6 @@ export async function runPaths(o: {
   name?: string;
   onProgress?: Progress;
 }) {
-  const { optimizerConfig, createOptimizer } = await import("../optim/index.js");
-  const { testFunction } = await import("./functions.js");
-  const { runPath } = await import("./paths.js");
   let run: Run;
   let fitRecord: GaussianFit & { name: string; surface: string; panel: number };
   if (existsSync(o.fit) && o.fit.endsWith(".json")) {
