@@ -89,7 +89,9 @@ describe.runIf(hasData)("tiller ct", () => {
       "--test-limit",
       "300",
       "--epochs",
-      "1",
+      "3",
+      "--batch-size",
+      "32",
       "--head-steps",
       "50",
       "--out",
@@ -126,7 +128,7 @@ describe.runIf(hasData)("tiller ct", () => {
     const badTask = tiller(["ct", "search", "--run", base, "--dataset", "mnist"]);
     expect(badTask.status).toBe(2);
     expect(badTask.stderr).toMatch(/unknown task "mnist"/);
-    const missing = tiller(["ct", "search", "--run", join(root, "nope"), "--out", root]);
+    const missing = tiller(["ct", "search", "--run", "nope", "--out", root]);
     expect(missing.status).toBe(1);
     expect(missing.stderr.trim().split("\n")[0]).toMatch(/^tiller: error: no run at/);
   }, 60_000);

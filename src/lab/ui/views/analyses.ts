@@ -92,7 +92,13 @@ function landscapeView(path: string, r: Json): View | undefined {
     case "fit":
       return { title: `Gaussian fit · ${name}`, render: async (b) => renderFit(b, r) };
     case "paths":
-      return { title: `Optimiser paths · ${name}`, render: async (b) => renderPaths(b, r) };
+      return {
+        title: `Optimiser paths · ${name}`,
+        render: async (b) => {
+          renderPaths(b, r);
+          await drawStoredPaths(b, r, name);
+        },
+      };
     default:
       return { title: `${String(r.kind)} · ${name}`, render: async (b) => renderNumbers(b, r) };
   }
@@ -408,6 +414,56 @@ function renderPaths(body: HTMLElement, r: Json): void {
         )
       : null,
   );
+}
+
+/**
+ * The stored paths over a contour map of their function, evaluated here with the library's own
+ * test functions (the playground's code, loaded on demand).
+ */
+async function drawStoredPaths(body: HTMLElement, r: Json, name: string): Promise<void> {
+  const fn = r.function as { name?: string; params?: Record<string, number> } | undefined;
+  const paths = (Array.isArray(r.paths) ? r.paths : []) as {
+    optimizer?: string;
+    points?: [number, number][];
+  }[];
+  if (!fn?.name || !paths.length) return;
+  const [{ startEngine }, { evaluateGrid, testFunction }] = await Promise.all([
+    import("../../../engine/device.js"),
+    import("../../../landscape/functions.js"),
+  ]);
+  await startEngine("wasm");
+  const f = testFunction(fn.name, fn.params ?? {});
+  const points = paths
+    .flatMap((p) => p.points ?? [])
+    .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  // The function's window, widened to hold every path.
+  const domain = {
+    x: [
+      Math.min(f.domain.x[0], ...points.map((p) => p[0])),
+      Math.max(f.domain.x[1], ...points.map((p) => p[0])),
+    ] as [number, number],
+    y: [
+      Math.min(f.domain.y[0], ...points.map((p) => p[1])),
+      Math.max(f.domain.y[1], ...points.map((p) => p[1])),
+    ] as [number, number],
+  };
+  const g = await evaluateGrid(f, 80, 80, domain);
+  const container = el("div", { class: "contour" });
+  body.prepend(container);
+  const labels = paths.map((p, i) => String(p.optimizer ?? `path ${i + 1}`));
+  const chart = await contourChart(
+    container,
+    { xs: g.xs, ys: g.ys, values: g.values },
+    {
+      label: `Optimiser paths of ${name} on the contour map of ${fn.name}`,
+      title: `${fn.name}(x, y)`,
+      names: labels,
+      width: 420,
+      height: 420,
+      markers: f.minima.map(([x, y]) => ({ x, y, label: `minimum (${x}, ${y})` })),
+    },
+  );
+  await chart.setPaths(paths.map((p, i) => ({ name: labels[i], points: p.points ?? [] })));
 }
 
 // ---- anything else: its printed summary and its numbers ----
