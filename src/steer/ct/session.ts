@@ -3,6 +3,8 @@
  * validation set, run the science, and leave everything in a run directory
  * (config.json, results.json, table.md, figures/*.svg) written atomically.
  */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { startEngine } from "../../engine/device.js";
 import { treeDispose } from "../../engine/tree.js";
 import type { ImageSplit } from "../../data/dataset.js";
@@ -366,6 +368,8 @@ export async function runFigure(req: {
   runsRoot?: string;
   name?: string;
 }): Promise<{ run: Run; file: string }> {
+  // Make the --save folder before the minutes of training, so a bad path fails at once.
+  if (req.save) mkdirSync(dirname(req.save), { recursive: true });
   await startEngine();
   const run = createCtRun(req.runsRoot, req.name, "figure", {
     command: "ct-figure",
