@@ -90,7 +90,10 @@ function figureCommand(): Command {
     .option("--betas <list>", "β values, one column each (β = 1 is ReLU)", betaGrid, [0.5, 0.7, 0.9, 1])
     .option("--steps <n>", "Adam steps for each toy MLP", positiveInt, 1500)
     .option("--seed <n>", "seed for the toy data and models", nonNegativeInt, 0)
-    .option("--save <file.svg>", "also write the SVG here (e.g. docs/figures/ctu.svg)")
+    .option(
+      "--save <file>",
+      "also write the figure here: SVG, or PNG when the name ends in .png (e.g. docs/figures/ctu.png)",
+    )
     .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
     .option("--name <id>", "id of the result run")
     .option("-q, --quiet", "no progress output")
@@ -99,7 +102,7 @@ function figureCommand(): Command {
       `
 Examples:
   $ tiller ct figure                                   # runs/<id>/figures/ctu.svg
-  $ tiller ct figure --save docs/figures/ctu.svg       # the README's figure
+  $ tiller ct figure --save docs/figures/ctu.png       # the README's figure
   $ tiller ct figure --betas 0.3,0.6,0.9,1 --steps 3000`,
     )
     .action(async (o: FigureOptions) => {

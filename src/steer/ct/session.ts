@@ -11,7 +11,7 @@ import type { ImageSplit } from "../../data/dataset.js";
 import { firstExamples, holdOut, loadTask } from "../../data/subsets.js";
 import { defaultRunsRoot, newRunId, Run } from "../../runs/store.js";
 import { writeFileAtomic, writeJsonAtomic } from "../../runs/atomic.js";
-import { lineChart, renderSvg } from "../../report/index.js";
+import { lineChart, renderSvg, svgToPng } from "../../report/index.js";
 import { loadBaseModel, type BaseModel } from "./base.js";
 import { pickBest, searchBeta, type BetaScore, type SearchResult } from "./search.js";
 import { defaultThreats, robustnessSweep, type ThreatResult } from "./robustness.js";
@@ -380,7 +380,8 @@ export async function runFigure(req: {
     const svg = await ctuFigureSvg(req.betas, req.seed ?? 0, req.steps ?? 1500);
     const file = run.path("figures", "ctu.svg");
     writeFileAtomic(file, svg);
-    if (req.save) writeFileAtomic(req.save, svg);
+    // A .png target is rasterised: the SVG of the decision-boundary panels is megabytes.
+    if (req.save) writeFileAtomic(req.save, req.save.endsWith(".png") ? svgToPng(svg, { width: 1400 }) : svg);
     run.setStatus("done", 0);
     return { run, file };
   } catch (e) {
