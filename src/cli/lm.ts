@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
 import { startEngine } from "../engine/device.js";
-import { parseTaskList, TRAINING_TASKS } from "../data/tasks/index.js";
+import { parseTaskList, PRETRAIN_TASKS } from "../data/tasks/index.js";
 import { createGenerator } from "../lm/generate.js";
 import { answerText } from "../lm/evaluate.js";
 import { LM_SIZES, type LmSize } from "../lm/presets.js";
@@ -33,7 +33,11 @@ function pretrainCommand(): Command {
   const d = PRETRAIN_DEFAULTS;
   return new Command("pretrain")
     .description("Train the built-in character-level decoder LM on a mixture of the generated tasks.")
-    .option("--tasks <list>", "comma-separated task families", TRAINING_TASKS.join(","))
+    .option(
+      "--tasks <list>",
+      "comma-separated task families (dispatch: the adaptation prompt of tiller svf adapt)",
+      PRETRAIN_TASKS.join(","),
+    )
     .addOption(new Option("--size <size>", "model size").choices(LM_SIZES).default("tiny"))
     .option("--steps <n>", "optimisation steps", positiveInt, d.steps)
     .option("--batch-size <n>", "sequences per step", positiveInt, d.batchSize)

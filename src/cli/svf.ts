@@ -16,6 +16,7 @@ import { SVF_DEFAULTS } from "../steer/svf/compose.js";
 import { TARGET_SETS, type TargetSet } from "../steer/svf/targets.js";
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, UsageError } from "./errors.js";
 import { createProgress, type Progress } from "./progress.js";
+import { svfAdaptCommand } from "./svf-adapt.js";
 import { interruptSignal } from "./signals.js";
 
 /** Options every adapter trainer takes (SVF and LoRA share the fine-tuner). */
@@ -303,5 +304,6 @@ export function svfCommand(): Command {
       "Singular Value Fine-tuning (Transformer²): train z-vector experts, compare with LoRA and the base model.",
     )
     .addCommand(svfTrainCommand())
-    .addCommand(svfEvalCommand());
+    .addCommand(svfEvalCommand())
+    .addCommand(svfAdaptCommand());
 }

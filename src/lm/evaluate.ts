@@ -1,10 +1,16 @@
 /** Exact-match accuracy of greedy answers on task examples. */
-import { promptText, isCorrect, type TaskExample } from "../data/tasks/index.js";
+import {
+  answerTokens,
+  DEFAULT_ANSWER_TOKENS,
+  promptText,
+  isCorrect,
+  type TaskExample,
+} from "../data/tasks/index.js";
 import { treeRef, type Params } from "../engine/tree.js";
 import type { Generator } from "./generate.js";
 import type { TextTokenizer } from "./tokenizer.js";
 
-export const ANSWER_TOKENS = 10;
+export const ANSWER_TOKENS = DEFAULT_ANSWER_TOKENS;
 
 export function promptIds(tok: TextTokenizer, question: string): number[] {
   return [...(tok.bosId === null ? [] : [tok.bosId]), ...tok.encode(promptText(question))];
@@ -24,7 +30,7 @@ export async function taskAccuracy(
   examples: TaskExample[],
   opts: { batchSize?: number; maxNewTokens?: number } = {},
 ): Promise<{ accuracy: number; correct: number; n: number; outputs: string[] }> {
-  const { batchSize = 256, maxNewTokens = ANSWER_TOKENS } = opts;
+  const { batchSize = 256, maxNewTokens = answerTokens(examples.map((e) => e.family)) } = opts;
   const outputs: string[] = [];
   for (let i = 0; i < examples.length; i += batchSize) {
     const chunk = examples.slice(i, i + batchSize);

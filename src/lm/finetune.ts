@@ -26,7 +26,7 @@ import {
   treeRef,
   type Params,
 } from "../engine/tree.js";
-import { evalSplits, isCorrect, trainSplit, type TaskExample } from "../data/tasks/index.js";
+import { answerTokens, evalSplits, isCorrect, trainSplit, type TaskExample } from "../data/tasks/index.js";
 import { createRng, hashSeed } from "../data/tasks/rng.js";
 import { adam, applyUpdates, chain, type OptState } from "../optim/index.js";
 import { clipByGlobalNorm } from "../steer/svf/clip.js";
@@ -35,7 +35,7 @@ import type { Run } from "../runs/store.js";
 import type { Adapter } from "./adapter.js";
 import { makeBatch } from "./batch.js";
 import { packTrees, unpackTree } from "./checkpoint.js";
-import { ANSWER_TOKENS, answerText, promptIds, taskAccuracy } from "./evaluate.js";
+import { answerText, promptIds, taskAccuracy } from "./evaluate.js";
 import { createGenerator, leftPad } from "./generate.js";
 import { maskedNextTokenLoss, nextTokenLogProbs } from "./loss.js";
 import type { LmConfig } from "./model.js";
@@ -209,7 +209,7 @@ export async function finetune(
   const valSet = validation.slice(0, config.evalExamples);
   const gen = createGenerator(cfg);
   const apply = jit(adapter.apply);
-  const G = ANSWER_TOKENS;
+  const G = answerTokens([config.task]);
   const base = frozen.base as Params;
 
   const rlLoss = reinforceLoss(adapter.apply, cfg, config.klCoef, config.klDirection);

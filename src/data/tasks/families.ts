@@ -17,6 +17,8 @@ export type TaskFamily = {
   description: string;
   /** Never used to train experts; kept for the self-adaptation experiments. */
   heldOut: boolean;
+  /** Longest answer to generate, in tokens (default: DEFAULT_ANSWER_TOKENS). */
+  answerTokens?: number;
   generate(rng: Rng): TaskExample;
 };
 

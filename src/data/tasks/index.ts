@@ -7,6 +7,7 @@
  * run's seed and never repeat a validation or test question.
  */
 import { UsageError } from "../../errors.js";
+import { COMPOSED_FAMILIES, type ComposedFamily } from "./dispatch.js";
 import { FAMILIES, type TaskExample, type TaskFamily } from "./families.js";
 import { createRng, hashSeed } from "./rng.js";
 
@@ -16,18 +17,33 @@ export { FAMILIES };
 export const TASK_NAMES = FAMILIES.map((f) => f.name);
 export const TRAINING_TASKS = FAMILIES.filter((f) => !f.heldOut).map((f) => f.name);
 export const HELD_OUT_TASKS = FAMILIES.filter((f) => f.heldOut).map((f) => f.name);
+/** The default pretraining mixture: the expert families plus the adaptation prompt ("dispatch"). */
+export const PRETRAIN_TASKS = [...TRAINING_TASKS, "dispatch"];
+
+/** Answers of the suite's families fit in this many tokens (EOS included). */
+export const DEFAULT_ANSWER_TOKENS = 10;
 
 /** Every character a task prompt or answer can contain (the character tokenizer's alphabet). */
 export const TASK_ALPHABET =
-  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,?;:=+-*()[]'\n";
+  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,?;:=+-*()[]'\n\\{}";
 
 export const EVAL_SPLIT_SIZE = 256;
 const EVAL_SEED = 0;
 
 export function getFamily(name: string): TaskFamily {
-  const f = FAMILIES.find((x) => x.name === name);
-  if (!f) throw new UsageError(`unknown task "${name}" (choose from: ${TASK_NAMES.join(", ")})`);
+  const f = FAMILIES.find((x) => x.name === name) ?? COMPOSED_FAMILIES.find((x) => x.name === name);
+  if (!f)
+    throw new UsageError(
+      `unknown task "${name}" (choose from: ${[...TASK_NAMES, ...COMPOSED_FAMILIES.map((c) => c.name)].join(", ")})`,
+    );
   return f;
+}
+
+/** Tokens to generate for answers of these families (the longest any of them needs). */
+export function answerTokens(names: Iterable<string>): number {
+  let n = DEFAULT_ANSWER_TOKENS;
+  for (const name of new Set(names)) n = Math.max(n, getFamily(name).answerTokens ?? DEFAULT_ANSWER_TOKENS);
+  return n;
 }
 
 /** Parses "math,code" into family names, checking each. */
@@ -93,8 +109,9 @@ export function evalSplits(name: string): { validation: TaskExample[]; test: Tas
 
 /** `n` distinct training examples of a family for a run seed, none of them a validation or test question. */
 export function trainSplit(name: string, n: number, seed: number): TaskExample[] {
-  const { validation, test } = evalSplits(name);
-  const exclude = new Set([...validation, ...test].map((e) => e.question));
+  const family = getFamily(name);
+  const held = [name, ...((family as Partial<ComposedFamily>).components ?? []).map((c) => c.name)];
+  const exclude = new Set(held.flatMap((h) => Object.values(evalSplits(h)).flat()).map((e) => e.question));
   return uniqueExamples(getFamily(name), n, hashSeed(`${name}/train/${seed}`), exclude);
 }
 

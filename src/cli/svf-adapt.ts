@@ -1,0 +1,198 @@
+import { Command, InvalidArgumentError } from "commander";
+import { startEngine } from "../engine/device.js";
+import { getFamily, HELD_OUT_TASKS, parseTaskList } from "../data/tasks/index.js";
+import { lineChart, renderSvg } from "../report/index.js";
+import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
+import { Run, defaultRunsRoot, newRunId } from "../runs/store.js";
+import { CEM_DEFAULTS } from "../steer/svf/adapt/cem.js";
+import { FEWSHOT_DEFAULTS } from "../steer/svf/adapt/fewshot.js";
+import {
+  selfAdapt,
+  selfAdaptTables,
+  STRATEGIES,
+  type SelfAdaptRequest,
+  type SelfAdaptResult,
+  type Strategy,
+} from "../steer/svf/adapt/session.js";
+import { nonNegativeInt, positiveInt, UsageError } from "./errors.js";
+import { createProgress } from "./progress.js";
+
+type AdaptOptions = {
+  experts?: string;
+  classifier?: string;
+  lora?: string;
+  strategy: string;
+  task: string;
+  expertTasks: boolean;
+  testExamples?: number;
+  shots: number;
+  iterations: number;
+  population: number;
+  eliteFrac: number;
+  perLayer?: boolean;
+  normalise?: boolean;
+  seed: number;
+  batchSize: number;
+  out?: string;
+  name?: string;
+  quiet?: boolean;
+};
+
+/** "math=runs/a,code=runs/b" → {math: "runs/a", code: "runs/b"} (categories are expert task names). */
+function expertMap(value: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of value.split(",").filter(Boolean)) {
+    const [task, run] = part.split("=");
+    if (!task?.trim() || !run?.trim())
+      throw new UsageError(`--experts: expected category=run pairs like math=runs/abc, got "${part}"`);
+    if (getFamily(task.trim()).heldOut)
+      throw new UsageError(`--experts: "${task.trim()}" is a held-out task, not an expert category`);
+    out[task.trim()] = run.trim();
+  }
+  return out;
+}
+
+function strategies(value: string): Strategy[] {
+  const names = value.split(",").map((s) => s.trim());
+  if (names.includes("all")) return [...STRATEGIES];
+  for (const n of names)
+    if (!(STRATEGIES as readonly string[]).includes(n))
+      throw new UsageError(`unknown strategy "${n}" (choose from: ${[...STRATEGIES, "all"].join(", ")})`);
+  return [...new Set(names)] as Strategy[];
+}
+
+function fraction(value: string): number {
+  const x = Number(value);
+  if (!(x > 0 && x <= 1)) throw new InvalidArgumentError(`expected a number in (0, 1], got "${value}"`);
+  return x;
+}
+
+async function cemFigure(task: string, c: SelfAdaptResult["cem"][string]): Promise<string> {
+  const data = c.history.flatMap((g) => [
+    { generation: g.iteration, accuracy: g.best, series: "best (re-evaluated)" },
+    { generation: g.iteration, accuracy: g.eliteMean, series: "elite mean" },
+    { generation: g.iteration, accuracy: g.populationMean, series: "population mean" },
+  ]);
+  return renderSvg(
+    lineChart({
+      title: `CEM over α — ${task}`,
+      x: { field: "generation", title: "generation", integer: true },
+      y: { field: "accuracy", title: "few-shot accuracy", format: ".0%", domain: [0, 1] },
+      color: { field: "series", title: "" },
+      data,
+    }),
+  );
+}
+
+export function svfAdaptCommand(): Command {
+  const d = CEM_DEFAULTS;
+  return new Command("adapt")
+    .description(
+      "Transformer² self-adaptation: two-pass inference (prompt dispatch, classification expert, few-shot CEM over expert mixtures) compared with the base model and LoRA.",
+    )
+    .option(
+      "--experts <pairs>",
+      "the expert library: category=svf-run pairs, e.g. math=runs/a,code=runs/b,reasoning=runs/c",
+    )
+    .option("--classifier <run>", "SVF run trained on --task dispatch (strategy classifier)")
+    .option("--lora <run>", "LoRA run trained on --task mixture (the baseline column)")
+    .option("--strategy <s>", `prompt, classifier, fewshot, a comma list, or all`, "all")
+    .option("--task <list>", "held-out task(s) to adapt to", HELD_OUT_TASKS.join(","))
+    .option("--no-expert-tasks", "score only --task, not also the experts' own tasks")
+    .option("--test-examples <n>", "test questions per task (default: the whole split)", positiveInt)
+    .option(
+      "--shots <n>",
+      "labelled examples of the task for the CEM search",
+      positiveInt,
+      FEWSHOT_DEFAULTS.shots,
+    )
+    .option("--iterations <n>", "CEM generations", positiveInt, d.iterations)
+    .option("--population <n>", "CEM population", positiveInt, d.population)
+    .option("--elite-frac <x>", "CEM elite fraction", fraction, d.eliteFrac)
+    .option("--per-layer", "one α per expert and layer (default: one per expert)")
+    .option("--normalise", "scale the α of each layer to sum 1")
+    .option("--seed <n>", "seed of the shots and of CEM", nonNegativeInt, 0)
+    .option("--batch-size <n>", "prompts per generation batch", positiveInt, 256)
+    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--name <id>", "run id")
+    .option("-q, --quiet", "no progress output")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ tiller svf adapt --experts math=runs/<a>,code=runs/<b>,reasoning=runs/<c> --strategy prompt --task math-hard
+  $ tiller svf adapt --experts math=runs/<a>,code=runs/<b>,reasoning=runs/<c> \\
+      --classifier runs/<svf on dispatch> --lora runs/<lora on mixture> --strategy all
+  $ tiller svf adapt --experts ... --strategy fewshot --task mixed --shots 16 --iterations 10 --per-layer
+
+Strategies: prompt — the base model classifies the question (\\boxed{category}, anything else is
+"other" → base weights); classifier — the same prompt under the classification expert z_c;
+fewshot — z′ = Σ α_k z_k with α found by CEM on --shots labelled examples. Writes results.json,
+table.md and figures/cem-<task>.svg into a new run and prints the tables.`,
+    )
+    .action(async (o: AdaptOptions) => {
+      if (!o.experts) throw new UsageError("--experts is required (category=run pairs)");
+      const experts = expertMap(o.experts);
+      const chosen = strategies(o.strategy);
+      const heldOut = parseTaskList(o.task);
+      const tasks = [
+        ...heldOut,
+        ...(o.expertTasks ? Object.keys(experts).filter((t) => !heldOut.includes(t)) : []),
+      ];
+      if (chosen.includes("classifier") && !o.classifier)
+        throw new UsageError("--strategy classifier needs --classifier <svf run trained on --task dispatch>");
+      await startEngine();
+      const progress = createProgress({ quiet: o.quiet });
+      const request: SelfAdaptRequest = {
+        experts,
+        classifier: o.classifier,
+        lora: o.lora,
+        strategies: chosen,
+        tasks,
+        testExamples: o.testExamples,
+        batchSize: o.batchSize,
+        runsRoot: o.out,
+        fewshot: {
+          ...d,
+          shots: o.shots,
+          iterations: o.iterations,
+          population: o.population,
+          eliteFrac: o.eliteFrac,
+          perLayer: Boolean(o.perLayer),
+          normalise: Boolean(o.normalise),
+          seed: o.seed,
+        },
+      };
+      const run = Run.create(o.out ?? defaultRunsRoot(), o.name ?? newRunId(["svf", "adapt"]), {
+        kind: "svf-adapt",
+        createdAt: new Date().toISOString(),
+        ...request,
+      });
+      try {
+        let current = "";
+        const result = await selfAdapt(request, {
+          onPhase: (what) => progress.log(`${what}…`),
+          onGeneration: (task, g, iterations) => {
+            if (current !== task) progress.start(iterations, `CEM ${task}`);
+            current = task;
+            progress.update(g.iteration, { loss: `best ${(100 * g.best).toFixed(0)}%` });
+            if (g.iteration === iterations) {
+              progress.stop();
+              current = "";
+            }
+          },
+        });
+        progress.stop();
+        const table = selfAdaptTables(result);
+        writeJsonAtomic(run.path("results.json"), result);
+        writeFileAtomic(run.path("table.md"), table);
+        for (const [task, c] of Object.entries(result.cem))
+          writeFileAtomic(run.path("figures", `cem-${task}.svg`), await cemFigure(task, c));
+        run.setStatus("done", 0);
+        process.stdout.write(`${table}\nrun: ${run.dir}\n`);
+      } catch (e) {
+        run.setStatus("failed", 0, (e as Error).message);
+        throw e;
+      }
+    });
+}
