@@ -8,7 +8,7 @@ import { renderSvg } from "../report/vega.js";
 import { Run } from "../runs/store.js";
 import { startEngine } from "../engine/device.js";
 import { dynamicsFromCheckpoints, readDynamics, type DynamicsRecord } from "../train/dynamics.js";
-import { multiLine, seriesPanels } from "../landscape/figures.js";
+import { dynamicsFigures } from "../train/dynamics-figures.js";
 import { writeFigure } from "../landscape/store.js";
 import { UsageError } from "../errors.js";
 
@@ -39,8 +39,6 @@ Examples:
       }
       const epochs = records.filter((r): r is DynamicsRecord => r.type === "epoch");
       if (epochs.length === 0) throw new UsageError(`run ${run.id} has no finished epoch to draw`);
-      const steps = records.filter((r) => r.type === "step");
-      const x = epochs.map((r) => r.epoch);
       const out = (line: string) => process.stdout.write(line + "\n");
       out(`training dynamics of ${run.id} (from ${source})`);
       out("epoch    loss  grad norm  ‖θₜ−θₜ₋₁‖  ‖θₜ−θ₀‖  weight norm  improvement");
@@ -50,80 +48,12 @@ Examples:
             `${r.param_change.toFixed(4).padStart(10)} ${r.param_change_from_start.toFixed(4).padStart(8)} ` +
             `${r.weight_norm.toFixed(3).padStart(12)} ${r.loss_improvement.toFixed(4).padStart(12)}`,
         );
-      const panels = seriesPanels(`Training dynamics of ${run.id}`, [
-        { title: "Loss", x, y: epochs.map((r) => r.loss), xTitle: "epoch", color: "#2563eb" },
-        {
-          title: "Gradient norm",
-          x,
-          y: epochs.map((r) => r.grad_norm ?? NaN),
-          xTitle: "epoch",
-          color: "#dc2626",
-        },
-        {
-          title: "Parameter change",
-          x,
-          y: epochs.map((r) => r.param_change),
-          xTitle: "epoch",
-          color: "#16a34a",
-        },
-        { title: "Weight norm", x, y: epochs.map((r) => r.weight_norm), xTitle: "epoch", color: "#9333ea" },
-        {
-          title: "Loss improvement",
-          x,
-          y: epochs.map((r) => r.loss_improvement),
-          xTitle: "epoch",
-          color: "#ea580c",
-        },
-      ]);
-      const files = [writeFigure(run, "dynamics.svg", await renderSvg(panels))];
-      const layerRows = (key: "grad_norm" | "weight_norm" | "param_change") =>
-        epochs.flatMap((r) =>
-          Object.entries(r.layers ?? {})
-            .filter(([, l]) => l[key] !== undefined)
-            .map(([name, l]) => ({ x: r.epoch, y: l[key] as number, series: name })),
-        );
-      const layerSpecs = [
-        layerRows("grad_norm").length
-          ? multiLine(
-              "Per-layer gradient norm (probe set, epoch end)",
-              layerRows("grad_norm"),
-              "epoch",
-              "‖∇‖",
-              true,
-            )
-          : null,
-        multiLine("Per-layer parameter change ‖θₜ−θₜ₋₁‖", layerRows("param_change"), "epoch", "change", true),
-        multiLine("Per-layer weight norm", layerRows("weight_norm"), "epoch", "‖θ‖", true),
-      ].filter((s) => s !== null);
-      files.push(
-        writeFigure(
-          run,
-          "dynamics-layers.svg",
-          await renderSvg({
-            $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-            vconcat: layerSpecs,
-          } as never),
-        ),
-      );
-      if (steps.length) {
-        const sx = steps.map((r) => r.step);
-        const stepPanels = seriesPanels(
-          `Per-step dynamics of ${run.id}`,
-          [
-            { title: "Loss", x: sx, y: steps.map((r) => r.loss), xTitle: "step" },
-            { title: "Gradient norm", x: sx, y: steps.map((r) => r.grad_norm ?? NaN), xTitle: "step" },
-            {
-              title: "Parameter change",
-              x: sx,
-              y: steps.map((r) => r.param_change),
-              xTitle: "step",
-            },
-            { title: "Weight norm", x: sx, y: steps.map((r) => r.weight_norm), xTitle: "step" },
-          ],
-          4,
-        );
-        files.push(writeFigure(run, "dynamics-steps.svg", await renderSvg(stepPanels)));
-      }
+      const figures = dynamicsFigures(run.id, records);
+      const files = [
+        writeFigure(run, "dynamics.svg", await renderSvg(figures.epochs)),
+        writeFigure(run, "dynamics-layers.svg", await renderSvg(figures.layers)),
+      ];
+      if (figures.steps) files.push(writeFigure(run, "dynamics-steps.svg", await renderSvg(figures.steps)));
       files.forEach((f) => out(`wrote ${f}`));
     });
 }

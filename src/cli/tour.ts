@@ -1,58 +1,121 @@
-import { Command } from "commander";
-import { writeRunReport } from "../report/run-report.js";
-import { runTraining } from "../train/session.js";
-import { positiveInt } from "./errors.js";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { TOUR_SCALES, type TourScale } from "../tour/plan.js";
+import { runTour, tourPlan, tourRoot } from "../tour/tour.js";
+import { TourInterrupted } from "../tour/units.js";
+import { UsageError } from "./errors.js";
 import { createProgress } from "./progress.js";
 import { interruptSignal } from "./signals.js";
 
+function chapters(value: string): number[] {
+  const list = value.split(",").map((s) => Number(s.trim()));
+  if (!list.length || list.some((n) => !Number.isInteger(n) || n < 1 || n > 5))
+    throw new InvalidArgumentError(`expected chapter numbers 1–5 like 2,3; got "${value}"`);
+  return list;
+}
+
+type TourCliOptions = {
+  scale?: TourScale;
+  full?: boolean;
+  fresh?: boolean | number[];
+  out?: string;
+  dataDir?: string;
+  gallery?: string;
+  plan?: boolean;
+  quiet?: boolean;
+};
+
+/** The SVF chapter's adaptation step joins once src/steer/svf/adapt/ has landed. */
+const ADAPTATION_NOTE =
+  "Not included: adapting to a held-out task (prompt dispatch, classifier expert or CEM few-shot mixing of the experts) — the adaptation strategies (src/steer/svf/adapt/, tiller svf adapt) had not landed when this tour was written; the held-out rows show the base model only.";
+
 /**
- * `npm start`: the main job on embedded defaults. Today it trains the Fashion-MNIST MLP for one
- * epoch with Adam and writes its report; later chapters (optimisers, landscape, CT, SVF) join here.
+ * `npm start`: the whole story on real data — initialisers, optimisers, the landscape of the
+ * trained model, Curvature Tuning on a transfer task, Transformer² experts — then one report.
  */
 export function tourCommand(): Command {
   return new Command("tour")
     .description(
-      "Run the guided tour on real data (today: train the MLP on Fashion-MNIST and write a report).",
+      "The whole story on real data: initialisers, optimisers, loss landscape, Curvature Tuning, Transformer² — one report.html.",
     )
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
-    .option("--epochs <n>", "epochs for the MLP", positiveInt, 1)
+    .addOption(
+      new Option(
+        "--scale <scale>",
+        "tiny (a test, ~1–2 min), quick (~7 min on 2 cores), full (the real figures)",
+      )
+        .choices(TOUR_SCALES)
+        .default("quick"),
+    )
+    .option("--full", "the real figures (same as --scale full; hours on 2 cores)")
+    .option(
+      "--fresh [chapters]",
+      "recompute instead of reusing finished steps: all of them, or chapters like 2,3",
+      chapters,
+    )
+    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS); the tour uses <dir>/tour")
+    .option(
+      "--data-dir <dir>",
+      "Fashion-MNIST folder (default $TILLER_DATA or /usr/share/datasets/fashion-mnist)",
+    )
+    .option("--gallery <dir>", "also write the figures as SVG and PNG here (the README's: docs/figures)")
+    .option("--plan", "print what would be computed or reused, and stop")
     .option("-q, --quiet", "no progress output")
-    .action(async (o: { out?: string; epochs: number; quiet?: boolean }) => {
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ npm start                                  # = tiller tour: the quick scale, then report.html
+  $ tiller tour --full                         # the real figures (all 60,000 images, more epochs)
+  $ tiller tour --fresh 3                      # recompute chapter 3, reuse the rest
+  $ tiller tour --gallery docs/figures         # the README gallery (SVG + PNG)
+  $ tiller tour --plan                         # what is cached
+
+Each step is a run directory in <runs>/tour named by a hash of its settings: a finished step is
+reused, an interrupted training step continues from its last checkpoint, anything else restarts.
+Ctrl-C stops after the current training step; run the same command again to continue.`,
+    )
+    .action(async (o: TourCliOptions) => {
+      if (o.full && o.scale && o.scale !== "quick" && o.scale !== "full")
+        throw new UsageError("use --full or --scale, not both");
+      const scale: TourScale = o.full ? "full" : (o.scale ?? "quick");
+      const fresh = o.fresh;
+      if (o.plan) {
+        for (const p of tourPlan({ scale, runsRoot: o.out, dataDir: o.dataDir, fresh }))
+          process.stdout.write(
+            `${p.unit.chapter}. ${p.unit.name.padEnd(14)} ${p.action.padEnd(7)} tour/${p.id}  (${p.why})\n`,
+          );
+        return;
+      }
       const progress = createProgress({ quiet: o.quiet });
-      progress.log(
-        "Tiller tour — 1. training the MLP 784-512-64-10 on Fashion-MNIST with Adam (lr 1e-3, batch 256)",
+      const signal = interruptSignal(() =>
+        progress.log("Interrupted: stopping after the current step (Ctrl-C again to quit at once)…"),
       );
-      let total = 0;
-      const { run, result } = await runTraining(
-        {
-          model: "mlp",
-          optimizer: { name: "adam", lr: 1e-3 },
-          epochs: o.epochs,
-          batchSize: 256,
-          seed: 0,
+      progress.log(`Tiller tour at the "${scale}" scale → ${tourRoot(o.out)}`);
+      try {
+        const r = await runTour({
+          scale,
           runsRoot: o.out,
-          name: undefined,
-        },
-        {
-          signal: interruptSignal(() =>
-            progress.log("Interrupted; the run can be resumed with tiller train --resume."),
-          ),
-          callbacks: {
-            onStart: (i) => (total = i.stepsPerEpoch),
-            onStep: (e) => {
-              if (e.stepInEpoch === 1) progress.start(total, `epoch ${e.epoch}`);
-              progress.update(e.stepInEpoch, { loss: e.loss.toFixed(4) });
-            },
-            onEpoch: (e) =>
-              progress.stop(
-                `epoch ${e.epoch}: test accuracy ${(100 * e.test_accuracy).toFixed(2)}% · ${e.elapsed_s.toFixed(1)} s`,
-              ),
-          },
-        },
-      );
-      const report = await writeRunReport(run.dir);
-      process.stdout.write(
-        `\nrun: ${run.dir} (${result.status})\nreport: ${report}\nopen it with: xdg-open ${report}\n`,
-      );
+          dataDir: o.dataDir,
+          fresh,
+          gallery: o.gallery,
+          signal,
+          progress,
+          notes: { 5: [ADAPTATION_NOTE] },
+        });
+        progress.stop();
+        process.stdout.write(
+          `\nreport: ${r.report}\n` +
+            `open it with: xdg-open ${r.report}\n` +
+            `explore the runs in the lab: tiller lab --runs ${r.root}\n` +
+            (r.gallery.length ? `gallery: ${r.gallery.length} files in ${o.gallery}\n` : "") +
+            `tour time: ${r.seconds.toFixed(0)} s\n`,
+        );
+      } catch (e) {
+        if (!(e instanceof TourInterrupted)) throw e;
+        progress.stop();
+        process.stderr.write(
+          `Interrupted. Finished steps are kept in ${tourRoot(o.out)}; run the same command again to continue.\n`,
+        );
+        process.exitCode = 130;
+      }
     });
 }

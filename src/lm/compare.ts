@@ -18,6 +18,8 @@ export type CompareRequest = {
   svf: Record<string, string>;
   lora: Record<string, string>;
   runsRoot?: string;
+  /** Test questions scored per task (default: the whole test split). */
+  testExamples?: number;
 };
 
 export type CompareCell = {
@@ -44,7 +46,7 @@ export async function compareAdapters(
   const gen = createGenerator(base.cfg);
   const rows: CompareRow[] = [];
   const score = async (params: typeof base.params, task: string) =>
-    taskAccuracy(gen, params, base.tokenizer, evalSplits(task).test);
+    taskAccuracy(gen, params, base.tokenizer, evalSplits(task).test.slice(0, req.testExamples));
   try {
     for (const task of req.tasks) {
       const family = getFamily(task);
