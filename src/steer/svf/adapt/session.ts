@@ -71,7 +71,8 @@ export type SelfAdaptResult = {
   rows: Row[];
   confusion: Partial<Record<"prompt" | "classifier", Confusion>>;
   cem: Record<string, Omit<FewShotResult, "best">>;
-  throughput: Partial<Record<"base" | "lora" | Strategy, Throughput>> & Record<string, Throughput>;
+  /** Keyed by column: base, lora, expert, prompt, classifier, fewshot. */
+  throughput: Record<string, Throughput>;
   /** W′ built per strategy (once per expert, not per prompt). */
   weightBuilds: Partial<Record<Strategy, number>>;
   runs: Record<string, string>;
