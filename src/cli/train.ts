@@ -16,7 +16,7 @@ import { startEngine } from "../engine/device.js";
 import { keyFromSeed } from "../engine/prng.js";
 import { assertSameStructure, treeDispose, type Params } from "../engine/tree.js";
 import { createModel } from "../nn/models/index.js";
-import { defaultRunsRoot, Run } from "../runs/store.js";
+import { defaultRunsRoot, Run, RunStoreError } from "../runs/store.js";
 import { evaluationSubset } from "../landscape/objective.js";
 import { UsageError } from "../errors.js";
 import { writeRunReport } from "../report/run-report.js";
@@ -186,22 +186,25 @@ The run directory holds config.json, status.json, metrics.jsonl, checkpoints/ an
       };
       await startEngine();
       const { run, config, initialParams } = o.resume ? reopen(o) : await create(o);
-      const dataset = loadDataFor(config);
-      const recorder =
-        o.dynamics === "off"
-          ? null
-          : createDynamicsRecorder({
-              run,
-              model: createModel(config.model),
-              every: o.dynamics,
-              probe: evaluationSubset(dataset.train, Math.min(512, dataset.train.n)),
-            });
-      const result = await train(config, dataset, run, {
-        resume: Boolean(o.resume),
-        callbacks: recorder ? mergeCallbacks(wrapped, recorder) : wrapped,
-        signal,
-        initialParams,
-      }).finally(() => recorder?.dispose());
+      // Bad data or a corrupt checkpoint found after the run directory exists marks the run failed.
+      const result = await run.failOnError(() => {
+        const dataset = loadDataFor(config);
+        const recorder =
+          o.dynamics === "off"
+            ? null
+            : createDynamicsRecorder({
+                run,
+                model: createModel(config.model),
+                every: o.dynamics,
+                probe: evaluationSubset(dataset.train, Math.min(512, dataset.train.n)),
+              });
+        return train(config, dataset, run, {
+          resume: Boolean(o.resume),
+          callbacks: recorder ? mergeCallbacks(wrapped, recorder) : wrapped,
+          signal,
+          initialParams,
+        }).finally(() => recorder?.dispose());
+      });
       progress.stop();
       process.stdout.write(
         `run: ${run.dir}\nstatus: ${result.status}${result.reason ? ` (${result.reason})` : ""}\n`,
@@ -255,6 +258,8 @@ function reopen(o: TrainOptions): Started {
   const run = Run.open(o.resume!, o.out);
   const config = run.config<Started["config"]>();
   if (config.command !== "train") throw new UsageError(`run ${run.id} is not a training run`);
+  if (typeof config.model?.name !== "string" || typeof config.optimizer?.name !== "string")
+    throw new RunStoreError(`${run.path("config.json")}: no model or optimiser in it, cannot resume`);
   const initialParams =
     config.initFrom && run.epochCheckpoints().length === 0
       ? initialWeights(config, config.initFrom, o.out)

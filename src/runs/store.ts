@@ -91,8 +91,13 @@ export class Run {
     assertRunId(id);
     const dir = join(root, id);
     if (existsSync(dir)) throw new RunStoreError(`run ${dir} already exists (use --resume to continue it)`);
-    mkdirSync(join(dir, "checkpoints"), { recursive: true });
-    mkdirSync(join(dir, "figures"), { recursive: true });
+    try {
+      mkdirSync(join(dir, "checkpoints"), { recursive: true });
+      mkdirSync(join(dir, "figures"), { recursive: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new RunStoreError(`cannot create run directory ${dir} (${code})`);
+    }
     const run = new Run(dir);
     writeJsonAtomic(run.path("config.json"), config);
     writeFileAtomic(run.path("metrics.jsonl"), "");
@@ -127,6 +132,26 @@ export class Run {
     const record: StatusRecord = { status, epochsCompleted, updatedAt: new Date().toISOString() };
     if (reason) record.reason = reason;
     writeJsonAtomic(this.path("status.json"), record);
+  }
+
+  /**
+   * Runs `work`; if it throws, a run still marked running (or interrupted, when a resume failed)
+   * is marked failed with the error's first line, and the error is rethrown. A status that
+   * cannot be written (a full disk) never hides the original error.
+   */
+  async failOnError<T>(work: () => T | Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (e) {
+      try {
+        const current = existsSync(this.path("status.json")) ? this.status() : null;
+        if (!current || current.status === "running" || current.status === "interrupted")
+          this.setStatus("failed", current?.epochsCompleted ?? 0, String((e as Error).message ?? e).split("\n")[0]);
+      } catch {
+        // the original error is the one to report
+      }
+      throw e;
+    }
   }
 
   /**
@@ -175,7 +200,17 @@ export class Run {
 
   checkpointIndex(): Record<string, { sha256: string; bytes: number; savedAt: string }> {
     const file = this.path("checkpoints", "index.json");
-    return existsSync(file) ? (readJson(file) as ReturnType<Run["checkpointIndex"]>) : {};
+    if (!existsSync(file)) return {};
+    const index = readJson(file);
+    const valid =
+      typeof index === "object" &&
+      index !== null &&
+      !Array.isArray(index) &&
+      Object.values(index).every(
+        (e) => typeof e?.sha256 === "string" && Number.isSafeInteger(e?.bytes) && e.bytes >= 0,
+      );
+    if (!valid) throw new RunStoreError(`${file}: not a checkpoint index ({file: {sha256, bytes}})`);
+    return index as ReturnType<Run["checkpointIndex"]>;
   }
 
   /** Loads a checkpoint after checking it against the index. */

@@ -149,10 +149,10 @@ export async function runComparison(
     seed: common.seed,
     paramCount: configs[0].paramCount,
   });
-  const dataset = opts.dataset ?? loadDataFor(configs[0]);
   const membersRoot = run.path("members");
   const results: { label: string; dir: string; result: TrainResult }[] = [];
   try {
+    const dataset = opts.dataset ?? loadDataFor(configs[0]);
     for (const m of members) {
       if (opts.signal?.aborted) break;
       const { run: member, result } = await runTraining(

@@ -210,10 +210,27 @@ function restore(run: Run, fresh: Params, freshState: OptState) {
   return { epoch: last, params, state };
 }
 
+/**
+ * The params of an epoch checkpoint (default: the last), checked against the model in the run's
+ * config.json: a tensor missing, extra or of another shape, or NaN/Inf weights, are refused by name.
+ */
 export function loadParamsFromCheckpoint(run: Run, epoch?: number): Params {
   const e = epoch ?? run.epochCheckpoints().at(-1);
   if (e === undefined) throw new Error(`run ${run.id} has no checkpoint yet`);
-  return fromHost(splitCheckpoint(run.loadCheckpoint(`epoch-${e}`).tensors).params);
+  const where = run.path("checkpoints", `epoch-${e}.safetensors`);
+  const { params } = splitCheckpoint(run.loadCheckpoint(`epoch-${e}`).tensors);
+  const { model } = run.config<Partial<TrainConfig>>();
+  if (!model) {
+    for (const [name, t] of Object.entries(params))
+      if (!t.data.every(Number.isFinite)) throw new Error(`${where}: "${name}" contains NaN or Inf`);
+    return fromHost(params);
+  }
+  const template = createModel(model).init(keyFromSeed(0));
+  try {
+    return fillLike(template, params, where);
+  } finally {
+    treeDispose(template);
+  }
 }
 
 export async function train(
