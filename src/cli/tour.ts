@@ -24,10 +24,6 @@ type TourCliOptions = {
   quiet?: boolean;
 };
 
-/** The SVF chapter's adaptation step joins once src/steer/svf/adapt/ has landed. */
-const ADAPTATION_NOTE =
-  "Not included: adapting to a held-out task (prompt dispatch, classifier expert or CEM few-shot mixing of the experts) — the adaptation strategies (src/steer/svf/adapt/, tiller svf adapt) had not landed when this tour was written; the held-out rows show the base model only.";
-
 /**
  * `npm start`: the whole story on real data — initialisers, optimisers, the landscape of the
  * trained model, Curvature Tuning on a transfer task, Transformer² experts — then one report.
@@ -99,7 +95,6 @@ Ctrl-C stops after the current training step; run the same command again to cont
           gallery: o.gallery,
           signal,
           progress,
-          notes: { 5: [ADAPTATION_NOTE] },
         });
         progress.stop();
         process.stdout.write(

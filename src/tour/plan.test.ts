@@ -50,6 +50,7 @@ describe("the tour's plan", () => {
       "svf-code",
       "svf-reasoning",
       "svf-eval",
+      "svf-adapt",
     ]);
   });
 
@@ -101,6 +102,7 @@ describe("the tour's plan", () => {
       "svf-code": "run",
       "svf-reasoning": "run",
       "svf-eval": "run",
+      "svf-adapt": "run",
     });
     const analysis = planUnits(units, (x) => (x === id.landscape ? interrupted(false) : finished));
     expect(analysis.find((p) => p.unit.name === "landscape")?.action).toBe("redo");

@@ -42,6 +42,8 @@ export type SvfSettings = {
   evalExamples: number;
   trainExamples: number;
   testExamples: number | null;
+  /** Few-shot adaptation to a held-out task: CEM over mixtures of the experts. */
+  adapt: { task: string; shots: number; iterations: number; population: number };
 };
 
 export type TourSettings = {
@@ -90,6 +92,7 @@ export function tourSettings(scale: TourScale): TourSettings {
           evalExamples: 8,
           trainExamples: 64,
           testExamples: 16,
+          adapt: { task: "math-hard", shots: 4, iterations: 1, population: 4 },
         },
       };
     case "quick":
@@ -122,12 +125,13 @@ export function tourSettings(scale: TourScale): TourSettings {
           epochs: 2,
         },
         svf: {
-          pretrainSteps: 800,
+          pretrainSteps: 300,
           expertSteps: 20,
           evalEvery: 10,
           evalExamples: 64,
           trainExamples: 1024,
           testExamples: 128,
+          adapt: { task: "math-hard", shots: 16, iterations: 3, population: 10 },
         },
       };
     case "full":
@@ -173,6 +177,7 @@ export function tourSettings(scale: TourScale): TourSettings {
           evalExamples: 128,
           trainExamples: 2048,
           testExamples: null,
+          adapt: { task: "math-hard", shots: 16, iterations: 10, population: 32 },
         },
       };
     default:
@@ -191,7 +196,8 @@ export type UnitName =
   | "ct-compare"
   | "lm"
   | `svf-${(typeof SVF_TASKS)[number]}`
-  | "svf-eval";
+  | "svf-eval"
+  | "svf-adapt";
 
 export type Unit = {
   name: UnitName;
@@ -313,6 +319,14 @@ export function tourUnits(settings: TourSettings, dataDir?: string): Unit[] {
       title: "base vs SVF experts on the task suite",
       config: { testExamples: s.svf.testExamples },
       deps: ["lm", ...SVF_TASKS.map((t) => `svf-${t}` as const)],
+      resumable: false,
+    },
+    {
+      name: "svf-adapt",
+      chapter: 5,
+      title: `few-shot adaptation to the held-out task ${s.svf.adapt.task}`,
+      config: { strategy: "fewshot", seed: 0, testExamples: s.svf.testExamples, ...s.svf.adapt },
+      deps: SVF_TASKS.map((t) => `svf-${t}` as const),
       resumable: false,
     },
   ];

@@ -33,7 +33,7 @@ export const CHAPTERS: Record<number, { title: string; intro: string }> = {
   5: {
     title: "5. Transformer² on the task suite",
     intro:
-      "A small character-level decoder LM is pretrained on the task mixture (math, code, reasoning); an SVF expert (one vector scaling the singular values of each MLP matrix) is trained per task by REINFORCE. Test accuracy by exact match with greedy decoding, on the training tasks and on the held-out ones (scored with the base model).",
+      "A small character-level decoder LM is pretrained on the task mixture (math, code, reasoning); an SVF expert (one vector scaling the singular values of each MLP matrix) is trained per task by REINFORCE. Test accuracy by exact match with greedy decoding, on the training tasks and on the held-out ones (scored with the base model). Then Transformer² adapts to a held-out task it has no expert for: the few-shot strategy searches, by the cross-entropy method on a handful of labelled examples, the mixture α of the three experts' z-vectors, and answers the test questions with the mixed weights.",
   },
 };
 

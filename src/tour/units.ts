@@ -33,6 +33,9 @@ import { renderSvg, type VegaLiteSpec } from "../report/vega.js";
 import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
 import { readJson, Run, type EpochEvent } from "../runs/store.js";
 import { SVF_DEFAULTS } from "../steer/svf/compose.js";
+import { CEM_DEFAULTS } from "../steer/svf/adapt/cem.js";
+import { FEWSHOT_DEFAULTS } from "../steer/svf/adapt/fewshot.js";
+import { selfAdapt, selfAdaptTables, type SelfAdaptRequest } from "../steer/svf/adapt/session.js";
 import { pretrain as pretrainSource } from "../steer/ct/pretrain.js";
 import { compareTable as ctTable, runCompare } from "../steer/ct/session.js";
 import { compareInits, tableCells, TABLE_COLUMNS } from "../train/init-compare.js";
@@ -121,7 +124,7 @@ function phaseProgress(p: TourProgress): AnalysisProgress & { done(): void } {
       p.start(total, l);
       label = l;
     }
-    p.update(done, { loss: detail ?? "" });
+    p.update(done, { loss: (detail ?? "").replace(/^loss /, "") });
   };
   return Object.assign(update, {
     done: () => {
@@ -779,15 +782,26 @@ async function svfEvalUnit(ctx: UnitContext): Promise<UnitBody> {
   const figure = await svgFigure(run, "svf.svg", {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: "Base LM vs its SVF expert, per task (exact match, greedy)",
-    width: 360,
+    width: 420,
     height: 220,
     data: { values: bars },
     mark: { type: "bar" },
     encoding: {
-      x: { field: "task", type: "nominal", title: "Task", axis: { labelAngle: 0 } },
-      xOffset: { field: "model", type: "nominal" },
+      x: {
+        field: "task",
+        type: "nominal",
+        title: "Task",
+        sort: bars.map((b) => b.task),
+        axis: { labelAngle: -25 },
+      },
+      xOffset: { field: "model", type: "nominal", sort: ["base", "SVF expert"] },
       y: { field: "accuracy", type: "quantitative", title: "Test accuracy", axis: { format: ".0%" } },
-      color: { field: "model", type: "nominal", title: "", scale: { range: ["#94a3b8", "#2563eb"] } },
+      color: {
+        field: "model",
+        type: "nominal",
+        title: "",
+        scale: { domain: ["base", "SVF expert"], range: ["#94a3b8", "#2563eb"] },
+      },
     },
   } as unknown as VegaLiteSpec);
   run.setStatus("done", 0);
@@ -821,6 +835,81 @@ async function svfEvalUnit(ctx: UnitContext): Promise<UnitBody> {
   };
 }
 
+async function svfAdaptUnit(ctx: UnitContext): Promise<UnitBody> {
+  const c = ctx.config as {
+    task: string;
+    shots: number;
+    iterations: number;
+    population: number;
+    seed: number;
+    testExamples: number | null;
+  };
+  const p = ctx.progress;
+  const experts = Object.fromEntries(
+    SVF_TASKS.map((t) => [t, join(ctx.root, String(ctx.deps[`svf-${t}`]?.id))]),
+  );
+  const request: SelfAdaptRequest = {
+    experts,
+    strategies: ["fewshot"],
+    tasks: [c.task],
+    fewshot: {
+      ...CEM_DEFAULTS,
+      ...FEWSHOT_DEFAULTS,
+      shots: c.shots,
+      iterations: c.iterations,
+      population: c.population,
+      seed: c.seed,
+    },
+    ...(c.testExamples ? { testExamples: c.testExamples } : {}),
+    batchSize: 256,
+    runsRoot: ctx.root,
+  };
+  const run = Run.create(ctx.root, ctx.id, {
+    kind: "svf-adapt",
+    createdAt: new Date().toISOString(),
+    ...request,
+  });
+  const result = await selfAdapt(request, {
+    onPhase: (what) => p.log(`  ${what}…`),
+    onGeneration: (_task, g, iterations) =>
+      p.log(`  CEM generation ${g.iteration}/${iterations}: best few-shot accuracy ${pct(g.best)}`),
+  });
+  writeJsonAtomic(run.path("results.json"), result);
+  writeFileAtomic(run.path("table.md"), selfAdaptTables(result));
+  run.setStatus("done", 0);
+  const row = result.rows[0];
+  const cemRecord = result.cem[c.task];
+  const alpha = cemRecord?.alpha.map((a, i) => `${result.categories[i]} ${a.toFixed(2)}`).join(", ") ?? "–";
+  return {
+    lines: [
+      `${c.task} (held out): base ${pct(row?.base?.accuracy)} → few-shot expert mixture ${pct(row?.fewshot?.accuracy)} (α: ${alpha}; ${cemRecord?.evaluations ?? 0} evaluations on ${c.shots} shots)`,
+    ],
+    tables: [
+      {
+        columns: [
+          "held-out task",
+          "base",
+          "T² few-shot (CEM mixture)",
+          "α per expert",
+          "few-shot fitness",
+          "test questions",
+        ],
+        rows: result.rows.map((r) => [
+          r.task,
+          pct(r.base?.accuracy),
+          pct(r.fewshot?.accuracy),
+          alpha,
+          cemRecord ? pct(cemRecord.fitness.score) : "–",
+          r.base?.n ?? 0,
+        ]),
+        source: join(run.id, "results.json"),
+      },
+    ],
+    figures: [],
+    values: { alpha: cemRecord?.alpha ?? null, base: row?.base ?? null, fewshot: row?.fewshot ?? null },
+  };
+}
+
 export const UNIT_RUNNERS: Record<UnitName, (ctx: UnitContext) => Promise<UnitBody>> = {
   inits: initsUnit,
   optimizers: optimizersUnit,
@@ -832,6 +921,7 @@ export const UNIT_RUNNERS: Record<UnitName, (ctx: UnitContext) => Promise<UnitBo
   "svf-code": svfUnit,
   "svf-reasoning": svfUnit,
   "svf-eval": svfEvalUnit,
+  "svf-adapt": svfAdaptUnit,
 };
 
 export const OUTCOME_FILE = "tour.json";
