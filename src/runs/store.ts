@@ -166,6 +166,16 @@ export class Run {
     writeFileAtomic(file, text.slice(0, text.lastIndexOf("\n") + 1));
   }
 
+  /**
+   * Keeps the step and epoch events of epochs ≤ `epoch` (the checkpoint a resume restarts from) and
+   * drops the rest, which the resumed run writes again: metrics.jsonl then reads as if never
+   * interrupted, without the killed epoch's steps twice.
+   */
+  keepMetricsUpTo(epoch: number): void {
+    const kept = this.metrics().filter((m) => !("epoch" in m) || m.epoch <= epoch);
+    writeFileAtomic(this.path("metrics.jsonl"), kept.map((m) => JSON.stringify(m) + "\n").join(""));
+  }
+
   appendMetric(event: MetricEvent): void {
     appendJsonLine(this.path("metrics.jsonl"), event);
   }

@@ -256,6 +256,7 @@ export async function train(
   if (opts.resume) {
     run.repairMetrics();
     const restored = restore(run, params, state);
+    run.keepMetricsUpTo(restored?.epoch ?? 0);
     if (restored) {
       treeDispose(params);
       treeDispose(state);
@@ -329,12 +330,14 @@ export async function train(
         test_accuracy: test.accuracy,
         elapsed_s: elapsed(),
       };
+      // The epoch's line first: a crash before the checkpoint is indexed redoes the epoch, and the
+      // resume drops the line again; the other order could lose it.
+      run.appendMetric(event);
       run.saveCheckpoint(`epoch-${epoch}`, await checkpointTensors(params, state), {
         epoch: String(epoch),
         run: config.id,
         format: "tiller-checkpoint-v1",
       });
-      run.appendMetric(event);
       history[epoch - 1] = event;
       run.setStatus("running", epoch);
       await cb.onEpoch?.(event, params);
