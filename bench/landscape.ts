@@ -23,6 +23,8 @@ type Row = [string, number, number | undefined, "ms" | "GFLOP/s"];
 export async function landscapeBench(o: {
   quick: boolean;
   skipTorch: boolean;
+  /** PyTorch's device for the reference ("cpu" unless given). */
+  torchDevice?: "cpu" | "cuda";
   results: { tiller: Record<string, unknown>; torch: Record<string, unknown> | null };
 }): Promise<Row[]> {
   await startEngine();
@@ -56,7 +58,7 @@ export async function landscapeBench(o: {
     process.stderr.write(`landscape: ${steps}×${steps} surface in PyTorch …\n`);
     const torch = await runPythonJson<{ surface_ms: number; steps: number; torch_version: string }>(
       "bench_landscape.py",
-      ["--steps", String(steps)],
+      ["--steps", String(steps), "--device", o.torchDevice ?? "cpu"],
     );
     torchMs = torch.surface_ms;
     if (o.results.torch) o.results.torch.landscape_surface_ms = torchMs;

@@ -16,6 +16,7 @@ import { createOptimizer, type OptimizerConfig } from "../src/optim/index.js";
 import { makeTrainStep } from "../src/train/loop.js";
 import { runPythonJson } from "./python.js";
 import { landscapeBench } from "./landscape.js";
+import { svdBench } from "./svd.js";
 
 type TorchBench = {
   torch_version: string;
@@ -153,6 +154,15 @@ async function main() {
     ["conv 3×3 32→64, 28×28, B=256 (forward)", tiller.conv_layer_ms, torch?.conv_layer_ms, "ms"],
   ];
   rows.push(...(await landscapeBench({ quick, skipTorch, results: { tiller, torch } })));
+  rows.push(
+    ...(await svdBench({
+      sizes: quick ? [256, 512] : [256, 512, 1024],
+      skipTorch,
+      threads: 2,
+      jaxMax: quick ? 0 : 256,
+      results: { tiller, torch },
+    })),
+  );
   const lines = ["| workload | Tiller | PyTorch | Tiller / PyTorch time |", "| --- | --- | --- | --- |"];
   for (const [name, t, p, unit] of rows) {
     const ratio = p === undefined ? "–" : unit === "ms" ? (t / p).toFixed(2) + "×" : (p / t).toFixed(2) + "×";

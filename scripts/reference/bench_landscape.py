@@ -5,7 +5,8 @@ PyTorch. The work is the book's `xy_perturb_loss`: for each (a, b) on a steps x 
 [-0.2, 0.2]^2, set every parameter to w + a*d1 + b*d2 (in place, as the book does with .data),
 run the 784-512-64-10 ReLU MLP on 256 images under no_grad, and read the mean cross-entropy with
 .item(). Random weights, directions, images and labels (the timing does not depend on them).
-Two threads (the machine's cores), float32. Prints ONE JSON line: surface_ms for the whole grid.
+Two threads (the machine's cores), float32; --device cuda runs it on the GPU
+(.item() per point synchronises). Prints ONE JSON line: surface_ms for the whole grid.
 """
 
 import argparse
@@ -16,6 +17,7 @@ import time
 p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 p.add_argument("--steps", type=int, default=40)
 p.add_argument("--threads", type=int, default=2)
+p.add_argument("--device", default="cpu", help="cpu, or cuda on the GPU machine")
 ARGS = p.parse_args()
 os.environ.setdefault("OPENBLAS_NUM_THREADS", str(ARGS.threads))
 os.environ.setdefault("OMP_NUM_THREADS", str(ARGS.threads))
@@ -30,9 +32,10 @@ def main():
     torch.set_num_threads(ARGS.threads)
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 64), nn.ReLU(), nn.Linear(64, 10))
-    model.eval()
-    x = torch.randn(256, 1, 28, 28)
-    y = torch.randint(0, 10, (256,))
+    dev = torch.device(ARGS.device)
+    model.eval().to(dev)
+    x = torch.randn(256, 1, 28, 28, device=dev)
+    y = torch.randint(0, 10, (256,), device=dev)
     base = [p.detach().clone() for p in model.parameters()]
     d1 = [torch.randn_like(p) for p in base]
     d2 = [torch.randn_like(p) for p in base]
@@ -49,7 +52,7 @@ def main():
     losses = [point(a, b) for b in grid for a in grid]
     ms = (time.perf_counter() - t0) * 1000
     assert all(np.isfinite(losses))
-    print(json.dumps({"surface_ms": ms, "steps": ARGS.steps, "torch_version": torch.__version__, "threads": ARGS.threads}))
+    print(json.dumps({"surface_ms": ms, "steps": ARGS.steps, "torch_version": torch.__version__, "threads": ARGS.threads, "device": str(dev)}))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 /**
  * `tiller`: the command-line shell over the library. Commands only parse, call and present.
  */
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { createRequire } from "node:module";
 import { reportError, EXIT_USAGE } from "./errors.js";
 import { trainCommand } from "./train.js";
@@ -19,6 +19,13 @@ import { optimCommand } from "./optim.js";
 import { landscapeCommand } from "./landscape.js";
 import { dynamicsCommand } from "./dynamics.js";
 import { shutdownWorkers } from "../engine/jax.js";
+import { DEVICE_CHOICES } from "../engine/device.js";
+
+function deviceChoice(value: string): string {
+  if (!(DEVICE_CHOICES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected one of ${DEVICE_CHOICES.join(", ")}, got "${value}"`);
+  return value;
+}
 
 /** package.json sits two levels up from src/cli and three from dist/src/cli. */
 function packageVersion(): string {
@@ -40,6 +47,11 @@ export function buildProgram(): Command {
     .description("Tiller — steer, train and see neural networks.")
     .version(version)
     .option("--debug", "print stack traces on errors")
+    .option(
+      "--device <name>",
+      `compute device: ${DEVICE_CHOICES.join(", ")} (default wasm; also TILLER_DEVICE)`,
+      deviceChoice,
+    )
     .showHelpAfterError("(add --help for usage)")
     .addHelpText(
       "after",
@@ -71,6 +83,11 @@ Start here:
     c.commands.forEach(exitAsUsage);
   };
   exitAsUsage(program);
+  // Commands start the engine themselves; the device travels to startEngine through the environment.
+  program.hook("preAction", () => {
+    const device = program.opts<{ device?: string }>().device;
+    if (device) process.env.TILLER_DEVICE = device;
+  });
   return program;
 }
 

@@ -10,13 +10,14 @@
  *   mean, std            of the entries (std with divisor mn)
  *
  * Singular values come from the eigenvalues of the smaller Gram matrix (WᵀW or WWᵀ) in float64 on
- * the host (Householder tridiagonalisation + implicit QL, src/landscape/symmetric-eigen.ts): ~1 s
- * at 784×512 on the dev box against 5.9 s for a 512² SVD in jax-js (DESIGN.md); squaring costs
- * accuracy only below σ ≈ 1e-8·σ₁, far under float32's own resolution of the weights.
+ * the host (`singularValuesOf` in src/engine/svd.ts: Householder tridiagonalisation + implicit QL):
+ * ~0.5 s at 784×512 on the dev box (1.6 s with the earlier naive Gram + full-matrix reduction,
+ * bench/svd.ts) against 5.9 s for a 512² SVD in jax-js (DESIGN.md); squaring costs accuracy only
+ * below σ ≈ 1e-8·σ₁, far under float32's own resolution of the weights.
  */
 import type { numpy as np } from "../engine/jax.js";
 import { namedLeaves, type Params } from "../engine/tree.js";
-import { symmetricEigenvalues } from "../landscape/symmetric-eigen.js";
+import { singularValuesOf } from "../engine/svd.js";
 
 export type MatrixDiagnostics = {
   rows: number;
@@ -37,35 +38,7 @@ export function singularValues(data: ArrayLike<number>, rows: number, cols: numb
     throw new Error(`singularValues: ${data.length} values for ${rows}×${cols}`);
   const k = Math.min(rows, cols);
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return new Float64Array(k).fill(NaN);
-  const eig = symmetricEigenvalues(gram(data, rows, cols), k); // descending
-  return Float64Array.from(eig, (l) => Math.sqrt(Math.max(l, 0)));
-}
-
-/** The k×k Gram matrix of the smaller side (row-major, full), in float64. */
-function gram(data: ArrayLike<number>, rows: number, cols: number): Float64Array {
-  const wide = cols > rows; // then G = W Wᵀ (rows × rows), else WᵀW (cols × cols)
-  const k = wide ? rows : cols;
-  const len = wide ? cols : rows;
-  // vectors[i]: the i-th row (wide) or column (tall) of W, contiguous
-  const vectors = Array.from({ length: k }, () => new Float64Array(len));
-  for (let r = 0; r < rows; r++)
-    for (let c = 0; c < cols; c++) {
-      const v = data[r * cols + c];
-      if (wide) vectors[r][c] = v;
-      else vectors[c][r] = v;
-    }
-  const g = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) {
-    const a = vectors[i];
-    for (let j = 0; j <= i; j++) {
-      const b = vectors[j];
-      let s = 0;
-      for (let t = 0; t < len; t++) s += a[t] * b[t];
-      g[i * k + j] = s;
-      g[j * k + i] = s;
-    }
-  }
-  return g;
+  return singularValuesOf(data, rows, cols);
 }
 
 /** Effective rank exp(H(p)), p_i = σ_i/Σσ_j (zero σ contribute nothing). */

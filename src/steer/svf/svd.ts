@@ -1,10 +1,12 @@
 /**
  * W = U diag(S) Vᵀ for every targeted matrix, computed once and cached in the run (sha256-checked
  * like every checkpoint). Names follow the official code: "<param>.U", "<param>.S", "<param>.V"
- * with V (not Vᵀ) as torch.svd returns it. The decomposition runs in float64 where the device has
- * it and is stored in float32.
+ * with V (not Vᵀ) as torch.svd returns it. The decomposition runs on the host in float64
+ * (src/engine/svd.ts: ~10–25× faster than jax-js's linalg.svd, bench/svd.ts) and is stored in
+ * float32.
  */
-import { defaultDevice, numpy as np } from "../../engine/jax.js";
+import { numpy as np } from "../../engine/jax.js";
+import { svd as hostSvd } from "../../engine/svd.js";
 import { fromHost, toHost, type HostTensors, type Params } from "../../engine/tree.js";
 import type { Run } from "../../runs/store.js";
 import { leafAt } from "./targets.js";
@@ -14,10 +16,12 @@ export type SvdFactors = Record<string, { U: np.Array; S: np.Array; V: np.Array 
 export const SVD_CHECKPOINT = "svd";
 
 /** Thin SVD of one [m, n] matrix: U [m, r], S [r] (descending), V [n, r], r = min(m, n). Consumes w. */
-export function svd(w: np.Array): { U: np.Array; S: np.Array; V: np.Array } {
-  const wide = defaultDevice() === "webgpu" ? w : w.astype(np.float64);
-  const [U, S, Vh] = np.linalg.svd(wide, { fullMatrices: false });
-  return { U: U.astype(np.float32), S: S.astype(np.float32), V: Vh.transpose().astype(np.float32) };
+export async function svd(w: np.Array): Promise<{ U: np.Array; S: np.Array; V: np.Array }> {
+  if (w.ndim !== 2) throw new Error(`svd: expected a matrix, got shape [${w.shape.join(", ")}]`);
+  const [m, n] = w.shape;
+  const f = hostSvd(await w.data(), m, n);
+  const f32 = (x: Float64Array, shape: number[]) => np.array(Float32Array.from(x), { shape });
+  return { U: f32(f.u, [m, f.k]), S: f32(f.s, [f.k]), V: f32(f.v, [n, f.k]) };
 }
 
 /** Decomposes each target (borrowed from params) to host tensors, reporting progress per matrix. */
@@ -29,7 +33,7 @@ export async function decompose(
   const out: HostTensors = {};
   for (const [i, name] of targets.entries()) {
     const t0 = performance.now();
-    const f = svd(leafAt(params, name).ref);
+    const f = await svd(leafAt(params, name).ref);
     Object.assign(out, await toHost({ [`${name}.U`]: f.U, [`${name}.S`]: f.S, [`${name}.V`]: f.V }));
     onProgress?.(i + 1, targets.length, name, (performance.now() - t0) / 1000);
   }
