@@ -300,8 +300,11 @@ export async function train(
         const loss = (await lossArr.data())[0];
         correct += (await correctArr.data())[0];
         const gradNorm = (await gradNormArr.data())[0];
-        if (!Number.isFinite(loss)) {
-          const reason = `loss became ${loss} at epoch ${epoch}, step ${globalStep}${await nonFiniteParams(params)}`;
+        if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+          const what = Number.isFinite(loss)
+            ? `gradient norm became ${gradNorm} (loss ${loss})`
+            : `loss became ${loss} (gradient norm ${gradNorm})`;
+          const reason = `${what} at epoch ${epoch}, step ${globalStep}; ${await offendingParams(params)}`;
           run.setStatus("diverged", epoch - 1, reason);
           return { status: "diverged", params, epochs: history.filter(Boolean), reason };
         }
@@ -354,12 +357,21 @@ export async function train(
   return { status: "done", params, epochs: history.filter(Boolean) };
 }
 
-/** Names of params holding NaN/Inf, for the divergence message. Borrows params. */
-async function nonFiniteParams(params: Params): Promise<string> {
-  const bad: string[] = [];
+/**
+ * For the divergence message: the params holding NaN/Inf after the step, or else the three
+ * largest, each with its L2 norm (in float64, so a huge but finite tensor shows its size). Borrows params.
+ */
+async function offendingParams(params: Params): Promise<string> {
+  const rows: { name: string; norm: number; finite: boolean }[] = [];
   for (const [name, x] of namedLeaves(params)) {
     const data = await x.ref.data();
-    if (!data.every(Number.isFinite)) bad.push(name);
+    let sq = 0;
+    for (const v of data) sq += Number(v) * Number(v);
+    rows.push({ name, norm: Math.sqrt(sq), finite: data.every(Number.isFinite) });
   }
-  return bad.length ? `; non-finite params after the step: ${bad.join(", ")}` : "";
+  const show = (r: (typeof rows)[number]) => `${r.name} (norm ${r.norm.toPrecision(3)})`;
+  const bad = rows.filter((r) => !r.finite);
+  if (bad.length) return `non-finite params after the step: ${bad.map(show).join(", ")}`;
+  const largest = [...rows].sort((a, b) => b.norm - a.norm).slice(0, 3);
+  return `all params finite after the step; largest: ${largest.map(show).join(", ")}`;
 }
