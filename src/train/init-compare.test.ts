@@ -130,7 +130,9 @@ describe.runIf(hasData)("init compare on Fashion-MNIST (640 images)", () => {
     ]);
     const spectra = JSON.parse(read("spectra.json"));
     expect(spectra.kaiming_normal["fc0.weight"].atInit).toHaveLength(64);
-    expect(spectra.l_momentum["fc0.weight"].trained.every((s: number | null) => s === null)).toBe(true);
+    // Stopped at the first non-finite loss or gradient norm: the weights are blown up (or NaN).
+    const top = spectra.l_momentum["fc0.weight"].trained[0] as number | null;
+    expect(top === null || top > 1e6).toBe(true);
     expect(JSON.parse(read("methods", "l_momentum", "status.json")).status).toBe("diverged");
     expect(JSON.parse(read("methods", "kaiming_normal", "status.json")).status).toBe("done");
     expect(JSON.parse(read("status.json")).status).toBe("done");
