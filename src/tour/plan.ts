@@ -92,7 +92,7 @@ export function tourSettings(scale: TourScale): TourSettings {
           evalExamples: 8,
           trainExamples: 64,
           testExamples: 16,
-          adapt: { task: "math-hard", shots: 4, iterations: 1, population: 4 },
+          adapt: { task: "mixed", shots: 4, iterations: 1, population: 4 },
         },
       };
     case "quick":
@@ -131,7 +131,7 @@ export function tourSettings(scale: TourScale): TourSettings {
           evalExamples: 64,
           trainExamples: 1024,
           testExamples: 128,
-          adapt: { task: "math-hard", shots: 16, iterations: 3, population: 10 },
+          adapt: { task: "mixed", shots: 16, iterations: 3, population: 10 },
         },
       };
     case "full":
@@ -177,7 +177,7 @@ export function tourSettings(scale: TourScale): TourSettings {
           evalExamples: 128,
           trainExamples: 2048,
           testExamples: null,
-          adapt: { task: "math-hard", shots: 16, iterations: 10, population: 32 },
+          adapt: { task: "mixed", shots: 16, iterations: 10, population: 32 },
         },
       };
     default:
