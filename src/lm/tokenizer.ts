@@ -68,6 +68,21 @@ export class CharTokenizer implements TextTokenizer {
   }
 }
 
+/** A tokenizer.json (or tokenizer_config.json) that cannot be used: one line saying why. */
+export class TokenizerError extends Error {
+  override name = "TokenizerError";
+}
+
+/** Runs the library's code on user-supplied JSON: whatever it throws becomes a TokenizerError. */
+function guarded<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof TokenizerError) throw e;
+    throw new TokenizerError(`${what}: ${String((e as Error)?.message ?? e).split("\n")[0]}`);
+  }
+}
+
 /** Byte-level BPE (or any model tokenizer.json describes), as the Hugging Face checkpoint ships it. */
 export class HfTokenizer implements TextTokenizer {
   readonly kind = "hf";
@@ -78,17 +93,36 @@ export class HfTokenizer implements TextTokenizer {
   private readonly impl: HfTokenizerImpl;
 
   constructor(tokenizerJson: object, tokenizerConfig: Record<string, unknown> = {}) {
-    this.impl = new HfTokenizerImpl(tokenizerJson, tokenizerConfig);
+    const bad = (why: string) => new TokenizerError(`tokenizer.json: ${why}`);
+    if (typeof tokenizerJson !== "object" || tokenizerJson === null || Array.isArray(tokenizerJson))
+      throw bad("not a JSON object");
+    if (typeof tokenizerConfig !== "object" || tokenizerConfig === null || Array.isArray(tokenizerConfig))
+      throw new TokenizerError("tokenizer_config.json: not a JSON object");
     const json = tokenizerJson as {
-      model?: { vocab?: Record<string, number> };
-      added_tokens?: { id: number }[];
+      model?: { vocab?: unknown };
+      added_tokens?: unknown;
     };
-    const ids = [...Object.values(json.model?.vocab ?? {}), ...(json.added_tokens ?? []).map((t) => t.id)];
-    this.vocabSize = ids.length ? Math.max(...ids) + 1 : 0;
+    const vocab = json.model?.vocab ?? {};
+    const added = json.added_tokens ?? [];
+    if (typeof vocab !== "object" || vocab === null) throw bad("model.vocab is not an object or list");
+    if (!Array.isArray(added)) throw bad("added_tokens is not a list");
+    // Unigram models list [token, score] pairs; the others map token → id.
+    if (Array.isArray(vocab) && !vocab.every((e) => Array.isArray(e) && typeof e[0] === "string"))
+      throw bad("model.vocab is a list but not of [token, score] pairs");
+    const vocabIds = Array.isArray(vocab) ? vocab.map((_, i) => i) : Object.values(vocab);
+    const ids = [...vocabIds, ...added.map((t: { id?: unknown } | null) => t?.id)];
+    if (!ids.every((id) => Number.isSafeInteger(id) && (id as number) >= 0))
+      throw bad("token ids must be integers ≥ 0");
+    this.impl = guarded("tokenizer.json", () => new HfTokenizerImpl(tokenizerJson, tokenizerConfig));
+    this.vocabSize = ids.reduce<number>((m, id) => Math.max(m, (id as number) + 1), 0);
     const idOf = (key: string): number | null => {
       const v = tokenizerConfig[key];
-      const content = typeof v === "string" ? v : (v as { content?: string } | undefined)?.content;
-      return content === undefined ? null : (this.impl.token_to_id(content) ?? null);
+      const content = typeof v === "string" ? v : (v as { content?: string } | null | undefined)?.content;
+      if (content !== undefined && typeof content !== "string")
+        throw new TokenizerError(`tokenizer_config.json: ${key} is not a string`);
+      return content === undefined
+        ? null
+        : (guarded("tokenizer.json", () => this.impl.token_to_id(content)) ?? null);
     };
     this.bosId = idOf("bos_token");
     this.eosId = idOf("eos_token");
@@ -96,10 +130,13 @@ export class HfTokenizer implements TextTokenizer {
   }
 
   encode(text: string): number[] {
-    return this.impl.encode(text, { add_special_tokens: false }).ids;
+    const ids = guarded("tokenizer.json", () => this.impl.encode(text, { add_special_tokens: false }).ids);
+    if (!ids.every((id: number) => Number.isSafeInteger(id) && id >= 0 && id < this.vocabSize))
+      throw new TokenizerError(`tokenizer.json: encoding gave ids outside 0..${this.vocabSize - 1}`);
+    return ids;
   }
 
   decode(ids: number[]): string {
-    return this.impl.decode(ids, { skip_special_tokens: true });
+    return guarded("tokenizer.json", () => this.impl.decode(ids, { skip_special_tokens: true }));
   }
 }

@@ -188,12 +188,18 @@ export class Run {
     const out: MetricEvent[] = [];
     lines.forEach((line, i) => {
       if (!line.trim()) return;
+      let event: unknown;
       try {
-        out.push(JSON.parse(line));
+        event = JSON.parse(line);
       } catch {
         if (i < lines.length - 1 && lines.slice(i + 1).some((l) => l.trim()))
           throw new RunStoreError(`${file}: line ${i + 1} is not valid JSON`);
+        return;
       }
+      // Readers switch on `type`: a line that is JSON but not an event is corruption, not data.
+      if (typeof (event as { type?: unknown } | null)?.type !== "string" || Array.isArray(event))
+        throw new RunStoreError(`${file}: line ${i + 1} is not a metrics event (an object with a "type")`);
+      out.push(event as MetricEvent);
     });
     return out;
   }
