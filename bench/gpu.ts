@@ -9,11 +9,14 @@
  * - `synced`: the loss read back to the host after every step (what a loop that logs every step
  *   pays).
  * Median of 3 runs of each, after 3 warm-up steps (the first compiles). Random data: the timing
- * does not depend on it. Writes bench/results/gpu-<timestamp>.json (or --out FILE) and prints a table.
+ * does not depend on it. Each Tiller case runs in its own process, so that one case's device memory
+ * cannot slow or break the next. Writes bench/results/gpu-<timestamp>.json (or --out FILE) and
+ * prints a table.
  *
- * Options: --device webgpu|wasm (wasm: a quick local check of the script), --batches 256,4096,
- * --steps N, --models mlp,cnn,vit, --no-torch, --no-surface, --out FILE.
+ * Options: --device webgpu|wasm (wasm: a quick local check of the script), --cases
+ * mlp:256,mlp:4096,… (model:batch), --steps N, --no-torch, --no-surface, --out FILE.
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
@@ -32,9 +35,14 @@ function arg(name: string, fallback: string): string {
 }
 
 const device = arg("device", "webgpu") as DeviceChoice;
-const batches = arg("batches", "256,4096").split(",").map(Number);
+// CNN at B = 4096 ran out of the H200's memory through Dawn (VK_ERROR_OUT_OF_DEVICE_MEMORY): 1024.
+const cases = arg("cases", "mlp:256,mlp:4096,cnn:256,cnn:1024,vit:256,vit:4096")
+  .split(",")
+  .map((c) => {
+    const [name, b] = c.split(":");
+    return { name: name as "mlp" | "cnn" | "vit", b: Number(b) };
+  });
 const steps = Number(arg("steps", "20"));
-const models = arg("models", "mlp,cnn,vit").split(",") as ("mlp" | "cnn" | "vit")[];
 const skipTorch = process.argv.includes("--no-torch");
 const skipSurface = process.argv.includes("--no-surface");
 
@@ -91,26 +99,39 @@ type TorchGpu = {
   steps: Record<string, StepTimes>;
 };
 
+/** One case in a child process (this script with --case): its JSON line, or the error. */
+function caseInChild(name: string, b: number): StepTimes | { error: string } {
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, process.argv[1], "--case", `${name}:${b}`, "--device", device, "--steps", String(steps)],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 },
+  );
+  const last = child.stdout.trim().split("\n").at(-1) ?? "";
+  try {
+    return JSON.parse(last) as StepTimes;
+  } catch {
+    const err = child.stderr.split("\n").find((l) => /error/i.test(l)) ?? child.stderr.trim().split("\n").at(-1);
+    return { error: `exit ${child.status}: ${err ?? "no output"}` };
+  }
+}
+
 async function main() {
   const dev = await startEngine(device);
-  process.stderr.write(`Tiller on ${dev}; batches ${batches.join(", ")}; ${steps} steps per timing\n`);
-  const tiller: Record<string, StepTimes | number> = {};
-  for (const name of models)
-    for (const b of batches) {
-      process.stderr.write(`  ${name} B=${b} …\n`);
-      tiller[`${name}_b${b}`] = await trainStep(name, b);
-      process.stderr.write(`    ${JSON.stringify(tiller[`${name}_b${b}`])}\n`);
-    }
+  process.stderr.write(`Tiller on ${dev}; ${steps} steps per timing\n`);
+  const tiller: Record<string, StepTimes | { error: string }> = {};
+  for (const { name, b } of cases) {
+    process.stderr.write(`  ${name} B=${b} …\n`);
+    tiller[`${name}_b${b}`] = caseInChild(name, b);
+    process.stderr.write(`    ${JSON.stringify(tiller[`${name}_b${b}`])}\n`);
+  }
   let torch: TorchGpu | null = null;
   if (!skipTorch) {
     process.stderr.write("PyTorch CUDA …\n");
     torch = await runPythonJson<TorchGpu>("bench_torch_gpu.py", [
-      "--batches",
-      batches.join(","),
+      "--cases",
+      cases.map((c) => `${c.name}:${c.b}`).join(","),
       "--steps",
       String(steps),
-      "--models",
-      models.join(","),
     ]);
   }
   const surface: Record<string, unknown> = { tiller: {}, torch: skipTorch ? null : {} };
@@ -132,7 +153,10 @@ async function main() {
   const f = (v: number | undefined) => (v === undefined ? "–" : `${v.toFixed(2)} ms`);
   const r = (a: number, b: number | undefined) => (b === undefined ? "–" : `${(a / b).toFixed(2)}×`);
   for (const [key, t] of Object.entries(tiller)) {
-    if (typeof t === "number") continue;
+    if ("error" in t) {
+      lines.push(`| ${key.replace("_b", " train step, B=")} | ${t.error} | | | | | |`);
+      continue;
+    }
     const p = torch?.steps[key];
     lines.push(
       `| ${key.replace("_b", " train step, B=")} | ${f(t.pipelined_ms)} | ${f(p?.pipelined_ms)} | ${r(t.pipelined_ms, p?.pipelined_ms)} | ${f(t.synced_ms)} | ${f(p?.synced_ms)} | ${r(t.synced_ms, p?.synced_ms)} |`,
@@ -151,7 +175,7 @@ async function main() {
       loadavg: os.loadavg(),
     },
     tiller_device: dev,
-    batches,
+    cases,
     steps,
     tiller,
     torch,
@@ -166,5 +190,12 @@ async function main() {
   process.stdout.write(`GPU: ${torch?.device_name ?? "?"}\n${lines.join("\n")}\nresults: ${file}\n`);
 }
 
-await main();
+const single = arg("case", "");
+if (single) {
+  const [name, b] = single.split(":");
+  await startEngine(device);
+  process.stdout.write(JSON.stringify(await trainStep(name as "mlp" | "cnn" | "vit", Number(b))) + "\n");
+} else {
+  await main();
+}
 process.exit(0);

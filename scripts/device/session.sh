@@ -10,13 +10,14 @@ parts=${PARTS:-gpu profile svd}
 for part in $parts; do
   case $part in
     gpu)
-      timeout 420 node build/bench/gpu.js --out "$out/gpu.json" 2>"$out/gpu.log" | tee "$out/gpu.txt" ;;
+      # shellcheck disable=SC2086
+      timeout 420 node build/bench/gpu.js ${GPU_ARGS:-} --out "$out/gpu.json" 2>"$out/gpu.log" | tee "$out/gpu.txt" ;;
     profile)
       TILLER_THREADS=0 timeout 120 node build/bench/profile.js >"$out/profile-1t.json" 2>>"$out/cpu.log"
       TILLER_THREADS=2 timeout 120 node build/bench/profile.js >"$out/profile-2t.json" 2>>"$out/cpu.log"
       timeout 120 python3 scripts/reference/bench_torch.py --threads 2 --quick >"$out/torch-cpu-2t.json" 2>>"$out/cpu.log" ;;
     svd)
-      TILLER_THREADS=2 timeout 300 node build/bench/svd.js --threads 2 --out "$out/svd.json" 2>>"$out/svd.log" | tee "$out/svd.txt" ;;
+      TILLER_THREADS=2 timeout 300 node build/bench/svd.js --threads 2 --jax-max 512 --out "$out/svd.json" 2>>"$out/svd.log" | tee "$out/svd.txt" ;;
   esac
 done
 echo "== summary"

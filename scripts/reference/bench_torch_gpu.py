@@ -120,9 +120,8 @@ def time_case(name, batch, steps, dev):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--batches", default="256,4096")
+    p.add_argument("--cases", default="mlp:256,mlp:4096,cnn:256,cnn:1024,vit:256,vit:4096")
     p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--models", default="mlp,cnn,vit")
     p.add_argument("--device", default="cuda", help="cuda; cpu only to check the script")
     args = p.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -131,10 +130,10 @@ def main():
     torch.manual_seed(0)
     dev = torch.device(args.device)
     steps = {}
-    for name in args.models.split(","):
-        for b in (int(v) for v in args.batches.split(",")):
-            steps[f"{name}_b{b}"] = time_case(name, b, args.steps, dev)
-            print(f"  torch {name} B={b}: {steps[f'{name}_b{b}']}", file=sys.stderr)
+    for case in args.cases.split(","):
+        name, b = case.split(":")
+        steps[f"{name}_b{b}"] = time_case(name, int(b), args.steps, dev)
+        print(f"  torch {name} B={b}: {steps[f'{name}_b{b}']}", file=sys.stderr)
     print(json.dumps({
         "device_name": torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
         "torch_version": torch.__version__,

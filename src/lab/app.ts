@@ -242,6 +242,9 @@ function safeStatus(text: string): string | undefined {
 
 /** A write must come from the lab's own page: same origin (when the browser says), JSON content. */
 function checkWriteRequest(c: Context): void {
+  // Browsers say where a request comes from; another site's page is refused even without Origin.
+  if (c.req.header("sec-fetch-site") === "cross-site")
+    throw new LabRequestError(403, "cross-origin request refused");
   const origin = c.req.header("origin");
   if (origin && origin !== "null") {
     let originHost = "";
