@@ -103,14 +103,24 @@ type TorchGpu = {
 function caseInChild(name: string, b: number): StepTimes | { error: string } {
   const child = spawnSync(
     process.execPath,
-    [...process.execArgv, process.argv[1], "--case", `${name}:${b}`, "--device", device, "--steps", String(steps)],
+    [
+      ...process.execArgv,
+      process.argv[1],
+      "--case",
+      `${name}:${b}`,
+      "--device",
+      device,
+      "--steps",
+      String(steps),
+    ],
     { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 },
   );
   const last = child.stdout.trim().split("\n").at(-1) ?? "";
   try {
     return JSON.parse(last) as StepTimes;
   } catch {
-    const err = child.stderr.split("\n").find((l) => /error/i.test(l)) ?? child.stderr.trim().split("\n").at(-1);
+    const err =
+      child.stderr.split("\n").find((l) => /error/i.test(l)) ?? child.stderr.trim().split("\n").at(-1);
     return { error: `exit ${child.status}: ${err ?? "no output"}` };
   }
 }
