@@ -36,12 +36,15 @@ export function tourCommand(): Command {
     .addOption(
       new Option(
         "--scale <scale>",
-        "tiny (a test, ~1–2 min), quick (~7 min on 2 cores), full (the real figures)",
+        "tiny (a smoke test, ~2 min), quick (~7 min on 2 cores), full (the real figures)",
       )
         .choices(TOUR_SCALES)
         .default("quick"),
     )
-    .option("--full", "the real figures (same as --scale full; hours on 2 cores)")
+    .option(
+      "--full",
+      "the real figures (same as --scale full; all 60,000 images, many times longer than quick)",
+    )
     .option(
       "--fresh [chapters]",
       "recompute instead of reusing finished steps: all of them, or chapters like 2,3",
