@@ -12,6 +12,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "../data/dataset.js";
 import { startEngine } from "../engine/device.js";
+import { treeDispose } from "../engine/tree.js";
 import { DEFAULT_LR, isOptimizerName, optimizerConfig, type OptimizerConfig } from "../optim/index.js";
 import { renderSvg } from "../report/vega.js";
 import { lineChart } from "../report/charts.js";
@@ -159,6 +160,8 @@ export async function runComparison(
         { ...common, optimizer: m.optimizer, runsRoot: membersRoot, name: m.label },
         { dataset, signal: opts.signal, callbacks: opts.callbacks?.(m.label) },
       );
+      // Only the member's files are used from here on: its final params go back to the engine.
+      treeDispose(result.params);
       results.push({ label: m.label, dir: member.dir, result });
     }
   } catch (e) {

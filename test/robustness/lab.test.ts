@@ -115,11 +115,12 @@ describe("requests a hostile page could send", () => {
   });
 
   it("cancelling is refused from another origin or a cross-site fetch", async () => {
-    for (const headers of [
+    const forged: Record<string, string>[] = [
       { origin: "http://evil.example" },
       { origin: "null" },
       { "sec-fetch-site": "cross-site" },
-    ]) {
+    ];
+    for (const headers of forged) {
       const r = await send("/api/jobs/job-x/cancel", { headers });
       expect(r.status, JSON.stringify(headers)).toBe(403);
     }
