@@ -405,7 +405,7 @@ export function planUnits(
       why = "--fresh";
     } else if (depRedone) {
       action = state.exists ? "redo" : "run";
-      why = `${depRedone} is recomputed`;
+      why = `it reads ${depRedone}, computed this time`;
     } else if (!state.exists) {
       action = "run";
       why = "not in the store";
@@ -414,7 +414,7 @@ export function planUnits(
       why = "finished earlier with the same settings";
     } else if (unit.resumable && state.hasCheckpoint && state.status !== "failed") {
       action = "resume";
-      why = `interrupted (${state.status ?? "no status"}); continuing from its last checkpoint`;
+      why = `stopped (${state.status ?? "no status"}); continuing from its last checkpoint`;
     } else {
       action = "redo";
       why = `unfinished (${state.status ?? "no status"}); starting it again`;

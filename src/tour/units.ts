@@ -134,8 +134,9 @@ function phaseProgress(p: TourProgress): AnalysisProgress & { done(): void } {
   });
 }
 
-function checkInterrupted(signal: AbortSignal | undefined, status: string) {
-  if (signal?.aborted || status === "interrupted") throw new TourInterrupted("interrupted");
+/** A unit whose training stopped early is not finished; one that finished is kept even if Ctrl-C came late. */
+function checkInterrupted(status: string) {
+  if (status === "interrupted") throw new TourInterrupted("interrupted");
 }
 
 async function svgFigure(run: Run, file: string, spec: VegaLiteSpec): Promise<string> {
@@ -178,7 +179,7 @@ async function initsUnit(ctx: UnitContext): Promise<UnitBody> {
       },
     },
   );
-  checkInterrupted(ctx.signal, status);
+  checkInterrupted(status);
   const best = rows.filter((r) => Number.isFinite(r.errorRate)).sort((a, b) => a.errorRate - b.errorRate)[0];
   return {
     lines: rows.map(
@@ -240,7 +241,7 @@ async function optimizersUnit(ctx: UnitContext): Promise<UnitBody> {
           label === "adam" ? mergeCallbacks(trainProgress(p, label), recorder) : trainProgress(p, label),
       },
     );
-    checkInterrupted(ctx.signal, rows.some((r) => r.status === "interrupted") ? "interrupted" : "done");
+    checkInterrupted(rows.some((r) => r.status === "interrupted") ? "interrupted" : "done");
     const table = summaryTable(rows, run.id);
     return {
       lines: rows.map(
@@ -528,7 +529,7 @@ async function ctSourceUnit(ctx: UnitContext): Promise<UnitBody> {
       },
       { signal: ctx.signal, callbacks },
     ));
-  checkInterrupted(ctx.signal, result.status);
+  checkInterrupted(result.status);
   if (result.status !== "done")
     throw new Error(`the CT source model ${result.status}: ${result.reason ?? ""}`);
   const last = run
@@ -671,7 +672,7 @@ async function lmUnit(ctx: UnitContext): Promise<UnitBody> {
     },
   });
   p.stop();
-  checkInterrupted(ctx.signal, result.status);
+  checkInterrupted(result.status);
   if (result.status !== "done") throw new Error(`LM pretraining ${result.status}: ${result.reason ?? ""}`);
   return {
     lines: [
@@ -737,7 +738,7 @@ async function svfUnit(ctx: UnitContext): Promise<UnitBody> {
         { signal: ctx.signal, callbacks },
       );
   ctx.progress.stop();
-  checkInterrupted(ctx.signal, result.status);
+  checkInterrupted(result.status);
   return {
     lines: [
       `SVF expert for ${c.task}: best validation ${pct(result.validation)} at step ${result.bestStep}; test ${pct(result.test)}`,
