@@ -58,7 +58,7 @@ beforeAll(async () => {
 
 describe("usage errors: exit 2, one line", () => {
   const usage: Case[] = [
-    { args: ["bogus"], message: /unknown command 'bogus'/ },
+    { args: ["bogus"], message: /unknown command 'bogus'/, long: true },
     { args: ["train", "--bogus"], message: /unknown option '--bogus'/ },
     { args: ["train", "--lr", "-0.1"], message: /expected a positive number/ },
     { args: ["train", "--lr", "abc"], message: /expected a positive number/, long: true },
@@ -68,7 +68,7 @@ describe("usage errors: exit 2, one line", () => {
     { args: ["train", "--hidden", "64,0"], message: /comma-separated positive integers/, long: true },
     { args: ["train", "--seed", "-1"], message: /integer ≥ 0/, long: true },
     { args: ["train", "--optimizer", "nadam"], message: /argument 'nadam' is invalid/, long: true },
-    { args: ["train", "--param", "b1=1"], message: /b1 must be < 1/ },
+    { args: ["train", "--param", "b1=1"], message: /b1 must be < 1/, long: true },
     { args: ["train", "--param", "b2=abc"], message: /must be a number/, long: true },
     { args: ["train", "--param", "bogus=1"], message: /has no parameter "bogus"/, long: true },
     { args: ["train", "--schedule", "cosine:steps=-5"], message: /steps must be ≥ 1/, long: true },
@@ -86,7 +86,7 @@ describe("usage errors: exit 2, one line", () => {
     { args: ["lm", "generate", "--temperature", "-1"], message: /number ≥ 0/, long: true },
     { args: ["svf", "train", "--kl-coef", "-1"], message: /number ≥ 0/, long: true },
     { args: ["lora", "train", "--rank", "0"], message: /positive integer/, long: true },
-    { args: ["optim", "path", "--lr", "0"], message: /expected a positive number/ },
+    { args: ["optim", "path", "--lr", "0"], message: /expected a positive number/, long: true },
     { args: ["optim", "compare", "--optimizers", "sgd,nope"], message: /"nope" is neither/, long: true },
     { args: ["landscape", "surface", "x", "--steps", "0"], message: /positive integer/ },
     { args: ["landscape", "hessian", "x", "--tol", "-1"], message: /positive number/, long: true },
@@ -224,7 +224,11 @@ describe("missing and corrupt data files: exit 1 naming the file, the run marked
     const chosen = variants.filter((v) => LONG || !v.long);
     for (const v of chosen) v.make(join(root, `data-${v.name}`));
     const cases: Case[] = chosen.flatMap((v) => [
-      { args: tinyTrain(runs, join(root, `data-${v.name}`), `train-${v.name}`), message: v.message },
+      {
+        args: tinyTrain(runs, join(root, `data-${v.name}`), `train-${v.name}`),
+        message: v.message,
+        long: v.name === "unreadable",
+      },
       {
         args: [
           ...["optim", "compare", "--optimizers", "sgd,adam", "--hidden", "8", "--epochs", "1"],
@@ -232,7 +236,7 @@ describe("missing and corrupt data files: exit 1 naming the file, the run marked
           ...["--out", runs],
         ],
         message: v.message,
-        long: !["magic", "unreadable"].includes(v.name),
+        long: v.name !== "unreadable",
       },
     ]);
     await runAll(cases, 1);
@@ -290,7 +294,7 @@ describe("corrupt checkpoints are refused by every command that loads them", () 
   const variants: { name: string; message: RegExp; fast: number[]; make: () => string }[] = [
     {
       name: "nan-weights",
-      fast: [0, 2],
+      fast: [0, 4],
       message: /epoch-2\.safetensors: "fc0\.weight" contains NaN or Inf/,
       make: () =>
         damaged(
@@ -330,7 +334,7 @@ describe("corrupt checkpoints are refused by every command that loads them", () 
     },
     {
       name: "shape-mismatch",
-      fast: [4],
+      fast: [2],
       message:
         /"fc0\.weight" has shape \[8,784\] but the model expects \[16,784\]|has 6370 weights but the model has 12730/,
       make: () =>
@@ -400,6 +404,7 @@ describe("corrupt checkpoints are refused by every command that loads them", () 
         {
           args: ["train", "--resume", badMetrics, "-q"],
           message: /metrics\.jsonl: line 2 is not valid JSON/,
+          long: true,
         },
         {
           args: ["runs", "show", badMetrics],
