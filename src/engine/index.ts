@@ -4,3 +4,4 @@ export * from "./device.js";
 export * from "./prng.js";
 export * from "./tree.js";
 export * from "./safetensors.js";
+export { svd as hostSvd, singularValuesOf, type Svd } from "./svd.js";
