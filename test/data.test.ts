@@ -7,19 +7,10 @@ import { parseIdx, IdxError, readIdxFile } from "../src/data/idx.js";
 import { epochPermutation, mulberry32 } from "../src/data/order.js";
 import { loadFashionMnist, DataMissingError, resolveDataDir } from "../src/data/fashion-mnist.js";
 import { existsSync } from "node:fs";
+import { idx } from "./robustness/helpers.js";
 
 const ref = (p: string) =>
   JSON.parse(readFileSync(new URL(`./fixtures/reference/${p}`, import.meta.url), "utf8"));
-
-function idx(dims: number[], data: number[]): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  out[2] = 0x08;
-  out[3] = dims.length;
-  const view = new DataView(out.buffer);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
 
 describe("IDX reader", () => {
   it("reads raw and gzip files", () => {

@@ -16,7 +16,7 @@ import { runSummaries } from "../../src/lab/run-data.js";
 import { HfTokenizer, TokenizerError } from "../../src/lm/tokenizer.js";
 import { readRunConfig, readRunMetrics, readRunStatus } from "../../src/report/run-files.js";
 import { listRuns, Run, RunStoreError } from "../../src/runs/store.js";
-import { LONG } from "./helpers.js";
+import { idx, LONG } from "./helpers.js";
 
 /** Runs of each property: the default suite's, ×10 under TILLER_LONG. */
 const runs = (n: number) => (LONG ? n * 10 : n);
@@ -36,13 +36,7 @@ function counted<T>(parser: string, check: (input: T) => void) {
 afterAll(() => console.log(`fuzzed inputs per parser: ${JSON.stringify(tally)}`));
 
 function validIdx(): Uint8Array {
-  const out = new Uint8Array(4 + 8 + 6);
-  out[2] = 8;
-  out[3] = 2;
-  new DataView(out.buffer).setUint32(4, 2, false);
-  new DataView(out.buffer).setUint32(8, 3, false);
-  out.set([1, 2, 3, 4, 5, 6], 12);
-  return out;
+  return idx([2, 3], [1, 2, 3, 4, 5, 6]);
 }
 
 function validSafetensors(): Uint8Array {

@@ -71,7 +71,7 @@ export function expectCleanFailure(r: CliResult, code: 1 | 2, message: RegExp): 
 export const IMAGE = 28 * 28;
 
 /** An IDX file (unsigned bytes) with the given dims and data. */
-export function idx(dims: number[], data: Uint8Array): Uint8Array {
+export function idx(dims: number[], data: ArrayLike<number>): Uint8Array {
   const out = new Uint8Array(4 + 4 * dims.length + data.length);
   out[2] = 0x08;
   out[3] = dims.length;
