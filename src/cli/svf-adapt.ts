@@ -3,10 +3,11 @@ import { startEngine } from "../engine/device.js";
 import { getFamily, HELD_OUT_TASKS, parseTaskList } from "../data/tasks/index.js";
 import { lineChart, renderSvg } from "../report/index.js";
 import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
-import { Run, defaultRunsRoot, newRunId } from "../runs/store.js";
+import { Run, defaultRunsRoot, newRunId, readJson } from "../runs/store.js";
 import { CEM_DEFAULTS } from "../steer/svf/adapt/cem.js";
 import { FEWSHOT_DEFAULTS } from "../steer/svf/adapt/fewshot.js";
 import {
+  mergeResults,
   selfAdapt,
   selfAdaptTables,
   STRATEGIES,
@@ -18,6 +19,7 @@ import { nonNegativeInt, positiveInt, UsageError } from "./errors.js";
 import { createProgress } from "./progress.js";
 
 type AdaptOptions = {
+  merge?: string;
   experts?: string;
   classifier?: string;
   lora?: string;
@@ -84,6 +86,36 @@ async function cemFigure(task: string, c: SelfAdaptResult["cem"][string]): Promi
   );
 }
 
+/** results.json, table.md and the CEM figures into the run; prints the tables. */
+async function store(run: Run, result: SelfAdaptResult): Promise<void> {
+  const table = selfAdaptTables(result);
+  writeJsonAtomic(run.path("results.json"), result);
+  writeFileAtomic(run.path("table.md"), table);
+  for (const [task, c] of Object.entries(result.cem))
+    writeFileAtomic(run.path("figures", `cem-${task}.svg`), await cemFigure(task, c));
+  run.setStatus("done", 0);
+  process.stdout.write(`${table}\nrun: ${run.dir}\n`);
+}
+
+async function merge(list: string, o: AdaptOptions): Promise<void> {
+  const sources = list
+    .split(",")
+    .filter(Boolean)
+    .map((s) => Run.open(s.trim(), o.out));
+  const parts = sources.map((r) => {
+    if (r.config<{ kind?: string }>().kind !== "svf-adapt")
+      throw new UsageError(`run ${r.dir} is not an svf adapt run`);
+    return readJson(r.path("results.json")) as SelfAdaptResult;
+  });
+  const result = mergeResults(parts);
+  const run = Run.create(o.out ?? defaultRunsRoot(), o.name ?? newRunId(["svf", "adapt"]), {
+    kind: "svf-adapt",
+    createdAt: new Date().toISOString(),
+    merged: sources.map((r) => r.dir),
+  });
+  await store(run, result);
+}
+
 export function svfAdaptCommand(): Command {
   const d = CEM_DEFAULTS;
   return new Command("adapt")
@@ -113,6 +145,7 @@ export function svfAdaptCommand(): Command {
     .option("--normalise", "scale the α of each layer to sum 1")
     .option("--seed <n>", "seed of the shots and of CEM", nonNegativeInt, 0)
     .option("--batch-size <n>", "prompts per generation batch", positiveInt, 256)
+    .option("--merge <runs>", "instead: one table from finished adapt runs (comma list), e.g. one per task")
     .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
     .option("--name <id>", "run id")
     .option("-q, --quiet", "no progress output")
@@ -131,6 +164,7 @@ fewshot — z′ = Σ α_k z_k with α found by CEM on --shots labelled examples
 table.md and figures/cem-<task>.svg into a new run and prints the tables.`,
     )
     .action(async (o: AdaptOptions) => {
+      if (o.merge) return merge(o.merge, o);
       if (!o.experts) throw new UsageError("--experts is required (category=run pairs)");
       const experts = expertMap(o.experts);
       const chosen = strategies(o.strategy);
@@ -183,13 +217,7 @@ table.md and figures/cem-<task>.svg into a new run and prints the tables.`,
           },
         });
         progress.stop();
-        const table = selfAdaptTables(result);
-        writeJsonAtomic(run.path("results.json"), result);
-        writeFileAtomic(run.path("table.md"), table);
-        for (const [task, c] of Object.entries(result.cem))
-          writeFileAtomic(run.path("figures", `cem-${task}.svg`), await cemFigure(task, c));
-        run.setStatus("done", 0);
-        process.stdout.write(`${table}\nrun: ${run.dir}\n`);
+        await store(run, result);
       } catch (e) {
         run.setStatus("failed", 0, (e as Error).message);
         throw e;

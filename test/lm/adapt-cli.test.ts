@@ -115,6 +115,12 @@ describe("tiller svf adapt", () => {
     expect(readFileSync(join(root, "adapt", "figures", "cem-math-hard.svg"), "utf8")).toMatch(/^<svg/);
     expect(existsSync(join(root, "adapt", "table.md"))).toBe(true);
     expect(JSON.parse(readFileSync(join(root, "adapt", "status.json"), "utf8")).status).toBe("done");
+
+    const m = await tiller(["svf", "adapt", "--merge", "adapt,adapt", "--out", root, "--name", "merged"]);
+    expect(m.status).toBe(0);
+    const merged = JSON.parse(readFileSync(join(root, "merged", "results.json"), "utf8")) as SelfAdaptResult;
+    expect(merged.rows).toHaveLength(8);
+    expect(merged.confusion.prompt?.prompts).toBe(48);
   });
 
   it("usage mistakes exit 2 with one line naming the problem", async () => {

@@ -11,7 +11,8 @@ import { expertParams, expertZ, type Expert } from "../../src/steer/svf/expert.j
 import { decompose, factorsFromHost, type SvdFactors } from "../../src/steer/svf/svd.js";
 import { selectTargets } from "../../src/steer/svf/targets.js";
 import { cem, compareFitness } from "../../src/steer/svf/adapt/cem.js";
-import { parseDispatch } from "../../src/steer/svf/adapt/dispatch.js";
+import { parseDispatch, readDispatch } from "../../src/steer/svf/adapt/dispatch.js";
+import { dispatchWarnings, type SelfAdaptResult } from "../../src/steer/svf/adapt/session.js";
 import { composer, type ExpertLibrary } from "../../src/steer/svf/adapt/library.js";
 import { alphaDim, coefficients, layerOf, mixExperts } from "../../src/steer/svf/adapt/mix.js";
 import { RouteWeights } from "../../src/steer/svf/adapt/two-pass.js";
@@ -48,6 +49,8 @@ describe("dispatch parser", () => {
     ])
       expect(parseDispatch(junk, CATS), JSON.stringify(junk)).toBe("other");
     expect(parseDispatch("\\boxed{c}", ["code", "chem"])).toBe("other");
+    expect(readDispatch("\\boxed{poetry}", CATS)).toBeNull();
+    expect(readDispatch("\\boxed{Other}", CATS)).toBe("other");
     expect(parseDispatch("\\boxed{co}", ["code", "chem"])).toBe("other");
   });
 
@@ -74,6 +77,21 @@ describe("dispatch parser", () => {
     const train = trainSplit("mixture", 600, 0);
     expect(train.filter((e) => held.has(e.question))).toEqual([]);
     expect(new Set(train.map((e) => e.answer.length > 0)).size).toBe(1);
+  });
+});
+
+describe("dispatch warnings", () => {
+  it("say so when a pass-1 model mostly cannot answer the adaptation prompt", () => {
+    const result = (unparseable: number) =>
+      ({
+        confusion: {
+          prompt: { labels: [...CATS, "other"], rows: [], accuracy: 0, unparseable, prompts: 100 },
+        },
+      }) as unknown as SelfAdaptResult;
+    expect(dispatchWarnings(result(80))[0]).toMatch(
+      /base model did not answer .* 80% .* --strategy classifier/,
+    );
+    expect(dispatchWarnings(result(10))).toEqual([]);
   });
 });
 

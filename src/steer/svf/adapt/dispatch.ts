@@ -16,6 +16,11 @@ const BOXED = /\\?boxed\s*[{(]\s*([^{}()]*?)\s*[})]/gi;
  * whole answer counts. Junk, empty boxes, two categories in one box: "other".
  */
 export function parseDispatch(text: string, categories: readonly string[]): string {
+  return readDispatch(text, categories) ?? OTHER;
+}
+
+/** The category or "other" a dispatch answer names, or null when it names nothing readable. */
+export function readDispatch(text: string, categories: readonly string[]): string | null {
   const known = [...categories.map((c) => c.toLowerCase()), OTHER];
   const resolve = (raw: string): string | null => {
     const s = raw.trim().toLowerCase();
@@ -29,6 +34,5 @@ export function parseDispatch(text: string, categories: readonly string[]): stri
     return i < categories.length ? categories[i] : OTHER;
   };
   const boxes = [...text.matchAll(BOXED)];
-  if (boxes.length) return resolve(boxes[boxes.length - 1][1]) ?? OTHER;
-  return resolve(text) ?? OTHER;
+  return resolve(boxes.length ? boxes[boxes.length - 1][1] : text);
 }

@@ -17,7 +17,7 @@ import { UsageError } from "../../../errors.js";
 import { loadTrainedAdapter } from "../../../lm/adapt-session.js";
 import { createGenerator } from "../../../lm/generate.js";
 import type { CemGeneration } from "./cem.js";
-import { OTHER } from "./dispatch.js";
+import { OTHER, readDispatch } from "./dispatch.js";
 import { fewShotSearch, type FewShotOptions, type FewShotResult } from "./fewshot.js";
 import { composer, disposeLibrary, loadExpertLibrary } from "./library.js";
 import { mixExperts } from "./mix.js";
@@ -62,6 +62,9 @@ export type Confusion = {
   rows: { task: string; counts: number[] }[];
   /** Share of expert-task prompts routed to their own expert. */
   accuracy: number;
+  /** Pass-1 answers the parser could not read (counted as "other"), over all prompts. */
+  unparseable: number;
+  prompts: number;
 };
 
 export type Throughput = { pass1?: PassStats; pass2: PassStats };
@@ -73,7 +76,10 @@ export type SelfAdaptResult = {
   cem: Record<string, Omit<FewShotResult, "best">>;
   /** Keyed by column: base, lora, expert, prompt, classifier, fewshot. */
   throughput: Record<string, Throughput>;
-  /** W′ built per strategy (once per expert, not per prompt). */
+  /**
+   * Distinct W′ each strategy's pass 2 needed over all tasks (built once per expert and shared by
+   * every prompt routed there; few-shot: one per task).
+   */
   weightBuilds: Partial<Record<Strategy, number>>;
   runs: Record<string, string>;
 };
@@ -126,6 +132,7 @@ export async function selfAdapt(
   const rows: Row[] = [];
   const cemOut: SelfAdaptResult["cem"] = {};
   const builds: SelfAdaptResult["weightBuilds"] = {};
+  const used: Partial<Record<Strategy, Set<string>>> = {};
   const opts = { batchSize: req.batchSize };
   try {
     for (const task of req.tasks) {
@@ -147,7 +154,6 @@ export async function selfAdapt(
       for (const strategy of ["prompt", "classifier"] as const) {
         if (!req.strategies.includes(strategy)) continue;
         cb.onPhase?.(`${task}: ${strategy} dispatch`);
-        const before = weights.builds;
         const pass1 = await dispatchPass(
           gen,
           strategy === "prompt" ? lm.params : (classifierParams as Params),
@@ -160,11 +166,15 @@ export async function selfAdapt(
           ...opts,
           maxNewTokens,
         });
-        builds[strategy] = (builds[strategy] ?? 0) + weights.builds - before;
+        const routes = (used[strategy] ??= new Set());
+        pass1.routes.filter((r) => r !== OTHER).forEach((r) => routes.add(r));
+        builds[strategy] = routes.size;
         row[strategy] = cell(pass2.texts, answers);
         track(strategy, pass2.stats, pass1.stats);
-        const c = (confusion[strategy] ??= { labels, rows: [], accuracy: 0 });
+        const c = (confusion[strategy] ??= { labels, rows: [], accuracy: 0, unparseable: 0, prompts: 0 });
         c.rows.push({ task, counts: labels.map((l) => pass1.routes.filter((r) => r === l).length) });
+        c.unparseable += pass1.raw.filter((t) => readDispatch(t, categories) === null).length;
+        c.prompts += questions.length;
       }
       if (req.strategies.includes("fewshot")) {
         cb.onPhase?.(`${task}: few-shot CEM over α (${req.fewshot.shots} shots)`);
@@ -216,6 +226,17 @@ export async function selfAdapt(
   };
 }
 
+/** A warning when a pass-1 model mostly fails to answer the adaptation prompt in its format. */
+export function dispatchWarnings(r: SelfAdaptResult): string[] {
+  return Object.entries(r.confusion)
+    .filter(([, c]) => c.prompts && c.unparseable / c.prompts > 0.5)
+    .map(
+      ([name, c]) =>
+        `warning: ${name === "prompt" ? "the base model" : "the classification expert"} did not answer the adaptation prompt as \\boxed{category} for ${((100 * c.unparseable) / c.prompts).toFixed(0)}% of the prompts (they fall back to the base weights)` +
+        (name === "prompt" ? "; pretrain with the dispatch task or rely on --strategy classifier" : ""),
+    );
+}
+
 const pct = (c?: Cell) => (c ? `${(100 * c.accuracy).toFixed(1)}%` : "—");
 
 /** The comparison, confusion matrices and throughput as Markdown. */
@@ -242,7 +263,7 @@ export function selfAdaptTables(r: SelfAdaptResult): string {
   for (const [name, c] of Object.entries(r.confusion)) {
     out.push(
       "",
-      `Dispatch by ${name === "prompt" ? "the adaptation prompt on the base weights" : "the classification expert"} (rows: task, columns: chosen route); routed to their own expert on the expert tasks: ${Number.isNaN(c.accuracy) ? "—" : `${(100 * c.accuracy).toFixed(1)}%`}`,
+      `Dispatch by ${name === "prompt" ? "the adaptation prompt on the base weights" : "the classification expert"} (rows: task, columns: chosen route); routed to their own expert on the expert tasks: ${Number.isNaN(c.accuracy) ? "—" : `${(100 * c.accuracy).toFixed(1)}%`}; unparseable answers (→ other): ${Number.isFinite(c.unparseable) && c.prompts ? `${c.unparseable}/${c.prompts}` : "not recorded"}`,
       "",
       `| task | ${c.labels.join(" | ")} |`,
       `| --- | ${c.labels.map(() => "---:").join(" | ")} |`,
@@ -260,10 +281,72 @@ export function selfAdaptTables(r: SelfAdaptResult): string {
         `| ${task} | ${c.alpha.map((a) => a.toFixed(2)).join(", ")} | ${(100 * c.fitness.score).toFixed(1)}% (log-lik ${(c.fitness.tiebreak ?? 0).toFixed(2)}) | ${c.evaluations} | ${c.seconds.toFixed(1)} s |`,
       );
   }
-  out.push("", "| model | pass 1 tokens/s | pass 2 tokens/s | W′ built |", "| --- | ---: | ---: | ---: |");
+  out.push(
+    "",
+    "Tokens/s count prompt and generated tokens and include jax-js compiling each new batch shape on first use.",
+    "",
+    "| model | pass 1 tokens/s | pass 2 tokens/s | W′ needed |",
+    "| --- | ---: | ---: | ---: |",
+  );
   for (const [name, t] of Object.entries(r.throughput))
     out.push(
       `| ${name} | ${t.pass1 ? tokensPerSecond(t.pass1).toFixed(0) : "—"} | ${tokensPerSecond(t.pass2).toFixed(0)} | ${r.weightBuilds[name as Strategy] ?? "—"} |`,
     );
+  const warnings = dispatchWarnings(r);
+  if (warnings.length) out.push("", ...warnings);
   return out.join("\n") + "\n";
+}
+
+/**
+ * One result from several runs of the same expert library on different tasks (tasks are
+ * independent, so they can run in parallel processes or machines): rows, confusion rows and CEM
+ * searches concatenated, pass statistics summed.
+ */
+export function mergeResults(parts: SelfAdaptResult[]): SelfAdaptResult {
+  if (!parts.length) throw new UsageError("nothing to merge");
+  const [first] = parts;
+  for (const p of parts)
+    if (
+      p.categories.join(",") !== first.categories.join(",") ||
+      JSON.stringify(p.runs) !== JSON.stringify(first.runs)
+    )
+      throw new UsageError("the runs to merge used different expert libraries");
+  const out: SelfAdaptResult = {
+    ...first,
+    rows: [],
+    confusion: {},
+    cem: {},
+    throughput: {},
+    weightBuilds: {},
+  };
+  for (const p of parts) {
+    out.rows.push(...p.rows);
+    Object.assign(out.cem, p.cem);
+    for (const [k, c] of Object.entries(p.confusion) as ["prompt" | "classifier", Confusion][]) {
+      const m = (out.confusion[k] ??= {
+        labels: c.labels,
+        rows: [],
+        accuracy: NaN,
+        unparseable: 0,
+        prompts: 0,
+      });
+      m.rows.push(...c.rows);
+      m.unparseable += c.unparseable;
+      m.prompts += c.prompts;
+    }
+    for (const [k, t] of Object.entries(p.throughput)) {
+      const m = (out.throughput[k] ??= { pass2: emptyStats() });
+      m.pass2 = addStats(m.pass2, t.pass2);
+      if (t.pass1) m.pass1 = addStats(m.pass1 ?? emptyStats(), t.pass1);
+    }
+    for (const [k, n] of Object.entries(p.weightBuilds) as [Strategy, number][])
+      out.weightBuilds[k] = Math.max(out.weightBuilds[k] ?? 0, n);
+  }
+  for (const c of Object.values(out.confusion)) {
+    const own = c.rows.filter((r) => out.categories.includes(r.task));
+    const hit = own.reduce((s, r) => s + r.counts[c.labels.indexOf(r.task)], 0);
+    const all = own.reduce((s, r) => s + r.counts.reduce((a, b) => a + b, 0), 0);
+    c.accuracy = all ? hit / all : NaN;
+  }
+  return out;
 }
