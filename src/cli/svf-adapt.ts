@@ -71,13 +71,13 @@ function fraction(value: string): number {
 
 async function cemFigure(task: string, c: SelfAdaptResult["cem"][string]): Promise<string> {
   const data = c.history.flatMap((g) => [
-    { generation: g.iteration, accuracy: g.best, series: "best (re-evaluated)" },
+    { generation: g.iteration, accuracy: g.best, series: "best" },
     { generation: g.iteration, accuracy: g.eliteMean, series: "elite mean" },
     { generation: g.iteration, accuracy: g.populationMean, series: "population mean" },
   ]);
   return renderSvg(
     lineChart({
-      title: `CEM over α — ${task}`,
+      title: `CEM over α — ${task} (best re-evaluated each generation)`,
       x: { field: "generation", title: "generation", integer: true },
       y: { field: "accuracy", title: "few-shot accuracy", format: ".0%", domain: [0, 1] },
       color: { field: "series", title: "" },
