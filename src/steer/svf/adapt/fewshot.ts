@@ -17,10 +17,8 @@ import { answer } from "./two-pass.js";
 
 export type FewShotOptions = Omit<CemOptions, "dim" | "init"> & MixOptions & { shots: number };
 
-export const FEWSHOT_DEFAULTS: Omit<
-  FewShotOptions,
-  "seed" | "iterations" | "population" | "eliteFrac" | "lo" | "hi" | "initStd" | "minStd"
-> = {
+/** The few-shot settings beyond CEM's own (CEM_DEFAULTS). */
+export const FEWSHOT_DEFAULTS: MixOptions & { shots: number } = {
   shots: 16,
   perLayer: false,
   normalise: false,
