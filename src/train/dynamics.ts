@@ -14,7 +14,7 @@ import { grad, jit, numpy as np } from "../engine/jax.js";
 import { namedLeaves, treeRef, type Params } from "../engine/tree.js";
 import type { ImageSplit } from "../data/dataset.js";
 import type { Model } from "../nn/models/index.js";
-import { appendJsonLine } from "../runs/atomic.js";
+import { appendJsonLine, writeFileAtomic } from "../runs/atomic.js";
 import { Run } from "../runs/store.js";
 import { keyFromSeed } from "../engine/prng.js";
 import { createModel } from "../nn/models/index.js";
@@ -112,8 +112,21 @@ export function createDynamicsRecorder(o: RecorderOptions): TrainCallbacks & { d
   let lastStep = 0;
 
   return {
-    onStart({ params }) {
-      started = snapshot(treeRef(params));
+    onStart({ startEpoch, params }) {
+      // A resume redoes the epochs from `startEpoch`: their records (a killed epoch's too) go.
+      const kept = keepRecordsBefore(o.run, startEpoch);
+      if (startEpoch === 1) {
+        started = snapshot(treeRef(params));
+        return;
+      }
+      // The restored params end the last kept epoch; θ₀ is rebuilt (the seeded init or --from).
+      const restored = snapshot(treeRef(params));
+      lastEpochLoss = kept.findLast((r) => r.type === "epoch")?.loss ?? null;
+      lastStepLoss = kept.findLast((r) => r.type === "step")?.loss ?? null;
+      started = (async () => {
+        lastEpochParams = lastStepParams = await restored;
+        return snapshot(await initialParams(o.run));
+      })();
     },
     onStep(e) {
       if (e.stepInEpoch === 1) {
@@ -205,6 +218,24 @@ export function mergeCallbacks(...sets: TrainCallbacks[]): TrainCallbacks {
 }
 
 /** The run's recorded dynamics (a truncated last line, from a crash, is skipped). */
+/** Rewrites dynamics.jsonl with the records of epochs before `epoch` only; returns them. */
+function keepRecordsBefore(run: Run, epoch: number): DynamicsRecord[] {
+  const records = readDynamics(run);
+  const kept = records.filter((r) => r.epoch < epoch);
+  if (kept.length !== records.length || existsSync(run.path(DYNAMICS_FILE)))
+    writeFileAtomic(run.path(DYNAMICS_FILE), kept.map((r) => JSON.stringify(r) + "\n").join(""));
+  return kept;
+}
+
+/** θ₀ of a run: the checkpoint a --from run loaded, or the seeded init. */
+async function initialParams(run: Run): Promise<Params> {
+  const { loadParamsFromCheckpoint } = await import("./loop.js");
+  const config = run.config<TrainConfig & { initFrom?: { run: string; epoch: number } }>();
+  return config.initFrom
+    ? loadParamsFromCheckpoint(new Run(config.initFrom.run), config.initFrom.epoch)
+    : createModel(config.model).init(keyFromSeed(config.seed));
+}
+
 export function readDynamics(run: Run): DynamicsRecord[] {
   const path = run.path(DYNAMICS_FILE);
   if (!existsSync(path)) return [];
@@ -232,12 +263,7 @@ export async function dynamicsFromCheckpoints(run: Run): Promise<DynamicsRecord[
   const epochs = run.epochCheckpoints();
   const out: DynamicsRecord[] = [];
   // θ₀ is not stored, but it is reproducible: the seeded init, or the checkpoint a --from run loaded.
-  const config = run.config<TrainConfig & { initFrom?: { run: string; epoch: number } }>();
-  const first = await snapshot(
-    config.initFrom
-      ? loadParamsFromCheckpoint(new Run(config.initFrom.run), config.initFrom.epoch)
-      : createModel(config.model).init(keyFromSeed(config.seed)),
-  );
+  const first = await snapshot(await initialParams(run));
   let previous: HostParams = first;
   let previousLoss: number | null = null;
   for (const epoch of epochs) {

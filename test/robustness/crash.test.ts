@@ -90,8 +90,12 @@ const EPOCHS = 3;
 const trainArgs = (name: string, seed: number) =>
   tinyTrain(runs, data, name, [
     ...["--epochs", String(EPOCHS), "--batch-size", "8", "--log-every", "1", "--seed", String(seed)],
-    ...["--optimizer", "adam", "--lr", "0.003"],
+    ...["--optimizer", "adam", "--lr", "0.003", "--dynamics", "epoch"],
   ]);
+const resumeArgs = (dir: string) => ["train", "--resume", dir, "-q", "--no-report"];
+
+/** dynamics.jsonl: every number of the recorder, exact. */
+const dynamicsOf = (dir: string) => readFileSync(join(dir, "dynamics.jsonl"), "utf8").trim().split("\n");
 
 beforeAll(() => {
   writeDataDir(data);
@@ -103,7 +107,7 @@ describe("training killed with SIGKILL at random points", () => {
   let survived = 0;
 
   for (const seed of seeds)
-    it(`seed ${seed}: ${killsPerRun} kills and resumes end with the weights and metrics of an uninterrupted run`, async () => {
+    it(`seed ${seed}: ${killsPerRun} kills and resumes end with the weights, metrics and dynamics of an uninterrupted run`, async () => {
       const straight = await tiller(trainArgs(`straight-${seed}`, seed));
       expect(straight.status, straight.stderr).toBe(0);
       const dir = join(runs, `killed-${seed}`);
@@ -111,7 +115,7 @@ describe("training killed with SIGKILL at random points", () => {
       const metrics = join(dir, "metrics.jsonl");
       const result = await killUntilDone({
         first: trainArgs(`killed-${seed}`, seed),
-        again: ["train", "--resume", dir, "-q", "--no-report", "--dynamics", "off"],
+        again: resumeArgs(dir),
         kills: killsPerRun,
         // 0–2.5 s after start: start-up, restore, steps, evaluation and checkpoint writes all get hit.
         delay: () => rand() * 2500,
@@ -126,6 +130,7 @@ describe("training killed with SIGKILL at random points", () => {
       });
       expectSameWeights(join(runs, `straight-${seed}`), dir, EPOCHS);
       expect(metricsOf(dir)).toEqual(metricsOf(join(runs, `straight-${seed}`)));
+      expect(dynamicsOf(dir)).toEqual(dynamicsOf(join(runs, `straight-${seed}`)));
       // No temp file was ever renamed into place half-written, and none is picked up later.
       const index = readJsonFile<Record<string, unknown>>(join(dir, "checkpoints", "index.json"));
       expect(Object.keys(index).sort()).toEqual([
@@ -156,10 +161,11 @@ describe("training killed with SIGKILL at random points", () => {
       join(dir, "status.json"),
       JSON.stringify({ status: "running", epochsCompleted: 2, updatedAt: new Date().toISOString() }),
     );
-    const r = await tiller(["train", "--resume", dir, "-q", "--no-report", "--dynamics", "off"]);
+    const r = await tiller(resumeArgs(dir));
     expect(r.status, r.stderr).toBe(0);
     expectSameWeights(source, dir, 3);
     expect(metricsOf(dir)).toEqual(metricsOf(source));
+    expect(dynamicsOf(dir)).toEqual(dynamicsOf(source));
   });
 });
 
