@@ -33,6 +33,20 @@ function counted<T>(parser: string, check: (input: T) => void) {
     expect(performance.now() - t0, `${parser} took too long`).toBeLessThan(MAX_MS);
   };
 }
+/**
+ * fc.assert over an async property that yields to the event loop now and then: long fuzzing
+ * (TILLER_LONG) must not starve the test worker's messages to vitest.
+ */
+async function fuzz<T>(arbitrary: fc.Arbitrary<T>, check: (input: T) => void, numRuns: number) {
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(arbitrary, async (input) => {
+      check(input);
+      if (++n % 50 === 0) await new Promise((r) => setImmediate(r));
+    }),
+    { numRuns },
+  );
+}
 afterAll(() => console.log(`fuzzed inputs per parser: ${JSON.stringify(tally)}`));
 
 function validIdx(): Uint8Array {
@@ -74,12 +88,12 @@ function onlyOwnErrors<T>(parse: (b: T) => unknown, Own: new (...a: never[]) => 
   };
 }
 
-describe("parsers under fuzzing", () => {
-  it("IDX: random bytes fail with IdxError", () => {
+describe("parsers under fuzzing", async () => {
+  it("IDX: random bytes fail with IdxError", async () => {
     const check = counted("IDX", onlyOwnErrors(parseIdx, IdxError));
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), check), { numRuns: runs(2000) });
+    await fuzz(fc.uint8Array({ maxLength: 64 }), check, runs(2000));
   });
-  it("IDX: mutated valid files (raw and gzip) fail with IdxError or parse consistently", () => {
+  it("IDX: mutated valid files (raw and gzip) fail with IdxError or parse consistently", async () => {
     const check = counted("IDX", (bytes: Uint8Array) => {
       try {
         const { dims, data } = parseIdx(bytes);
@@ -88,19 +102,19 @@ describe("parsers under fuzzing", () => {
         if (!(e instanceof IdxError)) throw e;
       }
     });
-    fc.assert(fc.property(mutation(validIdx()), check), { numRuns: runs(2000) });
-    fc.assert(fc.property(mutation(gzipSync(validIdx())), check), { numRuns: runs(1000) });
+    await fuzz(mutation(validIdx()), check, runs(2000));
+    await fuzz(mutation(gzipSync(validIdx())), check, runs(1000));
   });
-  it("IDX: dimensions claiming terabytes are refused before allocation", () => {
+  it("IDX: dimensions claiming terabytes are refused before allocation", async () => {
     const lie = validIdx();
     new DataView(lie.buffer).setUint32(4, 0xffffffff, false);
     expect(() => parseIdx(lie)).toThrow(/truncated: header promises \d+ bytes/);
   });
-  it("safetensors: random bytes fail with SafetensorsError", () => {
+  it("safetensors: random bytes fail with SafetensorsError", async () => {
     const check = counted("safetensors", onlyOwnErrors(decodeSafetensors, SafetensorsError));
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), check), { numRuns: runs(2000) });
+    await fuzz(fc.uint8Array({ maxLength: 64 }), check, runs(2000));
   });
-  it("safetensors: mutated valid files fail with SafetensorsError or decode to the right sizes", () => {
+  it("safetensors: mutated valid files fail with SafetensorsError or decode to the right sizes", async () => {
     const check = counted("safetensors", (bytes: Uint8Array) => {
       try {
         const { tensors } = decodeSafetensors(bytes);
@@ -110,9 +124,9 @@ describe("parsers under fuzzing", () => {
         if (!(e instanceof SafetensorsError)) throw e;
       }
     });
-    fc.assert(fc.property(mutation(validSafetensors()), check), { numRuns: runs(3000) });
+    await fuzz(mutation(validSafetensors()), check, runs(3000));
   });
-  it("safetensors: headers with random JSON entries fail with SafetensorsError", () => {
+  it("safetensors: headers with random JSON entries fail with SafetensorsError", async () => {
     const withHeader = (header: unknown, data: number) => {
       const json = new TextEncoder().encode(JSON.stringify(header));
       const out = new Uint8Array(8 + json.length + data);
@@ -136,16 +150,16 @@ describe("parsers under fuzzing", () => {
       "safetensors",
       onlyOwnErrors(([h, n]: [unknown, number]) => decodeSafetensors(withHeader(h, n)), SafetensorsError),
     );
-    fc.assert(fc.property(fc.tuple(header, fc.nat(64)), check), { numRuns: runs(2000) });
+    await fuzz(fc.tuple(header, fc.nat(64)), check, runs(2000));
   });
-  it("safetensors: a header claiming huge sizes is refused before allocation", () => {
+  it("safetensors: a header claiming huge sizes is refused before allocation", async () => {
     const huge = new Uint8Array(8);
     new DataView(huge.buffer).setBigUint64(0, 2n ** 63n, true);
     expect(() => decodeSafetensors(huge)).toThrow(/exceeds/);
   });
 });
 
-describe("tokenizer.json under fuzzing", () => {
+describe("tokenizer.json under fuzzing", async () => {
   const dir = "test/fixtures/reference/lm/llama-tiny";
   const valid = JSON.parse(readFileSync(join(dir, "tokenizer.json"), "utf8")) as Record<string, unknown>;
   const config = JSON.parse(readFileSync(join(dir, "tokenizer_config.json"), "utf8")) as Record<
@@ -189,30 +203,28 @@ describe("tokenizer.json under fuzzing", () => {
     });
 
   it("the reference tokenizer loads", () => use(valid));
-  it("random JSON, and the reference file with fields replaced, fail with TokenizerError", () => {
+  it("random JSON, and the reference file with fields replaced, fail with TokenizerError", async () => {
     const check = counted("tokenizer.json", onlyOwnErrors(use, TokenizerError));
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 3 }), check), { numRuns: runs(300) });
-    fc.assert(fc.property(mutated, check), { numRuns: runs(300) });
+    await fuzz(fc.jsonValue({ maxDepth: 3 }), check, runs(300));
+    await fuzz(mutated, check, runs(300));
   });
-  it("a random tokenizer_config.json fails with TokenizerError", () => {
+  it("a random tokenizer_config.json fails with TokenizerError", async () => {
     const check = counted(
       "tokenizer_config.json",
       onlyOwnErrors((c: unknown) => use(valid, c), TokenizerError),
     );
-    fc.assert(
-      fc.property(
-        fc.oneof(
-          fc.jsonValue({ maxDepth: 2 }),
-          fc.record({ bos_token: fc.jsonValue(), eos_token: fc.jsonValue(), pad_token: fc.jsonValue() }),
-        ),
-        check,
+    await fuzz(
+      fc.oneof(
+        fc.jsonValue({ maxDepth: 2 }),
+        fc.record({ bos_token: fc.jsonValue(), eos_token: fc.jsonValue(), pad_token: fc.jsonValue() }),
       ),
-      { numRuns: runs(300) },
+      check,
+      runs(300),
     );
   });
 });
 
-describe("run-store files under fuzzing", () => {
+describe("run-store files under fuzzing", async () => {
   const root = mkdtempSync(join(tmpdir(), "tiller-fuzz-store-"));
   const dir = join(root, "r");
   const config = {
@@ -284,22 +296,22 @@ describe("run-store files under fuzzing", () => {
     fc.constantFrom("", "{", "null", "[]", '{"type":5}', '{"type":"step"}', '{"type":"epoch","epoch":"x"}'),
   );
 
-  it("metrics.jsonl: random lines among valid ones, truncated anywhere", () => {
+  it("metrics.jsonl: random lines among valid ones, truncated anywhere", async () => {
     const lines = fc.array(fc.oneof(fc.constantFrom(...validLines), text), { maxLength: 8 });
     const check = counted("metrics.jsonl", ([ls, cut]: [string[], number]) => {
       const all = ls.join("\n");
       write({ "metrics.jsonl": all.slice(0, Math.min(cut, all.length)) });
       readAll();
     });
-    fc.assert(fc.property(fc.tuple(lines, fc.nat(400)), check), { numRuns: runs(300) });
+    await fuzz(fc.tuple(lines, fc.nat(400)), check, runs(300));
   });
-  it("status.json, config.json and checkpoints/index.json: random JSON and text", () => {
+  it("status.json, config.json and checkpoints/index.json: random JSON and text", async () => {
     for (const file of ["status.json", "config.json", "index.json"] as const) {
       const check = counted(file, (t: string) => {
         write({ [file]: t });
         readAll();
       });
-      fc.assert(fc.property(text, check), { numRuns: runs(150) });
+      await fuzz(text, check, runs(150));
     }
   });
 });
