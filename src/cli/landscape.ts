@@ -587,9 +587,8 @@ Examples (the book's chapter, on a trained ReLU MLP):
           out(
             `features: ${s.counts.h0} in H0 (basins), ${s.counts.h1} in H1 (rings); total persistence H0 ${s.totalPersistence[0].toPrecision(4)}, H1 ${s.totalPersistence[1].toPrecision(4)}`,
           );
-          out(
-            `minima with persistence > ${o.threshold}${o.raw ? "" : " (values normalised to [0, 1]; --raw for losses)"}: ${s.significantMinima.length}`,
-          );
+          if (!o.raw) out("values normalised to [0, 1] (--raw for losses)");
+          out(`minima with persistence > ${o.threshold}: ${s.significantMinima.length}`);
           for (const m of s.significantMinima) {
             const at = r.locate(m.at);
             out(
