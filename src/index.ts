@@ -12,3 +12,24 @@ export { evaluate } from "./train/evaluate.js";
 export { runTraining, resumeTraining, type TrainRequest } from "./train/session.js";
 export { Run, listRuns } from "./runs/store.js";
 export { writeRunReport } from "./report/run-report.js";
+
+// The optimisation lab: initialisers and their diagnostics, comparisons, the landscape.
+export * as initializers from "./init/initializers.js";
+export { modelDiagnostics, matrixDiagnostics } from "./init/diagnostics.js";
+export { compareInits } from "./train/init-compare.js";
+export { runComparison } from "./train/compare.js";
+export * as landscape from "./landscape/analyses.js";
+export { powerIteration, lanczosTopK, hutchinsonTrace, spectralDensity } from "./landscape/hessian.js";
+
+// Steering: Curvature Tuning and Transformer² (SVF experts, two-pass self-adaptation).
+export { ctu } from "./nn/activations.js";
+export { replaceActivations } from "./steer/ct/replace.js";
+export { searchBeta } from "./steer/ct/search.js";
+export { compareMethods } from "./steer/ct/compare.js";
+export { robustnessSweep } from "./steer/ct/robustness.js";
+export { makeAttacker } from "./steer/ct/attacks.js";
+export { runSearch, runCompare, runRobustness } from "./steer/ct/session.js";
+export { startAdapterTraining, resumeAdapterTraining } from "./lm/adapt-session.js";
+export { composeWeight, svfParamsFromZ } from "./steer/svf/compose.js";
+export { selfAdapt } from "./steer/svf/adapt/session.js";
+export { runTour } from "./tour/tour.js";
