@@ -29,6 +29,7 @@ import { renderSvg, type VegaLiteSpec } from "../report/vega.js";
 import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
 import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
 import { compareMembers, formatTable, parseCompareConfig, runComparison } from "../train/compare.js";
+import { DEFAULT_MAX_SKIPS } from "../train/config.js";
 import type { TrainCallbacks } from "../train/loop.js";
 import { intList, nonNegativeInt, positiveInt, positiveNumber, UsageError } from "./errors.js";
 import { createProgress } from "./progress.js";
@@ -247,6 +248,8 @@ type CompareOptions = {
   out?: string;
   name?: string;
   logEvery: number;
+  onDivergence: "stop" | "skip";
+  maxSkips?: number;
   quiet?: boolean;
 };
 
@@ -275,6 +278,19 @@ function compareCommand(): Command {
     .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
     .option("--name <id>", "comparison run id")
     .option("--log-every <n>", "log a step (loss, gradient norm, memory) every N steps", positiveInt, 10)
+    .addOption(
+      new Option(
+        "--on-divergence <what>",
+        "a step with NaN/Inf loss or gradient norm: stop that member (diverged), or skip the step",
+      )
+        .choices(["stop", "skip"])
+        .default("stop"),
+    )
+    .option(
+      "--max-skips <n>",
+      `with --on-divergence skip: more skipped steps than this stop the member (default ${DEFAULT_MAX_SKIPS})`,
+      nonNegativeInt,
+    )
     .option("-q, --quiet", "no progress output")
     .addHelpText(
       "after",
@@ -293,6 +309,8 @@ Writes <run>/summary.json, summary.csv, figures/compare.svg, and one training ru
 under <run>/members/.`,
     )
     .action(async (o: CompareOptions) => {
+      if (o.maxSkips !== undefined && o.onDivergence !== "skip")
+        throw new UsageError("--max-skips applies to --on-divergence skip");
       const file = o.config ? parseCompareConfig(readConfig(o.config), o.config) : {};
       const labels = o.optimizers ?? (o.config ? Object.keys(file) : ["sgd", "adam", "lion"]);
       const members = compareMembers(labels, file);
@@ -327,6 +345,8 @@ under <run>/members/.`,
           runsRoot: o.out,
           name: o.name,
           logEvery: o.logEvery,
+          onDivergence: o.onDivergence,
+          maxSkips: o.maxSkips,
         },
         { callbacks, signal },
       );

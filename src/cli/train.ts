@@ -10,7 +10,7 @@ import {
 } from "../optim/index.js";
 import { loadDataFor, resolveTrainConfig, type TrainRequest } from "../train/session.js";
 import { loadParamsFromCheckpoint, train, type TrainCallbacks } from "../train/loop.js";
-import type { TrainConfig } from "../train/config.js";
+import { DEFAULT_MAX_SKIPS, type TrainConfig } from "../train/config.js";
 import { createDynamicsRecorder, mergeCallbacks } from "../train/dynamics.js";
 import { startEngine } from "../engine/device.js";
 import { keyFromSeed } from "../engine/prng.js";
@@ -63,6 +63,8 @@ type TrainOptions = {
   fromEpoch?: number;
   dynamics: "epoch" | "step" | "off";
   logEvery: number;
+  onDivergence: "stop" | "skip";
+  maxSkips?: number;
   report: boolean;
   quiet?: boolean;
 };
@@ -138,6 +140,19 @@ export function trainCommand(): Command {
         .default("epoch"),
     )
     .option("--log-every <n>", "write a step line to metrics.jsonl every N steps", positiveInt, 10)
+    .addOption(
+      new Option(
+        "--on-divergence <what>",
+        "a step with NaN/Inf loss or gradient norm: stop the run (diverged), or skip it unapplied",
+      )
+        .choices(["stop", "skip"])
+        .default("stop"),
+    )
+    .option(
+      "--max-skips <n>",
+      `with --on-divergence skip: more skipped steps than this stop the run (default ${DEFAULT_MAX_SKIPS})`,
+      nonNegativeInt,
+    )
     .option("--no-report", "do not write report.html at the end")
     .option("-q, --quiet", "no progress output")
     .addHelpText(
@@ -166,6 +181,7 @@ The run directory holds config.json, status.json, metrics.jsonl, checkpoints/ an
         onStart: ({ startEpoch, epochs }) => {
           if (startEpoch > epochs) progress.log("Nothing to do: all epochs are already done.");
         },
+        onSkip: (e) => progress.log(`step ${e.step} skipped (${e.skips}): ${e.reason}`),
         onStep: (e) => {
           if (e.stepInEpoch === 1) progress.start(total, `epoch ${e.epoch}`);
           progress.update(e.stepInEpoch, { loss: e.loss.toFixed(4) });
@@ -184,6 +200,10 @@ The run directory holds config.json, status.json, metrics.jsonl, checkpoints/ an
           callbacks.onStart?.(info);
         },
       };
+      if (o.maxSkips !== undefined && o.onDivergence !== "skip")
+        throw new UsageError("--max-skips applies to --on-divergence skip");
+      if (o.resume && (o.onDivergence !== "stop" || o.maxSkips !== undefined))
+        throw new UsageError("--on-divergence and --max-skips come from the run's config on --resume");
       await startEngine();
       const { run, config, initialParams } = o.resume ? reopen(o) : await create(o);
       // Bad data or a corrupt checkpoint found after the run directory exists marks the run failed.
@@ -296,5 +316,7 @@ function toRequest(o: TrainOptions): TrainRequest {
     runsRoot: o.out,
     name: o.name,
     logEvery: o.logEvery,
+    onDivergence: o.onDivergence,
+    maxSkips: o.maxSkips,
   };
 }

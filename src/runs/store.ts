@@ -37,6 +37,19 @@ export type EpochEvent = {
   test_accuracy: number;
   elapsed_s: number;
 };
+/** A training step left unapplied (`onDivergence: "skip"`): its loss or gradient norm was NaN/Inf. */
+export type SkipEvent = {
+  type: "skip";
+  epoch: number;
+  step: number;
+  /** null when NaN/Inf (JSON has neither; the reason says which). */
+  loss: number | null;
+  grad_norm: number | null;
+  reason: string;
+  /** Steps skipped so far in the run, this one included. */
+  skips: number;
+  elapsed_s: number;
+};
 /** Accuracy of generated answers on a task split, at a training step (LM, SVF and LoRA runs). */
 export type EvalEvent = {
   type: "eval";
@@ -59,7 +72,7 @@ export type RlStepEvent = {
   grad_norm: number;
   elapsed_s: number;
 };
-export type MetricEvent = StepEvent | EpochEvent | EvalEvent | RlStepEvent;
+export type MetricEvent = StepEvent | EpochEvent | SkipEvent | EvalEvent | RlStepEvent;
 
 export class RunStoreError extends Error {
   override name = "RunStoreError";

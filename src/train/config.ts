@@ -3,6 +3,9 @@ import type { Normalization } from "../data/dataset.js";
 import type { ModelConfig } from "../nn/models/index.js";
 import type { OptimizerConfig } from "../optim/index.js";
 
+/** With `onDivergence: "skip"`, the skipped steps a run tolerates unless told otherwise. */
+export const DEFAULT_MAX_SKIPS = 10;
+
 export type TrainConfig = {
   id: string;
   createdAt: string;
@@ -16,4 +19,12 @@ export type TrainConfig = {
   paramCount: number;
   /** Log a step event every `logEvery` steps (and at the last step of each epoch). */
   logEvery: number;
+  /**
+   * A step whose loss or gradient norm is NaN/Inf: "stop" (absent: the default) ends the run
+   * `diverged`; "skip" leaves params and optimiser state as they were, logs a `skip` line, and
+   * ends the run `diverged` only when more than `maxSkips` steps have been skipped.
+   */
+  onDivergence?: "stop" | "skip";
+  /** With `onDivergence: "skip"`: how many skipped steps a run tolerates (default 10). */
+  maxSkips?: number;
 };

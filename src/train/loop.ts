@@ -33,8 +33,8 @@ import {
   type GradientTransformation,
   type OptState,
 } from "../optim/index.js";
-import type { EpochEvent, Run, StepEvent } from "../runs/store.js";
-import type { TrainConfig } from "./config.js";
+import type { EpochEvent, Run, SkipEvent, StepEvent } from "../runs/store.js";
+import { DEFAULT_MAX_SKIPS, type TrainConfig } from "./config.js";
 import { batchLossAndCorrect, evaluate } from "./evaluate.js";
 
 /** `params` arguments are borrowed: valid during the call only (take `treeRef` to keep them). */
@@ -44,6 +44,8 @@ export type TrainCallbacks = {
   /** After each step with the updated params, awaited (the dynamics recorder's per-step mode). */
   onStepParams?(params: Params, event: StepEvent): void | Promise<void>;
   onEpoch?(event: EpochEvent, params: Params): void | Promise<void>;
+  /** A step left unapplied (`onDivergence: "skip"`); `onStep` is not called for it. */
+  onSkip?(event: SkipEvent): void;
 };
 
 export type TrainResult = {
@@ -253,6 +255,9 @@ export async function train(
   let startEpoch = 1;
   let elapsedBefore = 0;
   const history: EpochEvent[] = [];
+  const skipBad = config.onDivergence === "skip";
+  const maxSkips = config.maxSkips ?? DEFAULT_MAX_SKIPS;
+  let skips = 0;
   if (opts.resume) {
     run.repairMetrics();
     const restored = restore(run, params, state);
@@ -262,8 +267,10 @@ export async function train(
       treeDispose(state);
       ({ params, state } = restored);
       startEpoch = restored.epoch + 1;
-      for (const m of run.metrics())
+      for (const m of run.metrics()) {
         if (m.type === "epoch" && m.epoch <= restored.epoch) history[m.epoch - 1] = m;
+        if (m.type === "skip" && m.epoch <= restored.epoch) skips++;
+      }
       elapsedBefore = history.at(-1)?.elapsed_s ?? 0;
     }
   }
@@ -283,6 +290,7 @@ export async function train(
       const order = epochPermutation(trainSplit.n, config.seed, epoch - 1);
       let lossSum = 0;
       let correct = 0;
+      let seen = 0; // samples of the applied steps (all of them unless steps were skipped)
       for (let i = 0; i < stepsPerEpoch; i++) {
         if (opts.signal?.aborted) {
           run.setStatus("interrupted", epoch - 1, "stopped by the user; resume with --resume");
@@ -292,22 +300,59 @@ export async function train(
         const x = np.array(batch.x).reshape([batch.size, ...trainSplit.shape]);
         const y = np.array(batch.y, { dtype: np.int32 });
         const globalStep = (epoch - 1) * stepsPerEpoch + i + 1;
-        const [nextParams, nextState, lossArr, correctArr, gradNormArr] = step(params, state, x, y, {
-          step: globalStep - 1,
-        });
-        params = nextParams;
-        state = nextState;
+        // Skipping needs the params and state from before the step: the step gets references.
+        const [nextParams, nextState, lossArr, correctArr, gradNormArr] = step(
+          skipBad ? treeRef(params) : params,
+          skipBad ? treeRef(state) : state,
+          x,
+          y,
+          { step: globalStep - 1 },
+        );
         const loss = (await lossArr.data())[0];
-        correct += (await correctArr.data())[0];
+        const batchCorrect = (await correctArr.data())[0];
         const gradNorm = (await gradNormArr.data())[0];
         if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
           const what = Number.isFinite(loss)
             ? `gradient norm became ${gradNorm} (loss ${loss})`
             : `loss became ${loss} (gradient norm ${gradNorm})`;
-          const reason = `${what} at epoch ${epoch}, step ${globalStep}; ${await offendingParams(params)}`;
-          run.setStatus("diverged", epoch - 1, reason);
-          return { status: "diverged", params, epochs: history.filter(Boolean), reason };
+          const where = `${what} at epoch ${epoch}, step ${globalStep}; ${await offendingParams(nextParams)}`;
+          if (!skipBad) {
+            params = nextParams;
+            state = nextState;
+            run.setStatus("diverged", epoch - 1, where);
+            return { status: "diverged", params, epochs: history.filter(Boolean), reason: where };
+          }
+          // Not applied: the step's params and state go; the ones from before it stay.
+          treeDispose(nextParams);
+          treeDispose(nextState);
+          skips++;
+          const skip: SkipEvent = {
+            type: "skip",
+            epoch,
+            step: globalStep,
+            loss: Number.isFinite(loss) ? loss : null,
+            grad_norm: Number.isFinite(gradNorm) ? gradNorm : null,
+            reason: where,
+            skips,
+            elapsed_s: elapsed(),
+          };
+          run.appendMetric(skip);
+          cb.onSkip?.(skip);
+          if (skips > maxSkips) {
+            const reason = `${skips} steps skipped, more than the ${maxSkips} allowed; last: ${where}`;
+            run.setStatus("diverged", epoch - 1, reason);
+            return { status: "diverged", params, epochs: history.filter(Boolean), reason };
+          }
+          continue;
         }
+        if (skipBad) {
+          treeDispose(params);
+          treeDispose(state);
+        }
+        params = nextParams;
+        state = nextState;
+        correct += batchCorrect;
+        seen += batch.size;
         lossSum += loss * batch.size;
         const event: StepEvent & MemoryFields = {
           type: "step",
@@ -327,8 +372,8 @@ export async function train(
       const event: EpochEvent = {
         type: "epoch",
         epoch,
-        train_loss: lossSum / trainSplit.n,
-        train_accuracy: correct / trainSplit.n,
+        train_loss: lossSum / seen,
+        train_accuracy: correct / seen,
         test_loss: test.loss,
         test_accuracy: test.accuracy,
         elapsed_s: elapsed(),

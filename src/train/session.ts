@@ -11,7 +11,7 @@ import { canonicalInitName, lMomentumAlpha } from "../init/registry.js";
 import { createModel, modelConfig } from "../nn/models/index.js";
 import { createOptimizer, type OptimizerConfig } from "../optim/index.js";
 import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
-import type { TrainConfig } from "./config.js";
+import { DEFAULT_MAX_SKIPS, type TrainConfig } from "./config.js";
 import { train, type TrainCallbacks, type TrainResult } from "./loop.js";
 
 export type TrainRequest = {
@@ -27,6 +27,10 @@ export type TrainRequest = {
   runsRoot?: string;
   name?: string;
   logEvery?: number;
+  /** What a NaN/Inf step does: "stop" (default) or "skip" (see TrainConfig). */
+  onDivergence?: "stop" | "skip";
+  /** With onDivergence "skip": the most skipped steps before the run stops diverged (default 10). */
+  maxSkips?: number;
 };
 
 /** Validates a request and fills defaults, without touching data or disk. */
@@ -57,6 +61,10 @@ export function resolveTrainConfig(req: TrainRequest, id?: string): TrainConfig 
     seed: req.seed,
     paramCount,
     logEvery: req.logEvery ?? 10,
+    // Written only when asked for: a default run's config.json stays as it was.
+    ...(req.onDivergence === "skip"
+      ? { onDivergence: "skip" as const, maxSkips: req.maxSkips ?? DEFAULT_MAX_SKIPS }
+      : {}),
   };
 }
 
