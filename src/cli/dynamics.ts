@@ -20,6 +20,7 @@ export function dynamicsCommand(): Command {
     .argument("<run>", "run id or directory")
     .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
     .option("--from-checkpoints", "rebuild from checkpoints and metrics even if dynamics.jsonl exists")
+    .option("-q, --quiet", "no progress output (accepted for uniformity: only result lines are printed)")
     .addHelpText(
       "after",
       `

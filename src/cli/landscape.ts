@@ -89,6 +89,8 @@ function phases(quiet?: boolean) {
 }
 
 const out = (line: string) => process.stdout.write(line + "\n");
+/** Every command takes -q; the analyses of a stored surface have no progress to hide. */
+const QUIET = "-q, --quiet";
 const files = (list: string[]) => list.forEach((f) => out(`wrote ${f}`));
 
 export function landscapeCommand(): Command {
@@ -401,7 +403,8 @@ Examples (the book's chapter, on a trained ReLU MLP):
       .option("--surface <name>", "surface name within the run")
       .option("--panel <n>", "which panel of a multi-panel surface", nonNegativeInt, 0)
       .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
-      .option("--name <name>", "result name");
+      .option("--name <name>", "result name")
+      .option(QUIET, "no progress output (accepted for uniformity: only result lines are printed)");
 
   cmd.addCommand(
     surfaceArg(new Command("fit"))
@@ -456,6 +459,7 @@ Examples (the book's chapter, on a trained ReLU MLP):
       )
       .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
       .option("--name <name>", "result name")
+      .option(QUIET, "no progress output (accepted for uniformity: only result lines are printed)")
       .addHelpText(
         "after",
         "\nExample:\n  $ tiller landscape paths <run> --fit-name gauss-fit --optimizers sgd,momentum,adam,lion:lr=0.01",

@@ -69,7 +69,7 @@ describe.runIf(hasData)("training dynamics", () => {
     expect(Object.keys(records[1].layers)).toEqual(["fc0.weight", "fc0.bias", "fc1.weight", "fc1.bias"]);
     expect(records[1].layers["fc0.weight"].grad_norm).toBeGreaterThan(0);
     // Rebuilt from the checkpoints (θ₀ from the seed), the changes are the recorded ones.
-    const rebuilt = tiller(["dynamics", dir, "--from-checkpoints"]);
+    const rebuilt = tiller(["dynamics", dir, "--from-checkpoints", "-q"]);
     expect(rebuilt.status, rebuilt.stderr).toBe(0);
     const rows = rebuilt.stdout
       .split("\n")
@@ -133,10 +133,10 @@ describe.runIf(hasData)("training dynamics", () => {
     expect(surface.subject.evaluation).toEqual({ split: "test", count: 64, offset: 0 });
     expect(surface.panels[0].grid.loss[2][2]).toBeCloseTo(surface.center.loss, 5);
     expect(existsSync(join(run, "landscape", "r.directions.safetensors"))).toBe(true);
-    const f = tiller(["landscape", "fit", join(run, "landscape", "r.json")]);
+    const f = tiller(["landscape", "fit", join(run, "landscape", "r.json"), "-q"]);
     expect(f.status, f.stderr).toBe(0);
     expect(f.stdout).toMatch(/^Function parameters = \[/);
-    const t = tiller(["landscape", "topology", run, "--surface", "r"]);
+    const t = tiller(["landscape", "topology", run, "--surface", "r", "--quiet"]);
     expect(t.status, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/minima with persistence > 0.01: \d+/);
     for (const fig of ["r.svg", "r-fit.svg", "r-topology.svg"])
