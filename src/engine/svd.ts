@@ -200,7 +200,7 @@ function tridiagonalize(
 }
 
 /** Eigenvalues of the symmetric tridiagonal (d, e) by implicit QL with Wilkinson shifts (unsorted). */
-function tridiagonalEigenvalues(diag: ArrayLike<number>, off: ArrayLike<number>): number[] {
+export function tridiagonalEigenvalues(diag: ArrayLike<number>, off: ArrayLike<number>): number[] {
   const n = diag.length;
   const d = Float64Array.from(diag);
   const e = new Float64Array(n);

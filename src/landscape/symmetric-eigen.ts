@@ -4,6 +4,8 @@
  * Cyclic Jacobi rotations (Golub & Van Loan §8.5): slow for large n, but simple and accurate to
  * machine precision for the sizes used here.
  */
+import { tridiagonalEigenvalues } from "../engine/svd.js";
+
 export type SymmetricEigen = {
   /** Descending. */
   values: number[];
@@ -121,46 +123,5 @@ export function symmetricEigenvalues(a: ArrayLike<number>, n: number): number[] 
   // e[i] couples rows i-1 and i; shift so that e[i] couples i and i+1 as the QL loop expects.
   for (let i = 0; i < n - 1; i++) e[i] = e[i + 1];
   e[n - 1] = 0;
-  for (let l = 0; l < n; l++) {
-    for (let iter = 0; ; iter++) {
-      let mEnd = l;
-      for (; mEnd < n - 1; mEnd++) {
-        const dd = Math.abs(d[mEnd]) + Math.abs(d[mEnd + 1]);
-        if (Math.abs(e[mEnd]) <= Number.EPSILON * dd) break;
-      }
-      if (mEnd === l) break;
-      if (iter > 60) throw new Error("symmetricEigenvalues: QL iteration did not converge");
-      let g = (d[l + 1] - d[l]) / (2 * e[l]);
-      let r = Math.hypot(g, 1);
-      g = d[mEnd] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
-      let s = 1;
-      let c = 1;
-      let pp = 0;
-      let i = mEnd - 1;
-      for (; i >= l; i--) {
-        let f = s * e[i];
-        const b = c * e[i];
-        r = Math.hypot(f, g);
-        e[i + 1] = r;
-        if (r === 0) {
-          d[i + 1] -= pp;
-          e[mEnd] = 0;
-          break;
-        }
-        s = f / r;
-        c = g / r;
-        g = d[i + 1] - pp;
-        r = (d[i] - g) * s + 2 * c * b;
-        pp = s * r;
-        d[i + 1] = g + pp;
-        g = c * r - b;
-        f = 0;
-      }
-      if (r === 0 && i >= l) continue;
-      d[l] -= pp;
-      e[l] = g;
-      e[mEnd] = 0;
-    }
-  }
-  return Array.from(d).sort((x, y) => y - x);
+  return tridiagonalEigenvalues(d, e).sort((x, y) => y - x);
 }

@@ -16,7 +16,7 @@ import {
   spectralDensity,
   type SymmetricOperator,
 } from "../../src/landscape/hessian.js";
-import { symmetricEigenvalues } from "../../src/landscape/symmetric-eigen.js";
+import { symmetricEigen, symmetricEigenvalues } from "../../src/landscape/symmetric-eigen.js";
 import { dot, norm, type Layout, type Vector } from "../../src/landscape/vector.js";
 
 type Fixture = {
@@ -175,6 +175,17 @@ describe("on explicit matrices (closed forms)", () => {
     const l = await lanczosTopK(diagonal(spectrum), { k: 3, maxIter: 50, tol: 1e-10 });
     const top = [...spectrum].sort((a, b) => b - a).slice(0, 3);
     l.eigenvalues.forEach((x, i) => expect(rel(x, top[i])).toBeLessThan(1e-9));
+  });
+
+  it("the dense eigenvalue solver (Householder + QL) agrees with Jacobi rotations", () => {
+    const n = 40;
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = rand();
+    const ql = symmetricEigenvalues(a, n);
+    const jacobi = symmetricEigen(a, n).values;
+    ql.forEach((l, i) => expect(Math.abs(l - jacobi[i])).toBeLessThan(1e-10));
   });
 
   it("Hutchinson is exact on a diagonal matrix and SLQ recovers its spectrum with weights 1/n", async () => {
