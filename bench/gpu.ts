@@ -20,14 +20,11 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
-import { random } from "../src/engine/jax.js";
 import { startEngine, type DeviceChoice } from "../src/engine/device.js";
-import { keyFromSeed, splitKey } from "../src/engine/prng.js";
-import { createModel, modelConfig } from "../src/nn/models/index.js";
-import { createOptimizer, type OptimizerConfig } from "../src/optim/index.js";
-import { makeTrainStep } from "../src/train/loop.js";
+import type { OptimizerConfig } from "../src/optim/index.js";
 import { runPythonJson } from "./python.js";
 import { landscapeBench } from "./landscape.js";
+import { syntheticTrainStep, type BenchModel } from "./train-step.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,7 +37,7 @@ const cases = arg("cases", "mlp:256,mlp:4096,cnn:256,cnn:1024,vit:256,vit:4096")
   .split(",")
   .map((c) => {
     const [name, b] = c.split(":");
-    return { name: name as "mlp" | "cnn" | "vit", b: Number(b) };
+    return { name: name as BenchModel, b: Number(b) };
   });
 const steps = Number(arg("steps", "20"));
 const skipTorch = process.argv.includes("--no-torch");
@@ -57,26 +54,11 @@ type StepTimes = { pipelined_ms: number; synced_ms: number };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** ms per training step of `name` at batch `b`, both ways (see the header). */
-async function trainStep(name: "mlp" | "cnn" | "vit", b: number): Promise<StepTimes> {
-  const model = createModel(modelConfig(name, { inputShape: [1, 28, 28], classes: 10 }));
-  const opt = createOptimizer(OPTIMIZERS[name]);
-  let params = model.init(keyFromSeed(0));
-  let state = opt.init(params);
-  const step = makeTrainStep(model, opt);
-  const [kx, ky] = splitKey(keyFromSeed(1), 2);
-  const x = random.normal(kx, [b, 1, 28, 28]);
-  const y = random.randint(ky, { minval: 0, maxval: 10, shape: [b] });
+async function trainStep(name: BenchModel, b: number): Promise<StepTimes> {
+  const step = syntheticTrainStep(name, OPTIMIZERS[name], b);
   const run = async (n: number, sync: boolean) => {
     const t0 = performance.now();
-    for (let i = 0; i < n; i++) {
-      const [p, s, loss, correct, gradNorm] = step(params, state, x.ref, y.ref);
-      params = p;
-      state = s;
-      correct.dispose();
-      gradNorm.dispose();
-      if (sync || i === n - 1) await loss.data();
-      else loss.dispose();
-    }
+    for (let i = 0; i < n; i++) await step.run(sync || i === n - 1);
     return (performance.now() - t0) / n;
   };
   await run(3, true);
@@ -87,8 +69,6 @@ async function trainStep(name: "mlp" | "cnn" | "vit", b: number): Promise<StepTi
     synced.push(await run(steps, true));
   }
   step.dispose();
-  x.dispose();
-  y.dispose();
   return { pipelined_ms: median(pipelined), synced_ms: median(synced) };
 }
 

@@ -12,9 +12,9 @@ import { conv2d } from "../src/engine/conv.js";
 import { keyFromSeed, splitKey } from "../src/engine/prng.js";
 import { treeRef } from "../src/engine/tree.js";
 import { createModel, modelConfig } from "../src/nn/models/index.js";
-import { createOptimizer, type OptimizerConfig } from "../src/optim/index.js";
-import { makeTrainStep } from "../src/train/loop.js";
+import type { OptimizerConfig } from "../src/optim/index.js";
 import { runPythonJson } from "./python.js";
+import { randomBatch, syntheticTrainStep } from "./train-step.js";
 import { landscapeBench } from "./landscape.js";
 import { svdBench } from "./svd.js";
 
@@ -44,40 +44,15 @@ async function median(fn: () => Promise<void>, repeats: number, warmup: number):
   return times[Math.floor(times.length / 2)];
 }
 
-function batch(key: ReturnType<typeof keyFromSeed>, n: number) {
-  const [kx, ky] = splitKey(key, 2);
-  const x = random.normal(kx, [n, 1, 28, 28]);
-  const y = random.randint(ky, { minval: 0, maxval: 10, shape: [n] });
-  return { x, y };
-}
-
 /** ms per full training step (forward, backward, update) of `model` with `optimizer`, batch 256. */
 async function trainStepMs(
   name: "mlp" | "cnn",
   optimizer: OptimizerConfig,
   repeats: number,
 ): Promise<number> {
-  const model = createModel(modelConfig(name, { inputShape: [1, 28, 28], classes: 10 }));
-  const opt = createOptimizer(optimizer);
-  let params = model.init(keyFromSeed(0));
-  let state = opt.init(params);
-  const step = makeTrainStep(model, opt);
-  const { x, y } = batch(keyFromSeed(1), 256);
-  const ms = await median(
-    async () => {
-      const [p, s, loss, correct, gradNorm] = step(params, state, x.ref, y.ref);
-      params = p;
-      state = s;
-      await loss.data();
-      correct.dispose();
-      gradNorm.dispose();
-    },
-    repeats,
-    2,
-  );
+  const step = syntheticTrainStep(name, optimizer, 256);
+  const ms = await median(() => step.run(), repeats, 2);
   step.dispose();
-  x.dispose();
-  y.dispose();
   return ms;
 }
 
@@ -85,7 +60,7 @@ async function mlpForwardMs(repeats: number): Promise<number> {
   const model = createModel(modelConfig("mlp", { inputShape: [1, 28, 28], classes: 10 }));
   const params = model.init(keyFromSeed(0));
   const f = jit((p: typeof params, x: np.Array) => model.apply(p, x));
-  const { x, y } = batch(keyFromSeed(1), 256);
+  const { x, y } = randomBatch(keyFromSeed(1), 256);
   y.dispose();
   const ms = await median(
     async () => {

@@ -21,10 +21,8 @@ import os from "node:os";
 import { jit, numpy as np, profiler, random } from "../src/engine/jax.js";
 import { startEngine } from "../src/engine/device.js";
 import { keyFromSeed, splitKey } from "../src/engine/prng.js";
-import { createModel, modelConfig } from "../src/nn/models/index.js";
-import { createOptimizer } from "../src/optim/index.js";
-import { makeTrainStep } from "../src/train/loop.js";
 import { gatherBatch } from "../src/data/batches.js";
+import { syntheticTrainStep } from "./train-step.js";
 
 const B = 256;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -73,22 +71,8 @@ function kernelGroups(entries: Measure[]) {
 
 async function main() {
   const device = await startEngine();
-  const model = createModel(modelConfig("mlp", { inputShape: [1, 28, 28], classes: 10 }));
-  const opt = createOptimizer({ name: "sgd", lr: 0.01 });
-  let params = model.init(keyFromSeed(0));
-  let state = opt.init(params);
-  const step = makeTrainStep(model, opt);
-  const [kx, ky] = splitKey(keyFromSeed(1), 2);
-  const x = random.normal(kx, [B, 1, 28, 28]);
-  const y = random.randint(ky, { minval: 0, maxval: 10, shape: [B] });
-  const oneStep = async () => {
-    const [p, s, loss, correct, gradNorm] = step(params, state, x.ref, y.ref);
-    params = p;
-    state = s;
-    correct.dispose();
-    gradNorm.dispose();
-    await loss.data();
-  };
+  const step = syntheticTrainStep("mlp", { name: "sgd", lr: 0.01 }, B);
+  const oneStep = () => step.run();
   const stepMs = await timeMs(oneStep, 30);
 
   // The step's matrix products alone: h1 = x W1, h2 = h1 W2, o = h2 W3; dW = hᵀ d; dh = d Wᵀ.
