@@ -15,6 +15,8 @@ const result = await build({
   metafile: true,
   outdir: "/tmp/tiller-deps",
   external: ["webgpu"],
+  // Native addons (resvg's binary) count as files of their package.
+  loader: { ".node": "file" },
   logLevel: "error",
 });
 const packages = new Set();

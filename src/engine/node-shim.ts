@@ -15,7 +15,14 @@
  */
 import "core-js/actual/iterator/index.js";
 import os from "node:os";
+import v8 from "node:v8";
 import { Worker as NodeWorker } from "node:worker_threads";
+
+// jax-js probes for wasm relaxed SIMD and then emits fused multiply-adds (`f32x4.relaxed_madd`) in
+// its matmul kernels; Node 20 has them only behind a flag. V8 reads wasm feature flags when a
+// module is validated or compiled, so setting the flag before jax-js's import-time probe is enough.
+// TILLER_RELAXED_SIMD=0 leaves it off (results then match plain SIMD bit for bit).
+if (process.env.TILLER_RELAXED_SIMD !== "0") v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
 
 type Listener = ((e: { data: unknown }) => void) | null;
 
@@ -30,19 +37,102 @@ parentPort.on("message", (data) => { if (typeof self.onmessage === "function") s
 /** Workers alive in this process, so `shutdownWorkers()` can end them. */
 const liveWorkers = new Set<NodeWorker>();
 
+type KernelMessage = { type: "kernel"; kernelHash: number | string; begin: number; end: number };
+const isKernel = (m: unknown): m is KernelMessage =>
+  typeof m === "object" && m !== null && (m as { type?: unknown }).type === "kernel";
+
+/**
+ * jax-js's worker source, evaluated once on the main thread. It runs worker 0's share of every
+ * dispatch, and any share too small to be worth a thread hop, and it learns from the shares it
+ * runs how long each kernel takes per work item.
+ */
+class MainThreadRunner {
+  readonly #self: { onmessage: Listener } = { onmessage: null };
+  #reply: ((data: unknown) => void) | null = null;
+  /** kernelHash → measured milliseconds per work item (begin..end), latest run. */
+  readonly #msPerItem = new Map<number | string, number>();
+
+  constructor(source: string) {
+    // The worker source assigns `self.onmessage` and calls `postMessage`; give it both as locals.
+    new Function("self", "postMessage", source)(this.#self, (data: unknown) => this.#reply?.(data));
+  }
+
+  run(data: unknown, reply: (data: unknown) => void): void {
+    this.#reply = reply;
+    const t0 = performance.now();
+    try {
+      this.#self.onmessage?.({ data });
+    } finally {
+      this.#reply = null;
+    }
+    if (isKernel(data) && data.end > data.begin) {
+      this.#msPerItem.set(data.kernelHash, (performance.now() - t0) / (data.end - data.begin));
+    }
+  }
+
+  /** Expected time of a share, or undefined for a kernel not yet run here. */
+  estimateMs(m: KernelMessage): number | undefined {
+    const perItem = this.#msPerItem.get(m.kernelHash);
+    return perItem === undefined ? undefined : perItem * (m.end - m.begin);
+  }
+}
+
+let runner: MainThreadRunner | undefined;
+const mainRunner = (source: string) => (runner ??= new MainThreadRunner(source));
+
+/**
+ * A share whose kernel ran faster than this on the main thread is run there rather than sent to a
+ * thread: a postMessage round trip to a worker thread costs ~0.15 ms on the dev box
+ * (bench/profile.ts `call_ms`), so below this the hop costs more than the parallelism gains.
+ */
+const HOP_MS = Number(process.env.TILLER_HOP_MS ?? 0.1);
+
+/**
+ * Worker number 0 of jax-js's pool, run on the main thread. jax-js hands every kernel to its
+ * pool — also kernels too small to split, which go to worker 0 alone — and each hand-off to a
+ * thread is a postMessage round trip, more than most kernels of a training step take to run
+ * (53 kernels per MLP step; bench/NOTES.md). The main thread only waits during a dispatch, so
+ * running worker 0's share there costs no parallelism. The work starts in a microtask, after
+ * jax-js has posted the other workers' shares, so those run at the same time.
+ */
+class MainThreadWorker {
+  onmessage: Listener = null;
+  onerror: ((e: { message: string }) => void) | null = null;
+  readonly #runner: MainThreadRunner;
+
+  constructor(url: string | URL) {
+    this.#runner = mainRunner(readWorkerSource(String(url)));
+  }
+
+  postMessage(data: unknown): void {
+    queueMicrotask(() => {
+      try {
+        this.#runner.run(data, (reply) => this.onmessage?.({ data: reply }));
+      } catch (err) {
+        this.onerror?.({ message: err instanceof Error ? err.message : String(err) });
+      }
+    });
+  }
+
+  terminate(): void {}
+}
+
 /**
  * A Web-Worker-shaped object over a Node worker thread. jax-js's protocol answers every message
  * with exactly one reply, so we keep the thread referenced only while replies are outstanding:
- * an idle pool never keeps the process alive, a busy one always does.
+ * an idle pool never keeps the process alive, a busy one always does. Shares of kernels known to
+ * be quick (see HOP_MS) are run on the main thread instead, after worker 0's share.
  */
 class WebWorkerAdapter {
   onmessage: Listener = null;
   onerror: ((e: { message: string }) => void) | null = null;
   #thread: NodeWorker;
   #outstanding = 0;
+  readonly #runner: MainThreadRunner | undefined;
 
-  constructor(url: string | URL) {
-    const source = WebWorkerAdapter.#readSource(String(url));
+  constructor(url: string | URL, runOnMain: boolean) {
+    const source = readWorkerSource(String(url));
+    this.#runner = runOnMain ? mainRunner(source) : undefined;
     this.#thread = new NodeWorker(PRELUDE + source, { eval: true });
     liveWorkers.add(this.#thread);
     this.#thread.unref();
@@ -56,15 +146,18 @@ class WebWorkerAdapter {
     this.#thread.on("exit", () => liveWorkers.delete(this.#thread));
   }
 
-  static #readSource(url: string): string {
-    // jax-js builds its worker from a Blob URL. Node resolves Blob URLs only asynchronously, but a
-    // Worker is constructed synchronously, so we keep the text captured at createObjectURL time.
-    const text = blobSources.get(url);
-    if (text === undefined) throw new Error(`worker source for ${url} was not captured`);
-    return text;
-  }
-
   postMessage(data: unknown): void {
+    const runner = this.#runner;
+    if (runner && isKernel(data) && (runner.estimateMs(data) ?? Infinity) < HOP_MS) {
+      queueMicrotask(() => {
+        try {
+          runner.run(data, (reply) => this.onmessage?.({ data: reply }));
+        } catch (err) {
+          this.onerror?.({ message: err instanceof Error ? err.message : String(err) });
+        }
+      });
+      return;
+    }
     if (this.#outstanding++ === 0) this.#thread.ref();
     this.#thread.postMessage(data);
   }
@@ -72,6 +165,14 @@ class WebWorkerAdapter {
   terminate(): void {
     void this.#thread.terminate();
   }
+}
+
+function readWorkerSource(url: string): string {
+  // jax-js builds its worker from a Blob URL. Node resolves Blob URLs only asynchronously, but a
+  // Worker is constructed synchronously, so we keep the text captured at createObjectURL time.
+  const text = blobSources.get(url);
+  if (text === undefined) throw new Error(`worker source for ${url} was not captured`);
+  return text;
 }
 
 /** Blob URL → source text. Filled when jax-js calls URL.createObjectURL on its worker Blob. */
@@ -101,7 +202,12 @@ function installWorkerShim(): void {
     blobSources.delete(url);
     originalRevoke(url);
   };
-  g.Worker = WebWorkerAdapter;
+  // jax-js creates its workers in order and gives worker 0 every kernel too small to split.
+  let created = 0;
+  const mainFirst = process.env.TILLER_MAIN_THREAD_WORKER !== "0";
+  g.Worker = function Worker(url: string | URL) {
+    return mainFirst && created++ === 0 ? new MainThreadWorker(url) : new WebWorkerAdapter(url, mainFirst);
+  };
 }
 
 function threadCount(): number {
