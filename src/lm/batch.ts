@@ -26,10 +26,20 @@ export function encodeExample(tok: TextTokenizer, ex: TaskExample): { ids: numbe
   return { ids: [...prompt, ...tok.encode(ex.answer), tok.eosId], answerStart: prompt.length };
 }
 
-export function makeBatch(tok: TextTokenizer, examples: TaskExample[], lossOn: LossOn): TokenBatch {
+/**
+ * T is the longest example rounded up to a multiple of `bucket`, and at least `minLength`: fewer
+ * distinct shapes, see pretrain.ts.
+ */
+export function makeBatch(
+  tok: TextTokenizer,
+  examples: TaskExample[],
+  lossOn: LossOn,
+  bucket = LENGTH_BUCKET,
+  minLength = 0,
+): TokenBatch {
   const encoded = examples.map((e) => encodeExample(tok, e));
   const longest = Math.max(...encoded.map((e) => e.ids.length));
-  const T = Math.ceil(longest / LENGTH_BUCKET) * LENGTH_BUCKET;
+  const T = Math.max(minLength, Math.ceil(longest / bucket) * bucket);
   const B = examples.length;
   const tokens = new Int32Array(B * T).fill(tok.padId);
   const mask = new Float32Array(B * (T - 1));

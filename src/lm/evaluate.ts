@@ -22,6 +22,17 @@ export function answerText(tok: TextTokenizer, ids: number[]): string {
   return tok.decode(end < 0 ? ids : ids.slice(0, end));
 }
 
+/**
+ * Prompts per generation batch for sequences of up to `length` tokens: at most 256, and few
+ * enough that the prefill's attention (B × heads × length²) stays bounded. On the wasm backend
+ * every buffer lives in one 4 GiB memory, and after training steps have fragmented it, scoring 256
+ * long `dispatch` prompts at once with the small LM ran out of it
+ * ("Allocation exceeds the 4 GiB memory32 limit"); 64 at a time did not.
+ */
+export function generationBatch(length: number): number {
+  return Math.max(1, Math.min(256, Math.floor(2 ** 20 / Math.max(1, length) ** 2)));
+}
+
 /** Greedy answers and their accuracy. Borrows params. */
 export async function taskAccuracy(
   gen: Generator,
@@ -30,16 +41,26 @@ export async function taskAccuracy(
   examples: TaskExample[],
   opts: { batchSize?: number; maxNewTokens?: number } = {},
 ): Promise<{ accuracy: number; correct: number; n: number; outputs: string[] }> {
-  const { batchSize = 256, maxNewTokens = answerTokens(examples.map((e) => e.family)) } = opts;
+  const { maxNewTokens = answerTokens(examples.map((e) => e.family)) } = opts;
+  const batchSize =
+    opts.batchSize ??
+    generationBatch(Math.max(0, ...examples.map((e) => promptIds(tok, e.question).length)) + maxNewTokens);
   const outputs: string[] = [];
   for (let i = 0; i < examples.length; i += batchSize) {
     const chunk = examples.slice(i, i + batchSize);
-    const g = await gen.generate(
-      treeRef(params),
-      chunk.map((e) => promptIds(tok, e.question)),
-      { maxNewTokens, temperature: 0, eosId: tok.eosId, padId: tok.padId },
+    // A short last chunk is filled up with copies of its first prompt (answers dropped): one batch
+    // shape per task, so the wasm allocator reuses the same buffers (see generationBatch).
+    const filler = i > 0 ? batchSize - chunk.length : 0;
+    const prompts = [...chunk, ...Array.from({ length: filler }, () => chunk[0])].map((e) =>
+      promptIds(tok, e.question),
     );
-    outputs.push(...g.tokens.map((t) => answerText(tok, t)));
+    const g = await gen.generate(treeRef(params), prompts, {
+      maxNewTokens,
+      temperature: 0,
+      eosId: tok.eosId,
+      padId: tok.padId,
+    });
+    outputs.push(...g.tokens.slice(0, chunk.length).map((t) => answerText(tok, t)));
   }
   const correct = outputs.filter((o, i) => isCorrect(o, examples[i].answer)).length;
   return { accuracy: examples.length ? correct / examples.length : 0, correct, n: examples.length, outputs };

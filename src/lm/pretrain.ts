@@ -6,17 +6,19 @@
  * The example stream is a pure function of the seed, so a resumed run skips what it has seen and
  * continues exactly.
  */
-import { jit, numpy as np, valueAndGrad } from "../engine/jax.js";
+import { defaultDevice, jit, numpy as np, valueAndGrad } from "../engine/jax.js";
 import { keyFromSeed } from "../engine/prng.js";
-import { fillLike, globalNorm, treeDispose, treeRef, type Params } from "../engine/tree.js";
+import { fillLike, globalNorm, treeDispose, treeMap, treeRef, type Params } from "../engine/tree.js";
 import { evalSplits, trainStream, type TaskExample } from "../data/tasks/index.js";
 import { adamw, applyUpdates, type OptState } from "../optim/index.js";
 import { writeJsonAtomic } from "../runs/atomic.js";
 import type { Run } from "../runs/store.js";
-import { makeBatch, type LossOn } from "./batch.js";
+import { LENGTH_BUCKET, makeBatch, type LossOn } from "./batch.js";
+
+const HOST_LENGTH = 192;
 import { taskAccuracy } from "./evaluate.js";
 import { createGenerator } from "./generate.js";
-import { maskedNextTokenLoss } from "./loss.js";
+import { maskedNextTokenLoss, nextTokenLogProbs } from "./loss.js";
 import { lmInit, lmParamCount, type LmConfig } from "./model.js";
 import { presetConfig, taskTokenizer, type LmSize } from "./presets.js";
 import { saveLm } from "./store.js";
@@ -89,14 +91,85 @@ function latestStep(run: Run): number | null {
   return steps.length ? Math.max(...steps) : null;
 }
 
-export function makePretrainStep(cfg: LmConfig, optimizer: ReturnType<typeof adamw>) {
+/**
+ * Sequences per forward/backward pass on the host backends. jax-js's wasm backend keeps every
+ * buffer in one 4 GiB memory, and a whole-batch step of the small LM on mixtures with the long
+ * `dispatch` prompts (64 × 160 tokens) needs more than that ("Allocation exceeds the 4 GiB memory32
+ * limit"). Activation memory grows as B·T²·hidden·layers (attention), so batches beyond a budget
+ * are split into equal micro-batches whose gradients are summed. The budget lets the tiny LM's
+ * whole 64 × 176 batches through (its steps have always run whole) and gives the small LM 8
+ * sequences of 192 tokens per pass (~1.5 GB). WebGPU has no such limit: there, and whenever the
+ * batch fits, the step is one jitted call.
+ */
+export function microBatchSize(cfg: LmConfig, B: number, T: number, device: string): number {
+  if (device === "webgpu") return B;
+  const budget = 2.6e8;
+  const cost = (m: number) => m * T * T * cfg.hiddenSize * cfg.numLayers;
+  let m = B;
+  while (m > 1 && cost(m) > budget) m = Math.ceil(m / 2);
+  return m;
+}
+
+/** `microBatch` overrides microBatchSize (tests compare the two paths). */
+export function makePretrainStep(
+  cfg: LmConfig,
+  optimizer: ReturnType<typeof adamw>,
+  opts: { microBatch?: number } = {},
+) {
   const objective = (params: Params, tokens: np.Array, mask: np.Array) =>
     maskedNextTokenLoss(params, cfg, tokens, mask);
-  return jit((params: Params, state: OptState, tokens: np.Array, mask: np.Array) => {
+  const whole = jit((params: Params, state: OptState, tokens: np.Array, mask: np.Array) => {
     const [loss, grads] = valueAndGrad(objective)(treeRef(params), tokens, mask);
     const gradNorm = globalNorm(treeRef(grads));
     const { updates, state: next } = optimizer.update(grads, state, params);
     return [applyUpdates(params, updates), next, loss, gradNorm] as [Params, OptState, np.Array, np.Array];
+  });
+  // Micro-batched: the sum (not the mean) of −log π over each micro-batch and its gradient; the
+  // sums over micro-batches divided by the whole batch's token count are the whole-batch loss and
+  // gradient.
+  const summed = (params: Params, tokens: np.Array, mask: np.Array) => {
+    const { chosen, logp } = nextTokenLogProbs(params, cfg, tokens);
+    logp.dispose();
+    return chosen.mul(mask).sum().neg();
+  };
+  const partial = jit((params: Params, tokens: np.Array, mask: np.Array) =>
+    valueAndGrad(summed)(params, tokens, mask),
+  );
+  const update = jit(
+    (params: Params, state: OptState, lossSum: np.Array, gradSum: Params, count: np.Array) => {
+      const grads = treeMap((g) => g.div(count.ref), gradSum);
+      const loss = lossSum.div(count);
+      const gradNorm = globalNorm(treeRef(grads));
+      const { updates, state: next } = optimizer.update(grads, state, params);
+      return [applyUpdates(params, updates), next, loss, gradNorm] as [Params, OptState, np.Array, np.Array];
+    },
+  );
+  const step = (
+    params: Params,
+    state: OptState,
+    tokens: np.Array,
+    mask: np.Array,
+  ): [Params, OptState, np.Array, np.Array] => {
+    const [B, T] = tokens.shape;
+    const m = opts.microBatch ?? microBatchSize(cfg, B, T, defaultDevice());
+    if (m >= B) return whole(params, state, tokens, mask);
+    let lossSum: np.Array | null = null;
+    let gradSum: Params | null = null;
+    for (let i = 0; i < B; i += m) {
+      const end = Math.min(B, i + m);
+      const [l, g] = partial(treeRef(params), tokens.ref.slice([i, end]), mask.ref.slice([i, end]));
+      lossSum = lossSum ? lossSum.add(l) : l;
+      gradSum = gradSum ? treeMap((a, b) => a.add(b), gradSum, g) : g;
+    }
+    tokens.dispose();
+    return update(params, state, lossSum!, gradSum!, mask.sum());
+  };
+  return Object.assign(step, {
+    dispose() {
+      whole.dispose();
+      partial.dispose();
+      update.dispose();
+    },
   });
 }
 
@@ -136,6 +209,15 @@ export async function pretrain(
 
   const step = makePretrainStep(cfg, optimizer);
   const gen = createGenerator(cfg);
+  // jax-js's wasm allocator reuses a freed buffer only for a request of the same size class (64 kB
+  // pages above 64 kB, no coalescing: src/engine/NOTES.md), so every new sequence length adds a
+  // step's worth of memory for good, and the small LM ran out of the 4 GiB after two lengths.
+  // On the host backends the larger LM's batches are therefore padded to one length, 192 tokens
+  // (longer than any built-in task example; padding is masked out, so the loss is the same). The
+  // tiny LM's steps fit many times over and WebGPU has no such limit: both keep the 16-token buckets.
+  const fixedLength = defaultDevice() !== "webgpu" && config.size !== "tiny";
+  const lengthBucket = fixedLength ? HOST_LENGTH : LENGTH_BUCKET;
+  const minLength = fixedLength ? HOST_LENGTH : 0;
   const t0 = performance.now();
   const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
   cb.onStart?.({ startStep, steps: config.steps, paramCount: lmParamCount(cfg) });
@@ -171,7 +253,7 @@ export async function pretrain(
         run.setStatus("interrupted", s - 1, "stopped by the user; resume with --resume");
         return { status: "interrupted" };
       }
-      const batch = makeBatch(tok, nextBatch(), config.lossOn);
+      const batch = makeBatch(tok, nextBatch(), config.lossOn, lengthBucket, minLength);
       const tokens = np.array(batch.tokens, { dtype: np.int32 }).reshape([batch.B, batch.T]);
       const mask = np.array(batch.mask).reshape([batch.B, batch.T - 1]);
       const [p, st, lossArr, normArr] = step(params, state, tokens, mask);
@@ -201,10 +283,24 @@ export async function pretrain(
         run.setStatus("running", s);
       }
     }
-    const validation = await evaluate(config.steps, "validation", config.evalExamples);
-    cb.onEval?.({ step: config.steps, accuracy: validation });
-    const test = await evaluate(config.steps, "test", config.testExamples ?? Infinity);
+    // The model is saved before the final evaluation, so an evaluation that fails loses nothing.
     await saveLm(run, params, { steps: String(config.steps) });
+    let validation: Record<string, number>;
+    let test: Record<string, number>;
+    try {
+      validation = await evaluate(config.steps, "validation", config.evalExamples);
+      cb.onEval?.({ step: config.steps, accuracy: validation });
+      test = await evaluate(config.steps, "test", config.testExamples ?? Infinity);
+    } catch (e) {
+      // jax-js's wasm allocator never merges freed buffers of different sizes (src/engine/NOTES.md):
+      // after thousands of training steps of the larger LM, generation's new shapes can find the
+      // 4 GiB full. A fresh process has only generation's shapes and finishes the evaluation.
+      if (e instanceof RangeError && /4 GiB/.test(e.message))
+        throw new Error(
+          `${e.message} during the final evaluation; the trained model is saved — run \`tiller lm pretrain --resume ${run.dir}\` to evaluate it in a fresh process (or use --device webgpu)`,
+        );
+      throw e;
+    }
     writeJsonAtomic(run.path("results.json"), {
       validation,
       test,
