@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { numpy as np } from "../../src/engine/jax.js";
 import { startEngine } from "../../src/engine/device.js";
 import { keyFromSeed } from "../../src/engine/prng.js";
-import { namedLeaves, treeDispose, treeRef } from "../../src/engine/tree.js";
+import { namedLeaves, treeDispose } from "../../src/engine/tree.js";
 import { trainStream, type TaskExample } from "../../src/data/tasks/index.js";
 import { makeBatch } from "../../src/lm/batch.js";
 import { lmInit } from "../../src/lm/model.js";
@@ -41,7 +41,7 @@ async function oneStep(opts: { microBatch?: number; minLength?: number }) {
     T: b.T,
     loss: (await loss.data())[0],
     norm: (await norm.data())[0],
-    leaves: await Promise.all(namedLeaves(p).map(async ([n, x]) => [n, await treeRef(x).data()] as const)),
+    leaves: await Promise.all(namedLeaves(p).map(async ([n, x]) => [n, await x.ref.data()] as const)),
   };
   treeDispose(p);
   treeDispose(s);
