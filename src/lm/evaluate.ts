@@ -42,18 +42,16 @@ export async function taskAccuracy(
   opts: { batchSize?: number; maxNewTokens?: number } = {},
 ): Promise<{ accuracy: number; correct: number; n: number; outputs: string[] }> {
   const { maxNewTokens = answerTokens(examples.map((e) => e.family)) } = opts;
+  const ids = examples.map((e) => promptIds(tok, e.question));
   const batchSize =
-    opts.batchSize ??
-    generationBatch(Math.max(0, ...examples.map((e) => promptIds(tok, e.question).length)) + maxNewTokens);
+    opts.batchSize ?? generationBatch(Math.max(0, ...ids.map((p) => p.length)) + maxNewTokens);
   const outputs: string[] = [];
   for (let i = 0; i < examples.length; i += batchSize) {
-    const chunk = examples.slice(i, i + batchSize);
+    const chunk = ids.slice(i, i + batchSize);
     // A short last chunk is filled up with copies of its first prompt (answers dropped): one batch
     // shape per task, so the wasm allocator reuses the same buffers (see generationBatch).
     const filler = i > 0 ? batchSize - chunk.length : 0;
-    const prompts = [...chunk, ...Array.from({ length: filler }, () => chunk[0])].map((e) =>
-      promptIds(tok, e.question),
-    );
+    const prompts = [...chunk, ...Array.from({ length: filler }, () => chunk[0])];
     const g = await gen.generate(treeRef(params), prompts, {
       maxNewTokens,
       temperature: 0,

@@ -22,8 +22,8 @@ export function nextTokenLogProbs(
   return { chosen, logp };
 }
 
-/** Mean −log π over the masked positions (mask [B, T−1]). Consumes everything. */
-export function maskedNextTokenLoss(
+/** Sum of −log π over the masked positions (mask [B, T−1]). Consumes everything. */
+export function maskedNextTokenLossSum(
   params: Params,
   cfg: LmConfig,
   tokens: np.Array,
@@ -31,5 +31,15 @@ export function maskedNextTokenLoss(
 ): np.Array {
   const { chosen, logp } = nextTokenLogProbs(params, cfg, tokens);
   logp.dispose();
-  return chosen.mul(mask.ref).sum().neg().div(mask.sum());
+  return chosen.mul(mask).sum().neg();
+}
+
+/** Mean −log π over the masked positions (mask [B, T−1]). Consumes everything. */
+export function maskedNextTokenLoss(
+  params: Params,
+  cfg: LmConfig,
+  tokens: np.Array,
+  mask: np.Array,
+): np.Array {
+  return maskedNextTokenLossSum(params, cfg, tokens, mask.ref).div(mask.sum());
 }

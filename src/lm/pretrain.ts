@@ -14,15 +14,16 @@ import { adamw, applyUpdates, type OptState } from "../optim/index.js";
 import { writeJsonAtomic } from "../runs/atomic.js";
 import type { Run } from "../runs/store.js";
 import { LENGTH_BUCKET, makeBatch, type LossOn } from "./batch.js";
-
-const HOST_LENGTH = 192;
 import { taskAccuracy } from "./evaluate.js";
 import { createGenerator } from "./generate.js";
-import { maskedNextTokenLoss, nextTokenLogProbs } from "./loss.js";
+import { maskedNextTokenLoss, maskedNextTokenLossSum } from "./loss.js";
 import { lmInit, lmParamCount, type LmConfig } from "./model.js";
 import { presetConfig, taskTokenizer, type LmSize } from "./presets.js";
 import { saveLm } from "./store.js";
 import { packTrees, unpackTree } from "./checkpoint.js";
+
+/** The one sequence length of the larger LM's batches on the host backends (see pretrain()). */
+const HOST_LENGTH = 192;
 
 export type PretrainConfig = {
   tasks: string[];
@@ -127,13 +128,12 @@ export function makePretrainStep(
   // Micro-batched: the sum (not the mean) of −log π over each micro-batch and its gradient; the
   // sums over micro-batches divided by the whole batch's token count are the whole-batch loss and
   // gradient.
-  const summed = (params: Params, tokens: np.Array, mask: np.Array) => {
-    const { chosen, logp } = nextTokenLogProbs(params, cfg, tokens);
-    logp.dispose();
-    return chosen.mul(mask).sum().neg();
-  };
   const partial = jit((params: Params, tokens: np.Array, mask: np.Array) =>
-    valueAndGrad(summed)(params, tokens, mask),
+    valueAndGrad((p: Params, t: np.Array, m: np.Array) => maskedNextTokenLossSum(p, cfg, t, m))(
+      params,
+      tokens,
+      mask,
+    ),
   );
   const update = jit(
     (params: Params, state: OptState, lossSum: np.Array, gradSum: Params, count: np.Array) => {
