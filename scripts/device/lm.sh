@@ -3,31 +3,42 @@
 # `ENTRIES="src/cli/main.ts" scripts/pack-device.sh`): the same `tiller lm pretrain` twice at
 # once, on WebGPU and on the machine's CPU cores (wasm), each stopped after LM_SECONDS and
 # resumable from its checkpoints with `tiller lm pretrain --resume` on any machine. Runs go to
-# $OUT/lm-webgpu and $OUT/lm-wasm; LM_ARGS replaces the default model and budget; LM_RESUME=1
+# $OUT/<name> (LM_RUNS below); LM_ARGS replaces the default model and budget; LM_RESUME=1
 # continues runs carried in under runs-in/ instead.
 out=${OUT:-/tmp/tiller-out}
 mkdir -p "$out"
 nvidia-smi -L 2>&1 | head -1
 args=${LM_ARGS:---size small --steps 4000 --batch-size 64 --eval-every 500 --checkpoint-every 100 --eval-examples 64}
 secs=${LM_SECONDS:-420}
-run() { # device, threads
-  local name=lm-$1
+# LM_RUNS: one run per line, "<name> <device> <threads> [pretrain options]" (options default to
+# $args); by default the same run on WebGPU and on the CPU cores.
+runs=${LM_RUNS:-"lm-webgpu webgpu 2
+lm-wasm wasm ${LM_CPU_THREADS:-14}"}
+run() { # name, device, threads, options...
+  local name=$1 dev=$2 threads=$3
+  shift 3
+  local opts=${*:-$args}
   if [ "${LM_RESUME:-0}" = 1 ] && [ -d "runs-in/$name" ]; then
     cp -r "runs-in/$name" "$out/$name"
-    # shellcheck disable=SC2086
-    TILLER_THREADS=$2 timeout -s INT "$secs" node build/src/cli/main.js --device "$1" lm pretrain --resume "$out/$name" -q
+    TILLER_THREADS=$threads timeout -s INT "$secs" node build/src/cli/main.js --device "$dev" lm pretrain --resume "$out/$name" -q
   else
     # shellcheck disable=SC2086
-    TILLER_THREADS=$2 timeout -s INT "$secs" node build/src/cli/main.js --device "$1" lm pretrain $args --out "$out" --name "$name" -q
+    TILLER_THREADS=$threads timeout -s INT "$secs" node build/src/cli/main.js --device "$dev" lm pretrain $opts --out "$out" --name "$name" -q
   fi
-  echo "$1: exit $?, $(grep -c '"type":"step"' "$out/$name/metrics.jsonl") step lines, last: $(grep '"type":"step"' "$out/$name/metrics.jsonl" | tail -1)"
+  echo "$name ($dev): exit $?, $(grep -c '"type":"step"' "$out/$name/metrics.jsonl") step lines, last: $(grep '"type":"step"' "$out/$name/metrics.jsonl" | tail -1)"
+  [ -s "$out/$name/results.json" ] && echo "$name results: $(tr -d ' \n' <"$out/$name/results.json" | head -c 400)"
 }
-run webgpu 2 >"$out/webgpu.log" 2>&1 &
-run wasm "${LM_CPU_THREADS:-14}" >"$out/wasm.log" 2>&1 &
+names=()
+while read -r name dev threads opts; do
+  [ -n "$name" ] || continue
+  names+=("$name")
+  # shellcheck disable=SC2086
+  run "$name" "$dev" "$threads" $opts >"$out/$name.log" 2>&1 &
+done <<<"$runs"
 wait
 # At most 8 files come back from a device call: keep each run's newest checkpoint only and pack
-# the run into one tar ($OUT/lm-<device>.tar), to unpack under runs/ and resume.
-for name in lm-webgpu lm-wasm; do
+# the run into one tar ($OUT/<name>.tar), to unpack under runs/ and resume.
+for name in "${names[@]}"; do
   [ -d "$out/$name/checkpoints" ] || continue
   node -e '
     const fs = require("node:fs"), dir = process.argv[1] + "/checkpoints";

@@ -3,7 +3,7 @@
  * scored by greedy decoding and exact match on the same canonical test questions.
  */
 import { treeDispose, treeRef } from "../engine/tree.js";
-import { evalSplits, getFamily } from "../data/tasks/index.js";
+import { evalSplits, getFamily, isCorrect } from "../data/tasks/index.js";
 import { UsageError } from "../errors.js";
 import { loadTrainedAdapter } from "./adapt-session.js";
 import { taskAccuracy } from "./evaluate.js";
@@ -28,7 +28,45 @@ export type CompareCell = {
   n: number;
   trainableParams: number;
   run?: string;
+  /** Paired against the base on the same questions (adapters only). */
+  vsBase?: PairedComparison;
 };
+
+/**
+ * Two models scored on the same questions: how many the second gets right that the first got
+ * wrong (gained) and the reverse (lost), and the exact two-sided McNemar p-value — the chance of a
+ * split at least this uneven if both models were equally good. Pairing matters: with 256
+ * questions an unpaired ±3-point noise band hides gains that a paired test resolves.
+ */
+export type PairedComparison = { gained: number; lost: number; pValue: number };
+
+/** Exact McNemar test: two-sided binomial test of `gained` vs `lost` at p = 1/2. */
+export function mcnemarExact(gained: number, lost: number): number {
+  const n = gained + lost;
+  if (n === 0) return 1;
+  const k = Math.min(gained, lost);
+  // Σ_{i≤k} C(n, i) / 2^n in log space (n reaches thousands of questions).
+  let logC = 0;
+  let tail = 0;
+  for (let i = 0; i <= k; i++) {
+    if (i > 0) logC += Math.log(n - i + 1) - Math.log(i);
+    tail += Math.exp(logC - n * Math.LN2);
+  }
+  return Math.min(1, 2 * tail);
+}
+
+/** The paired comparison of per-question correctness `after` against `before`. */
+export function pairedComparison(before: boolean[], after: boolean[]): PairedComparison {
+  if (before.length !== after.length)
+    throw new Error(`paired comparison of ${before.length} and ${after.length} answers`);
+  let gained = 0;
+  let lost = 0;
+  for (let i = 0; i < before.length; i++) {
+    if (after[i] && !before[i]) gained++;
+    if (before[i] && !after[i]) lost++;
+  }
+  return { gained, lost, pValue: mcnemarExact(gained, lost) };
+}
 export type CompareRow = {
   task: string;
   heldOut: boolean;
@@ -45,8 +83,11 @@ export async function compareAdapters(
   const base = loadLm(req.base, req.runsRoot);
   const gen = createGenerator(base.cfg);
   const rows: CompareRow[] = [];
-  const score = async (params: typeof base.params, task: string) =>
-    taskAccuracy(gen, params, base.tokenizer, evalSplits(task).test.slice(0, req.testExamples));
+  const score = async (params: typeof base.params, task: string) => {
+    const examples = evalSplits(task).test.slice(0, req.testExamples);
+    const r = await taskAccuracy(gen, params, base.tokenizer, examples);
+    return { ...r, right: r.outputs.map((o, i) => isCorrect(o, examples[i].answer)) };
+  };
   try {
     for (const task of req.tasks) {
       const family = getFamily(task);
@@ -70,7 +111,12 @@ export async function compareAdapters(
             `run ${adapted.run.dir} adapts a different base model (${adapted.config.base})`,
           );
         const r = await score(adapted.params, task);
-        row[kind] = { ...pick(r), trainableParams: adapted.trainableParams, run: adapted.run.dir };
+        row[kind] = {
+          ...pick(r),
+          trainableParams: adapted.trainableParams,
+          run: adapted.run.dir,
+          vsBase: pairedComparison(b.right, r.right),
+        };
       }
       rows.push(row);
     }
@@ -81,6 +127,10 @@ export async function compareAdapters(
   return { rows, baseParams: lmParamCount(base.cfg) };
 }
 
+function formatP(p: number): string {
+  return p < 1e-4 ? p.toExponential(1) : p.toPrecision(2);
+}
+
 function pick(r: { accuracy: number; correct: number; n: number }) {
   return { accuracy: r.accuracy, correct: r.correct, n: r.n };
 }
@@ -89,13 +139,15 @@ function pick(r: { accuracy: number; correct: number; n: number }) {
 export function compareTable(result: CompareResult): string {
   const pct = (c?: CompareCell) => (c ? `${(100 * c.accuracy).toFixed(1)}%` : "—");
   const params = (c?: CompareCell) => (c ? c.trainableParams.toLocaleString("en") : "—");
+  const paired = (c?: CompareCell) =>
+    c?.vsBase ? `+${c.vsBase.gained} / −${c.vsBase.lost}, p = ${formatP(c.vsBase.pValue)}` : "—";
   const lines = [
-    `| task | base | LoRA | SVF | LoRA params | SVF params |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: |`,
+    `| task | base | LoRA | SVF | LoRA params | SVF params | SVF vs base (gained / lost, McNemar) |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | --- |`,
     ...result.rows.map(
       (r) =>
-        `| ${r.task}${r.heldOut ? " (held out)" : ""} | ${pct(r.base)} | ${pct(r.lora)} | ${pct(r.svf)} | ${params(r.lora)} | ${params(r.svf)} |`,
+        `| ${r.task}${r.heldOut ? " (held out)" : ""} | ${pct(r.base)} | ${pct(r.lora)} | ${pct(r.svf)} | ${params(r.lora)} | ${params(r.svf)} | ${paired(r.svf)} |`,
     ),
   ];
-  return `${lines.join("\n")}\n\nBase model: ${result.baseParams.toLocaleString("en")} parameters; accuracy = exact match, greedy decoding, ${result.rows[0]?.base.n ?? 0} test questions per task.\n`;
+  return `${lines.join("\n")}\n\nBase model: ${result.baseParams.toLocaleString("en")} parameters; accuracy = exact match, greedy decoding, ${result.rows[0]?.base.n ?? 0} test questions per task; gained / lost = questions the SVF expert gets right that the base got wrong and the reverse, p = exact two-sided McNemar test.\n`;
 }
