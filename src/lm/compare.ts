@@ -3,7 +3,7 @@
  * scored by greedy decoding and exact match on the same canonical test questions.
  */
 import { treeDispose, treeRef } from "../engine/tree.js";
-import { evalSplits, getFamily, isCorrect } from "../data/tasks/index.js";
+import { evalSplits, getFamily } from "../data/tasks/index.js";
 import { UsageError } from "../errors.js";
 import { loadTrainedAdapter } from "./adapt-session.js";
 import { taskAccuracy } from "./evaluate.js";
@@ -83,11 +83,8 @@ export async function compareAdapters(
   const base = loadLm(req.base, req.runsRoot);
   const gen = createGenerator(base.cfg);
   const rows: CompareRow[] = [];
-  const score = async (params: typeof base.params, task: string) => {
-    const examples = evalSplits(task).test.slice(0, req.testExamples);
-    const r = await taskAccuracy(gen, params, base.tokenizer, examples);
-    return { ...r, right: r.outputs.map((o, i) => isCorrect(o, examples[i].answer)) };
-  };
+  const score = async (params: typeof base.params, task: string) =>
+    taskAccuracy(gen, params, base.tokenizer, evalSplits(task).test.slice(0, req.testExamples));
   try {
     for (const task of req.tasks) {
       const family = getFamily(task);

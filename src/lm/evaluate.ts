@@ -33,14 +33,14 @@ export function generationBatch(length: number): number {
   return Math.max(1, Math.min(256, Math.floor(2 ** 20 / Math.max(1, length) ** 2)));
 }
 
-/** Greedy answers and their accuracy. Borrows params. */
+/** Greedy answers, which of them are right, and their accuracy. Borrows params. */
 export async function taskAccuracy(
   gen: Generator,
   params: Params,
   tok: TextTokenizer,
   examples: TaskExample[],
   opts: { batchSize?: number; maxNewTokens?: number } = {},
-): Promise<{ accuracy: number; correct: number; n: number; outputs: string[] }> {
+): Promise<{ accuracy: number; correct: number; n: number; outputs: string[]; right: boolean[] }> {
   const { maxNewTokens = answerTokens(examples.map((e) => e.family)) } = opts;
   const ids = examples.map((e) => promptIds(tok, e.question));
   const batchSize =
@@ -60,6 +60,13 @@ export async function taskAccuracy(
     });
     outputs.push(...g.tokens.slice(0, chunk.length).map((t) => answerText(tok, t)));
   }
-  const correct = outputs.filter((o, i) => isCorrect(o, examples[i].answer)).length;
-  return { accuracy: examples.length ? correct / examples.length : 0, correct, n: examples.length, outputs };
+  const right = outputs.map((o, i) => isCorrect(o, examples[i].answer));
+  const correct = right.filter(Boolean).length;
+  return {
+    accuracy: examples.length ? correct / examples.length : 0,
+    correct,
+    n: examples.length,
+    outputs,
+    right,
+  };
 }
