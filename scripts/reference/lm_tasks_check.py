@@ -32,11 +32,20 @@ def math_answer(q):
 
 
 def options(q):
-    return dict((name, letter) for letter, name in re.findall(r"([A-D])\)(\w+)", q))
+    """The answer to a multiple-choice question is the chosen option as written, "Bo:B"."""
+    return dict((name, f"{name}:{letter}") for name, letter in re.findall(r"(\w+):([A-D])\b", q))
+
+
+MORE = ("older", "taller", "faster")
 
 
 def reasoning_answer(q):
-    facts = re.findall(r"(\w+) is \w+ than (\w+)\.", q)
+    facts = re.findall(r"(\w+) is (\w+) than (\w+)\.", q)
+    if len(facts) == 1:
+        a, word, b = facts[0]
+        asked = re.search(r"Who is (\w+)\?", q).group(1)
+        return options(q)[a if (word in MORE) == (asked in MORE) else b]
+    facts = [(a, b) for a, _, b in facts]
     people = {p for f in facts for p in f}
     losers = {b for _, b in facts}
     winners = {a for a, _ in facts}

@@ -4,7 +4,7 @@
  *
  *   math       two-step arithmetic word problems               "Ann had 7 pens, got 5, lost 3. Pens now?" → 9
  *   code       output of a one-line list/string program        "x=[3,1,2];print(max(x))" → 3
- *   reasoning  multiple choice over generated comparisons      "... Who is oldest? A)Bo B)Cy C)Ann" → C
+ *   reasoning  multiple choice over generated comparisons      "... Who is oldest? Bo:A Cy:B Ann:C" → Ann:C
  *   math-hard  (held out) three or four steps, larger numbers
  *   mixed      (held out) compositions: code with arithmetic, comparisons after arithmetic
  */
@@ -128,35 +128,55 @@ export const code: TaskFamily = {
 };
 
 const RELATIONS = [
-  { more: "older", most: "oldest", least: "youngest" },
-  { more: "taller", most: "tallest", least: "shortest" },
-  { more: "faster", most: "fastest", least: "slowest" },
+  { more: "older", less: "younger", most: "oldest", least: "youngest" },
+  { more: "taller", less: "shorter", most: "tallest", least: "shortest" },
+  { more: "faster", less: "slower", most: "fastest", least: "slowest" },
 ] as const;
 
-/** Options "A)x B)y C)z" over `names` in a shuffled order; returns the text and the letter of `right`. */
+/**
+ * Options "x:A y:B z:C" over `names` in a shuffled order; returns the text and the answer, the
+ * right option as written ("y:B"). The answer names the choice before its letter because a
+ * character LM of the built-in sizes does not learn to map a choice it has worked out to a bare
+ * letter placed before it: measured on the tiny LM, "Pick Bo. A)Cy B)Bo C)Ann" → B stayed at
+ * chance for 1,000 steps, while "… Cy:A Bo:B Ann:C" → "Bo:B" is copied as an induction head does.
+ */
 function choices(rng: Rng, names: readonly string[], right: string): [string, string] {
   const order = rng.shuffle(names);
-  const text = order.map((n, i) => `${"ABCD"[i]})${n}`).join(" ");
-  return [text, "ABCD"[order.indexOf(right)]];
+  const text = order.map((n, i) => `${n}:${"ABCD"[i]}`).join(" ");
+  return [text, `${right}:${"ABCD"[order.indexOf(right)]}`];
 }
 
 export const reasoning: TaskFamily = {
   name: "reasoning",
-  description: "multiple-choice questions over generated comparisons, answer letter",
+  description: "multiple-choice questions over one or two generated comparisons, answer option",
   heldOut: false,
   generate(rng) {
     const rel = rng.pick(RELATIONS);
-    const [a, b, c] = rng.shuffle(NAMES).slice(0, 3); // a > b > c
+    const [a, b, c] = rng.shuffle(NAMES).slice(0, 3);
+    if (rng.next() < 0.5) {
+      // One fact in either direction ("a is younger than b"), the question in either direction,
+      // and c as a distractor: the answer is a when fact and question use the same word.
+      const factMore = rng.next() < 0.5;
+      const askMore = rng.next() < 0.5;
+      const [opts, answer] = choices(rng, [a, b, c], factMore === askMore ? a : b);
+      const word = (more: boolean) => (more ? rel.more : rel.less);
+      return {
+        family: "reasoning",
+        question: `${a} is ${word(factMore)} than ${b}. Who is ${word(askMore)}? ${opts}`,
+        answer,
+      };
+    }
+    // Two facts a > b > c in either order: the extreme is found by chaining them.
     const facts =
       rng.next() < 0.5
         ? [`${a} is ${rel.more} than ${b}.`, `${b} is ${rel.more} than ${c}.`]
         : [`${b} is ${rel.more} than ${c}.`, `${a} is ${rel.more} than ${b}.`];
     const askMost = rng.next() < 0.5;
-    const [opts, letter] = choices(rng, [a, b, c], askMost ? a : c);
+    const [opts, answer] = choices(rng, [a, b, c], askMost ? a : c);
     return {
       family: "reasoning",
       question: `${facts.join(" ")} Who is ${askMost ? rel.most : rel.least}? ${opts}`,
-      answer: letter,
+      answer,
     };
   },
 };
@@ -186,11 +206,11 @@ export const mixed: TaskFamily = {
     if (pAfter === nq) return mixed.generate(rng);
     const askMore = rng.next() < 0.5;
     const winner = pAfter > nq === askMore ? p : q;
-    const [opts, letter] = choices(rng, [p, q], winner);
+    const [opts, answer] = choices(rng, [p, q], winner);
     return {
       family: "mixed",
       question: `${p} had ${np} ${obj}, ${q} had ${nq}. ${p} got ${gain}. Who has ${askMore ? "more" : "fewer"}? ${opts}`,
-      answer: letter,
+      answer,
     };
   },
 };
