@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
 import { startEngine } from "../engine/device.js";
-import { parseTaskList, PRETRAIN_TASKS } from "../data/tasks/index.js";
+import { parseTaskMixture, PRETRAIN_TASKS } from "../data/tasks/index.js";
 import { createGenerator } from "../lm/generate.js";
 import { answerText } from "../lm/evaluate.js";
 import { LM_SIZES, type LmSize } from "../lm/presets.js";
@@ -29,13 +29,19 @@ type PretrainOptions = {
   quiet?: boolean;
 };
 
+/** --tasks as PretrainConfig fields: taskWeights only for a weighted mixture. */
+function mixture(value: string): Pick<PretrainConfig, "tasks" | "taskWeights"> {
+  const { tasks, weights } = parseTaskMixture(value);
+  return weights ? { tasks, taskWeights: weights } : { tasks };
+}
+
 function pretrainCommand(): Command {
   const d = PRETRAIN_DEFAULTS;
   return new Command("pretrain")
     .description("Train the built-in character-level decoder LM on a mixture of the generated tasks.")
     .option(
       "--tasks <list>",
-      "comma-separated task families (dispatch: the adaptation prompt of tiller svf adapt)",
+      "comma-separated task families, each optionally weighted as name:weight (default uniform; dispatch: the adaptation prompt of tiller svf adapt)",
       PRETRAIN_TASKS.join(","),
     )
     .addOption(new Option("--size <size>", "model size").choices(LM_SIZES).default("tiny"))
@@ -67,6 +73,7 @@ function pretrainCommand(): Command {
 Examples:
   $ tiller lm pretrain --tasks math,code,reasoning --size tiny     # ~0.1 M params, the default budget
   $ tiller lm pretrain --size small --steps 3000 --loss-on all
+  $ tiller lm pretrain --tasks math,code,reasoning:3,dispatch        # reasoning drawn 3× as often
   $ tiller lm pretrain --resume runs/<id>                            # after Ctrl-C or a crash
 
 The run holds config.json (model config, tokenizer), metrics.jsonl (loss, validation accuracy),
@@ -88,7 +95,7 @@ checkpoints/step-N.safetensors, checkpoints/model.safetensors and results.json (
         config = c.pretrain;
       } else {
         config = {
-          tasks: parseTaskList(o.tasks),
+          ...mixture(o.tasks),
           size: o.size,
           steps: o.steps,
           batchSize: o.batchSize,
@@ -112,7 +119,7 @@ checkpoints/step-N.safetensors, checkpoints/model.safetensors and results.json (
         callbacks: {
           onStart: ({ startStep, steps, paramCount }) => {
             progress.log(
-              `model: ${config.size}, ${paramCount.toLocaleString("en")} parameters; tasks ${config.tasks.join(", ")}`,
+              `model: ${config.size}, ${paramCount.toLocaleString("en")} parameters; tasks ${config.tasks.map((t, i) => (config.taskWeights ? `${t}:${config.taskWeights[i]}` : t)).join(", ")}`,
             );
             if (startStep >= steps) progress.log("Nothing to do: all steps are already done.");
             progress.start(steps, "pretrain");

@@ -27,6 +27,8 @@ const HOST_LENGTH = 192;
 
 export type PretrainConfig = {
   tasks: string[];
+  /** Mixture weights, one per task (absent: uniform). */
+  taskWeights?: number[];
   size: LmSize;
   steps: number;
   batchSize: number;
@@ -202,7 +204,7 @@ export async function pretrain(
       elapsedBefore = Number(metadata.elapsed_s ?? 0);
     }
   }
-  const stream = trainStream(config.tasks, config.seed);
+  const stream = trainStream(config.tasks, config.seed, config.taskWeights);
   for (let i = 0; i < startStep * config.batchSize; i++) stream.next();
   const nextBatch = (): TaskExample[] =>
     Array.from({ length: config.batchSize }, () => stream.next().value as TaskExample);

@@ -38,6 +38,7 @@ describe("tiller lm / svf / lora commands", () => {
       [["svf", "train", "--base", llama, "--task", "poetry", "--out", out], /unknown task "poetry"/],
       [["lora", "train", "--base", llama, "--task", "math-hard", "--out", out], /held out/],
       [["lm", "pretrain", "--tasks", "math,poetry", "--out", out], /unknown task "poetry"/],
+      [["lm", "pretrain", "--tasks", "math,reasoning:0", "--out", out], /bad task weight in "reasoning:0"/],
       [["svf", "eval", "--base", llama, "--svf", "math", "--out", out], /task=run pairs/],
     ];
     for (const [args, message] of cases) {

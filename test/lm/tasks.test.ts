@@ -8,6 +8,7 @@ import {
   evalSplits,
   isCorrect,
   parseTaskList,
+  parseTaskMixture,
   promptText,
   reward,
   trainSplit,
@@ -53,6 +54,23 @@ describe("task suite", () => {
     expect(trainSplit("math", 50, 1)).not.toEqual(trainSplit("math", 50, 2));
     const a = trainStream(["math", "code"], 3);
     const b = trainStream(["math", "code"], 3);
+    for (let i = 0; i < 20; i++) expect(a.next().value).toEqual(b.next().value);
+  });
+
+  it("parses a weighted mixture and draws families in proportion to their weights", () => {
+    expect(parseTaskMixture("math,code")).toEqual({ tasks: ["math", "code"] });
+    expect(parseTaskMixture("math:2,code:2")).toEqual({ tasks: ["math", "code"] });
+    expect(parseTaskMixture("math,reasoning:3")).toEqual({ tasks: ["math", "reasoning"], weights: [1, 3] });
+    for (const bad of ["math:0", "math:-1", "math:x", "math:1:2", "math,math:2", "algebra:2"])
+      expect(() => parseTaskMixture(bad), bad).toThrow();
+    const stream = trainStream(["math", "reasoning"], 0, [1, 3]);
+    let reasoning = 0;
+    for (let i = 0; i < 4000; i++) if (stream.next().value!.family === "reasoning") reasoning++;
+    expect(reasoning / 4000).toBeGreaterThan(0.72);
+    expect(reasoning / 4000).toBeLessThan(0.78);
+    // an unweighted mixture is the uniform stream, unchanged
+    const a = trainStream(["math", "code"], 3);
+    const b = trainStream(["math", "code"], 3, undefined);
     for (let i = 0; i < 20; i++) expect(a.next().value).toEqual(b.next().value);
   });
 

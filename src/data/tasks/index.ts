@@ -57,6 +57,31 @@ export function parseTaskList(value: string): string[] {
   return [...new Set(names)];
 }
 
+/**
+ * Parses a pretraining mixture, "math,code,reasoning:3": family names, each optionally weighted
+ * (default 1; the stream draws a family with probability weight / sum). Weights are returned only
+ * when some differ, so an unweighted mixture keeps the uniform stream exactly.
+ */
+export function parseTaskMixture(value: string): { tasks: string[]; weights?: number[] } {
+  const entries = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const [name, w, ...rest] = s.split(":");
+      const weight = w === undefined ? 1 : Number(w);
+      if (rest.length || !(weight > 0) || !Number.isFinite(weight))
+        throw new UsageError(
+          `bad task weight in "${s}" (expected name or name:weight with a positive weight)`,
+        );
+      return { name, weight };
+    });
+  const tasks = parseTaskList(entries.map((e) => e.name).join(","));
+  if (tasks.length !== entries.length) throw new UsageError(`a task is listed twice in "${value}"`);
+  const weights = entries.map((e) => e.weight);
+  return weights.every((w) => w === weights[0]) ? { tasks } : { tasks, weights };
+}
+
 /** The prompt a model sees; the answer follows it directly, then EOS. */
 export function promptText(question: string): string {
   return `${question}\nA:`;
@@ -116,10 +141,11 @@ export function trainSplit(name: string, n: number, seed: number): TaskExample[]
 }
 
 /**
- * An endless stream of training examples from a mixture of families (uniform over families), for
- * pretraining; reproducible from the seed, never a validation or test question.
+ * An endless stream of training examples from a mixture of families (uniform over families, or
+ * in proportion to `weights`), for pretraining; reproducible from the seed, never a validation or
+ * test question.
  */
-export function* trainStream(names: string[], seed: number): Generator<TaskExample> {
+export function* trainStream(names: string[], seed: number, weights?: number[]): Generator<TaskExample> {
   const families = names.map(getFamily);
   const exclude = new Set(
     names.flatMap((n) =>
@@ -128,9 +154,19 @@ export function* trainStream(names: string[], seed: number): Generator<TaskExamp
         .map((e) => e.question),
     ),
   );
-  const rng = createRng(hashSeed(`mixture/${names.join(",")}/${seed}`));
+  if (weights && weights.length !== names.length)
+    throw new UsageError(`${weights.length} task weights for ${names.length} tasks`);
+  const tag = weights ? names.map((n, i) => `${n}:${weights[i]}`) : names;
+  const rng = createRng(hashSeed(`mixture/${tag.join(",")}/${seed}`));
+  const total = weights?.reduce((a, b) => a + b, 0) ?? 0;
+  const draw = () => {
+    if (!weights) return rng.pick(families);
+    let u = rng.next() * total;
+    for (let i = 0; i < families.length; i++) if ((u -= weights[i]) < 0) return families[i];
+    return families[families.length - 1];
+  };
   for (;;) {
-    const ex = rng.pick(families).generate(rng);
+    const ex = draw().generate(rng);
     if (!exclude.has(ex.question)) yield ex;
   }
 }
