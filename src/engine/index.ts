@@ -5,3 +5,4 @@ export * from "./prng.js";
 export * from "./tree.js";
 export * from "./safetensors.js";
 export { svd as hostSvd, singularValuesOf, type Svd } from "./svd.js";
+export { yieldToEventLoop } from "./yield.js";

@@ -17,6 +17,7 @@
  * the official code's F.kl_div(log π_W′, log π_W, log_target=True) computes).
  */
 import { jit, numpy as np, valueAndGrad } from "../engine/jax.js";
+import { yieldToEventLoop } from "../engine/yield.js";
 import {
   countParams,
   fillLike,
@@ -309,6 +310,7 @@ export async function finetune(
       await saveLatest(0);
     }
     for (let s = startStep + 1; s <= config.steps; s++) {
+      await yieldToEventLoop(); // so a Ctrl-C can be seen (engine/yield.ts)
       if (opts.signal?.aborted) {
         run.setStatus("interrupted", s - 1, "stopped by the user; resume with --resume");
         return { status: "interrupted", bestStep, validation: bestVal, best };

@@ -7,6 +7,7 @@
  * continues exactly.
  */
 import { defaultDevice, jit, numpy as np, valueAndGrad } from "../engine/jax.js";
+import { yieldToEventLoop } from "../engine/yield.js";
 import { keyFromSeed } from "../engine/prng.js";
 import { fillLike, globalNorm, treeDispose, treeMap, treeRef, type Params } from "../engine/tree.js";
 import { evalSplits, trainStream, type TaskExample } from "../data/tasks/index.js";
@@ -251,6 +252,7 @@ export async function pretrain(
 
   try {
     for (let s = startStep + 1; s <= config.steps; s++) {
+      await yieldToEventLoop(); // so a Ctrl-C can be seen (engine/yield.ts)
       if (opts.signal?.aborted) {
         run.setStatus("interrupted", s - 1, "stopped by the user; resume with --resume");
         return { status: "interrupted" };

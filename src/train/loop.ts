@@ -5,6 +5,7 @@
  * Everything that matters for an exact resume (params, optimiser state, epoch) is in the checkpoint.
  */
 import { jit, numpy as np, valueAndGrad } from "../engine/jax.js";
+import { yieldToEventLoop } from "../engine/yield.js";
 import { keyFromSeed, type Key } from "../engine/prng.js";
 import {
   fillLike,
@@ -292,6 +293,7 @@ export async function train(
       let correct = 0;
       let seen = 0; // samples of the applied steps (all of them unless steps were skipped)
       for (let i = 0; i < stepsPerEpoch; i++) {
+        await yieldToEventLoop(); // so a Ctrl-C can be seen (engine/yield.ts)
         if (opts.signal?.aborted) {
           run.setStatus("interrupted", epoch - 1, "stopped by the user; resume with --resume");
           return { status: "interrupted", params, epochs: history.filter(Boolean) };

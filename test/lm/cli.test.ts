@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -48,4 +48,40 @@ describe("tiller lm / svf / lora commands", () => {
       expect(r.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1);
     }
   });
+
+  it("SIGTERM stops a single-threaded pretraining run at a step boundary, marked interrupted", async () => {
+    // With one thread every kernel runs on the main thread; the loop must still give signals a turn.
+    const out = mkdtempSync(join(tmpdir(), "tiller-sig-"));
+    const args = [
+      "lm",
+      "pretrain",
+      "--tasks",
+      "reasoning",
+      "--steps",
+      "100000",
+      "--out",
+      out,
+      "--name",
+      "sig",
+    ];
+    const child = spawn(process.execPath, [...cli, ...args], {
+      env: { ...process.env, TILLER_THREADS: "1" },
+    });
+    let stderr = "";
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    await new Promise<void>((resolve) =>
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        if (/pretrain \d+\/100000/.test(stderr)) resolve();
+      }),
+    );
+    child.kill("SIGTERM");
+    const timeout = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const code = await exited;
+    clearTimeout(timeout);
+    expect(code).toBe(130); // interrupted, resumable
+    expect(stderr).toMatch(/Interrupted/);
+    const status = JSON.parse(readFileSync(join(out, "sig", "status.json"), "utf8")) as { status: string };
+    expect(status.status).toBe("interrupted");
+  }, 60_000);
 });
