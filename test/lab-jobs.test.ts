@@ -48,22 +48,22 @@ describe.runIf(hasData)("a training job started from the lab", () => {
     const job = (await res.json()) as { id: string; runId: string; args: string[] };
     expect(job.args.slice(0, 3)).toEqual(["train", "--model", "mlp"]);
 
-    const fractions: number[] = [];
-    for (;;) {
-      const { runs } = (await (await fetch(new URL("/api/runs", lab.url))).json()) as {
-        runs: { id: string; status: string; progress?: { fraction: number }; job?: { status: string } }[];
-      };
-      const run = runs.find((r) => r.id === job.runId);
-      const { status } = (await (await fetch(new URL(`/api/jobs/${job.id}`, lab.url))).json()) as {
-        status: string;
-      };
-      if (status !== "running" && status !== "queued") {
-        if (run) expect(run.job?.status).toBe(status);
-        if (run?.progress) fractions.push(run.progress.fraction);
-        break;
-      }
+    type Listed = { id: string; status: string; progress?: { fraction: number }; job?: { status: string } };
+    const listed = async () => {
+      const { runs } = (await (await fetch(new URL("/api/runs", lab!.url))).json()) as { runs: Listed[] };
+      return runs.find((r) => r.id === job.runId);
+    };
+    const jobStatus = async () =>
+      ((await (await fetch(new URL(`/api/jobs/${job.id}`, lab!.url))).json()) as { status: string }).status;
+    // Poll until the job has ended; the job is asked first, so a list read after that is never older.
+    let ended = await jobStatus();
+    while (ended === "running" || ended === "queued") {
       await new Promise((r) => setTimeout(r, 100));
+      ended = await jobStatus();
     }
+    const run = await listed();
+    expect(run?.job?.status).toBe(ended);
+    const fractions = run?.progress ? [run.progress.fraction] : [];
     const done = await lab.jobs.settled(job.id);
     expect(done.status, done.log).toBe("done");
     expect(done.exitCode).toBe(0);
