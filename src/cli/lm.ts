@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
 import { startEngine } from "../engine/device.js";
-import { parseTaskMixture, PRETRAIN_TASKS } from "../data/tasks/index.js";
+import { mixtureLabel, parseTaskMixture, PRETRAIN_TASKS } from "../data/tasks/index.js";
 import { createGenerator } from "../lm/generate.js";
 import { answerText } from "../lm/evaluate.js";
 import { LM_SIZES, type LmSize } from "../lm/presets.js";
@@ -119,7 +119,7 @@ checkpoints/step-N.safetensors, checkpoints/model.safetensors and results.json (
         callbacks: {
           onStart: ({ startStep, steps, paramCount }) => {
             progress.log(
-              `model: ${config.size}, ${paramCount.toLocaleString("en")} parameters; tasks ${config.tasks.map((t, i) => (config.taskWeights ? `${t}:${config.taskWeights[i]}` : t)).join(", ")}`,
+              `model: ${config.size}, ${paramCount.toLocaleString("en")} parameters; tasks ${mixtureLabel(config.tasks, config.taskWeights, ", ")}`,
             );
             if (startStep >= steps) progress.log("Nothing to do: all steps are already done.");
             progress.start(steps, "pretrain");

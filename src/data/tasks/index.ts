@@ -82,6 +82,11 @@ export function parseTaskMixture(value: string): { tasks: string[]; weights?: nu
   return weights.every((w) => w === weights[0]) ? { tasks } : { tasks, weights };
 }
 
+/** A mixture as written on the command line: "math,code" or, weighted, "math:1,reasoning:3". */
+export function mixtureLabel(tasks: string[], weights?: number[], separator = ","): string {
+  return tasks.map((t, i) => (weights ? `${t}:${weights[i]}` : t)).join(separator);
+}
+
 /** The prompt a model sees; the answer follows it directly, then EOS. */
 export function promptText(question: string): string {
   return `${question}\nA:`;
@@ -156,8 +161,7 @@ export function* trainStream(names: string[], seed: number, weights?: number[]):
   );
   if (weights && weights.length !== names.length)
     throw new UsageError(`${weights.length} task weights for ${names.length} tasks`);
-  const tag = weights ? names.map((n, i) => `${n}:${weights[i]}`) : names;
-  const rng = createRng(hashSeed(`mixture/${tag.join(",")}/${seed}`));
+  const rng = createRng(hashSeed(`mixture/${mixtureLabel(names, weights)}/${seed}`));
   const total = weights?.reduce((a, b) => a + b, 0) ?? 0;
   const draw = () => {
     if (!weights) return rng.pick(families);
