@@ -2,7 +2,7 @@
  * Where a language model's reasoning answers go wrong: scores the reasoning test split greedily
  * and splits the accuracy by question shape — one fact (by the fact's and the question's word) or
  * a two-fact chain (facts in order or reversed, asking for the most or the least) — and counts
- * answers that are not a listed option or pick the distractor.
+ * the answers that are a listed option.
  *
  *   node --import tsx scripts/reasoning-breakdown.ts runs/<pretrain-run>
  */
