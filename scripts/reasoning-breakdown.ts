@@ -2,14 +2,17 @@
  * Where a language model's reasoning answers go wrong: scores the reasoning test split greedily
  * and splits the accuracy by question shape — one fact (by the fact's and the question's word) or
  * a two-fact chain (facts in order or reversed, asking for the most or the least) — and counts
- * the answers that are a listed option.
+ * the answers that are a listed option. The model is a pretraining run or an SVF/LoRA run (its
+ * best expert on its base); `validation` scores that split instead.
  *
- *   node --import tsx scripts/reasoning-breakdown.ts runs/<pretrain-run>
+ *   node --import tsx scripts/reasoning-breakdown.ts runs/<pretrain-or-adapter-run> [validation]
  */
 import { evalSplits } from "../src/data/tasks/index.js";
 import { taskAccuracy } from "../src/lm/evaluate.js";
 import { createGenerator } from "../src/lm/generate.js";
+import { loadTrainedAdapter } from "../src/lm/adapt-session.js";
 import { loadLm } from "../src/lm/store.js";
+import { readJson } from "../src/runs/store.js";
 
 const MORE = new Set(["older", "taller", "faster", "oldest", "tallest", "fastest"]);
 
@@ -26,9 +29,10 @@ export function shapeOf(question: string): string {
   return `two facts ${inOrder ? "in order" : "reversed"}, asks the ${most ? "most" : "least"}`;
 }
 
-async function main(source: string) {
-  const lm = loadLm(source);
-  const examples = evalSplits("reasoning").test;
+async function main(source: string, split: "validation" | "test") {
+  const adapterRun = (readJson(`${source}/config.json`) as { kind?: string }).kind === "adapter";
+  const lm = adapterRun ? (await loadTrainedAdapter(source)).lm : loadLm(source);
+  const examples = evalSplits("reasoning")[split];
   const { outputs, right, accuracy } = await taskAccuracy(
     createGenerator(lm.cfg),
     lm.params,
@@ -48,12 +52,13 @@ async function main(source: string) {
       new RegExp(`(^| )${out.replace(/\W/g, "\\$&")}( |$)`).test(e.question),
     );
   });
-  console.log(`reasoning test accuracy ${(100 * accuracy).toFixed(1)}% (${examples.length} questions)`);
+  console.log(`reasoning ${split} accuracy ${(100 * accuracy).toFixed(1)}% (${examples.length} questions)`);
   for (const [key, [c, n]] of [...buckets].sort())
     console.log(
       `${key.padEnd(46)} ${String(c).padStart(4)} / ${String(n).padEnd(4)} ${((100 * c) / n).toFixed(1)}%`,
     );
 }
 
-if (process.argv[2]) await main(process.argv[2]);
-else console.error("usage: node --import tsx scripts/reasoning-breakdown.ts runs/<pretrain-run>");
+const split = process.argv[3] === "validation" ? "validation" : "test";
+if (process.argv[2]) await main(process.argv[2], split);
+else console.error("usage: node --import tsx scripts/reasoning-breakdown.ts runs/<run> [validation]");

@@ -36,8 +36,9 @@ while read -r name dev threads opts; do
   run "$name" "$dev" "$threads" $opts >"$out/$name.log" 2>&1 &
 done <<<"$runs"
 wait
-# At most 8 files come back from a device call: keep each run's newest checkpoint only and pack
-# the run into one tar ($OUT/<name>.tar), to unpack under runs/ and resume.
+# At most 8 files come back from a device call: keep each run's newest checkpoint (and, with
+# LM_KEEP_EVERY=N, every N-th step's, to pick an earlier base from) and pack the run into one tar
+# ($OUT/<name>.tar), to unpack under runs/ and resume.
 for name in "${names[@]}"; do
   [ -d "$out/$name/checkpoints" ] || continue
   node -e '
@@ -45,9 +46,11 @@ for name in "${names[@]}"; do
     const index = JSON.parse(fs.readFileSync(dir + "/index.json", "utf8"));
     const steps = Object.keys(index).map((f) => /^step-(\d+)\.safetensors$/.exec(f)?.[1]).filter(Boolean).map(Number);
     const keep = "step-" + Math.max(...steps) + ".safetensors";
-    for (const f of Object.keys(index)) if (/^step-/.test(f) && f !== keep) { fs.rmSync(dir + "/" + f, { force: true }); delete index[f]; }
+    const every = Number(process.argv[2]) || 0;
+    const kept = (f) => f === keep || (every > 0 && Number(/^step-(\d+)/.exec(f)[1]) % every === 0);
+    for (const f of Object.keys(index)) if (/^step-/.test(f) && !kept(f)) { fs.rmSync(dir + "/" + f, { force: true }); delete index[f]; }
     fs.writeFileSync(dir + "/index.json", JSON.stringify(index, null, 2));
-  ' "$out/$name"
+  ' "$out/$name" "${LM_KEEP_EVERY:-0}"
   tar -C "$out" -cf "$out/$name.tar" "$name" && rm -rf "${out:?}/$name"
 done
 ls -la "$out"

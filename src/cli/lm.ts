@@ -1,10 +1,17 @@
+import { dirname } from "node:path";
 import { Command, Option } from "commander";
 import { startEngine } from "../engine/device.js";
 import { mixtureLabel, parseTaskMixture, PRETRAIN_TASKS } from "../data/tasks/index.js";
 import { createGenerator } from "../lm/generate.js";
 import { answerText } from "../lm/evaluate.js";
 import { LM_SIZES, type LmSize } from "../lm/presets.js";
-import { pretrain, pretrainRunConfig, PRETRAIN_DEFAULTS, type PretrainConfig } from "../lm/pretrain.js";
+import {
+  forkPretrainRun,
+  pretrain,
+  pretrainRunConfig,
+  PRETRAIN_DEFAULTS,
+  type PretrainConfig,
+} from "../lm/pretrain.js";
 import { loadLm } from "../lm/store.js";
 import { Run, defaultRunsRoot, newRunId } from "../runs/store.js";
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, UsageError } from "./errors.js";
@@ -81,10 +88,6 @@ checkpoints/step-N.safetensors, checkpoints/model.safetensors and results.json (
     )
     .action(async (o: PretrainOptions) => {
       await startEngine();
-      const progress = createProgress({ quiet: o.quiet });
-      const signal = interruptSignal(() =>
-        progress.log("Interrupted: finishing the current step, then stopping…"),
-      );
       let run: Run;
       let config: PretrainConfig;
       if (o.resume) {
@@ -113,36 +116,82 @@ checkpoints/step-N.safetensors, checkpoints/model.safetensors and results.json (
           pretrainRunConfig(config),
         );
       }
-      const result = await pretrain(run, config, {
-        resume: Boolean(o.resume),
-        signal,
-        callbacks: {
-          onStart: ({ startStep, steps, paramCount }) => {
-            progress.log(
-              `model: ${config.size}, ${paramCount.toLocaleString("en")} parameters; tasks ${mixtureLabel(config.tasks, config.taskWeights, ", ")}`,
-            );
-            if (startStep >= steps) progress.log("Nothing to do: all steps are already done.");
-            progress.start(steps, "pretrain");
-          },
-          onStep: ({ step, loss }) => progress.update(step, { loss: loss.toFixed(4) }),
-          onEval: ({ step, accuracy }) =>
-            progress.log(
-              `step ${step}: validation accuracy ` +
-                Object.entries(accuracy)
-                  .map(([t, a]) => `${t} ${(100 * a).toFixed(1)}%`)
-                  .join(", "),
-            ),
-        },
-      });
-      progress.stop();
-      process.stdout.write(
-        `run: ${run.dir}\nstatus: ${result.status}${result.reason ? ` (${result.reason})` : ""}\n`,
+      await runPretrain(run, config, Boolean(o.resume), o.quiet);
+    });
+}
+
+/** Runs (or resumes) a pretraining run with progress and Ctrl-C handling, then prints its outcome. */
+async function runPretrain(run: Run, config: PretrainConfig, resume: boolean, quiet?: boolean) {
+  const progress = createProgress({ quiet });
+  const signal = interruptSignal(() =>
+    progress.log("Interrupted: finishing the current step, then stopping…"),
+  );
+  const result = await pretrain(run, config, {
+    resume,
+    signal,
+    callbacks: {
+      onStart: ({ startStep, steps, paramCount }) => {
+        progress.log(
+          `model: ${config.size}, ${paramCount.toLocaleString("en")} parameters; tasks ${mixtureLabel(config.tasks, config.taskWeights, ", ")}`,
+        );
+        if (startStep >= steps)
+          progress.log("Nothing to train: all steps are done; saving and scoring the model.");
+        progress.start(steps, "pretrain");
+      },
+      onStep: ({ step, loss }) => progress.update(step, { loss: loss.toFixed(4) }),
+      onEval: ({ step, accuracy }) =>
+        progress.log(
+          `step ${step}: validation accuracy ` +
+            Object.entries(accuracy)
+              .map(([t, a]) => `${t} ${(100 * a).toFixed(1)}%`)
+              .join(", "),
+        ),
+    },
+  });
+  progress.stop();
+  process.stdout.write(
+    `run: ${run.dir}\nstatus: ${result.status}${result.reason ? ` (${result.reason})` : ""}\n`,
+  );
+  if (result.test)
+    for (const [t, a] of Object.entries(result.test))
+      process.stdout.write(`test accuracy ${t}: ${(100 * a).toFixed(1)}%\n`);
+  if (result.status === "diverged") process.exitCode = 1;
+  if (result.status === "interrupted") process.exitCode = 130;
+}
+
+type ForkOptions = { step: number; out?: string; name?: string; quiet?: boolean };
+
+function forkCommand(): Command {
+  return new Command("fork")
+    .description(
+      "A new pretraining run that ends at one of an earlier run's step checkpoints: its model is that checkpoint, saved and scored like a finished run.",
+    )
+    .argument("<run>", "a pretraining run (id or directory) with checkpoints/step-N.safetensors")
+    .requiredOption("--step <n>", "the step checkpoint to end at", positiveInt)
+    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--name <id>", "run id (default: <run id>-at-<step>)")
+    .option("-q, --quiet", "no progress output")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ tiller lm fork runs/<pretrain> --step 2500            # the model after 2,500 of its steps
+  $ tiller svf train --base runs/<pretrain>-at-2500 --task reasoning
+
+The learning rate of tiller lm pretrain is constant and its example stream a function of the seed,
+so the fork is the run that --steps N would have made (on the same device): a base with more
+headroom for adaptation, taken from a longer run without training again.`,
+    )
+    .action(async (source: string, o: ForkOptions) => {
+      await startEngine();
+      const from = Run.open(source, o.out);
+      const { run, config } = forkPretrainRun(
+        from,
+        o.step,
+        o.out ?? dirname(from.dir),
+        o.name ?? `${from.id}-at-${o.step}`,
       );
-      if (result.test)
-        for (const [t, a] of Object.entries(result.test))
-          process.stdout.write(`test accuracy ${t}: ${(100 * a).toFixed(1)}%\n`);
-      if (result.status === "diverged") process.exitCode = 1;
-      if (result.status === "interrupted") process.exitCode = 130;
+      await runPretrain(run, config, true, o.quiet);
     });
 }
 
@@ -205,5 +254,6 @@ export function lmCommand(): Command {
   return new Command("lm")
     .description("The decoder language model: pretraining on the task suite, generation.")
     .addCommand(pretrainCommand())
+    .addCommand(forkCommand())
     .addCommand(generateCommand());
 }

@@ -13,7 +13,8 @@ import { fillLike, globalNorm, treeDispose, treeMap, treeRef, type Params } from
 import { evalSplits, trainStream, type TaskExample } from "../data/tasks/index.js";
 import { adamw, applyUpdates, type OptState } from "../optim/index.js";
 import { writeJsonAtomic } from "../runs/atomic.js";
-import type { Run } from "../runs/store.js";
+import { UsageError } from "../errors.js";
+import { Run } from "../runs/store.js";
 import { LENGTH_BUCKET, makeBatch, type LossOn } from "./batch.js";
 import { taskAccuracy } from "./evaluate.js";
 import { createGenerator } from "./generate.js";
@@ -93,6 +94,48 @@ function latestStep(run: Run): number | null {
     .filter((s): s is string => s !== undefined)
     .map(Number);
   return steps.length ? Math.max(...steps) : null;
+}
+
+/**
+ * A new pretraining run that ends at step `step` of `source`, one of its step checkpoints: the
+ * learning rate is constant and the example stream a function of the seed, so it is the run that
+ * `--steps <step>` would have made — a way to take an earlier model as the base for adaptation
+ * without training again. `pretrain(run, config, { resume: true })` then only saves and scores it.
+ */
+export function forkPretrainRun(
+  source: Run,
+  step: number,
+  root: string,
+  id: string,
+): { run: Run; config: PretrainConfig } {
+  const c = source.config<{ kind?: string; pretrain?: PretrainConfig }>();
+  if (c.kind !== "lm-pretrain" || !c.pretrain)
+    throw new UsageError(`run ${source.dir} is not an LM pretraining run`);
+  const name = checkpointName(step);
+  if (!(`${name}.safetensors` in source.checkpointIndex())) {
+    const steps = Object.keys(source.checkpointIndex())
+      .map((f) => /^step-(\d+)\.safetensors$/.exec(f)?.[1])
+      .filter((x): x is string => x !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+    throw new UsageError(
+      `run ${source.dir} has no checkpoint at step ${step}; it has steps ${steps.join(", ") || "(none)"}`,
+    );
+  }
+  const { tensors, metadata } = source.loadCheckpoint(name);
+  const config: PretrainConfig = { ...c.pretrain, steps: step };
+  const run = Run.create(root, id, { ...pretrainRunConfig(config), forkedFrom: { run: source.dir, step } });
+  // The training curve up to the fork, so the new run's plots and reports start where it began.
+  for (const m of source.metrics())
+    if (m.type === "step" ? m.step <= step : m.type === "eval" && m.split === "validation" && m.step < step)
+      run.appendMetric(m);
+  run.saveCheckpoint(name, tensors, metadata);
+  run.setStatus(
+    "interrupted",
+    step,
+    `forked from ${source.dir} at step ${step}; resume to save and score it`,
+  );
+  return { run, config };
 }
 
 /**

@@ -8,6 +8,7 @@ import { Run } from "../../src/runs/store.js";
 import { lmInit } from "../../src/lm/model.js";
 import { presetConfig, taskTokenizer } from "../../src/lm/presets.js";
 import {
+  forkPretrainRun,
   pretrain,
   pretrainRunConfig,
   PRETRAIN_DEFAULTS,
@@ -62,6 +63,25 @@ describe("pretraining", () => {
     expect(tensorsOf(broken, "model")).toEqual(tensorsOf(straight, "model"));
     const losses = (r: Run) => r.metrics().filter((m) => m.type === "step");
     expect(losses(broken)).toHaveLength(losses(straight).length);
+  });
+
+  it("a fork at step N of a longer run is the run that --steps N makes", async () => {
+    const root = mkdtempSync(join(tmpdir(), "tiller-lm-"));
+    const long = Run.create(root, "long", pretrainRunConfig(config));
+    expect((await pretrain(long, config)).status).toBe("done");
+    const short = Run.create(root, "short", pretrainRunConfig({ ...config, steps: 2 }));
+    expect((await pretrain(short, { ...config, steps: 2 })).status).toBe("done");
+
+    const { run, config: forked } = forkPretrainRun(long, 2, root, "long-at-2");
+    expect(forked.steps).toBe(2);
+    expect((await pretrain(run, forked, { resume: true })).status).toBe("done");
+    expect(tensorsOf(run, "model")).toEqual(tensorsOf(short, "model"));
+    // Its curve is the source's up to the fork (steps are logged every 10 and at the end).
+    expect(run.metrics().every((m) => m.type !== "epoch" && m.step <= 2)).toBe(true);
+    expect(run.config<{ forkedFrom: unknown }>().forkedFrom).toEqual({ run: long.dir, step: 2 });
+    expect(() => forkPretrainRun(long, 7, root, "nope")).toThrow(
+      /no checkpoint at step 7; it has steps 1, 2, 3, 4/,
+    );
   });
 });
 
