@@ -40,6 +40,8 @@ describe("tiller lm / svf / lora commands", () => {
       [["lm", "pretrain", "--tasks", "math,poetry", "--out", out], /unknown task "poetry"/],
       [["lm", "pretrain", "--tasks", "math,reasoning:0", "--out", out], /bad task weight in "reasoning:0"/],
       [["svf", "eval", "--base", llama, "--svf", "math", "--out", out], /task=run pairs/],
+      [["lm", "fork", llama, "--step", "100", "--out", out], /not an LM pretraining run/],
+      [["lm", "fork", llama, "--step", "0", "--out", out], /--step/],
     ];
     for (const [args, message] of cases) {
       const r = tiller(args);
