@@ -41,16 +41,7 @@ wait
 # ($OUT/<name>.tar), to unpack under runs/ and resume.
 for name in "${names[@]}"; do
   [ -d "$out/$name/checkpoints" ] || continue
-  node -e '
-    const fs = require("node:fs"), dir = process.argv[1] + "/checkpoints";
-    const index = JSON.parse(fs.readFileSync(dir + "/index.json", "utf8"));
-    const steps = Object.keys(index).map((f) => /^step-(\d+)\.safetensors$/.exec(f)?.[1]).filter(Boolean).map(Number);
-    const keep = "step-" + Math.max(...steps) + ".safetensors";
-    const every = Number(process.argv[2]) || 0;
-    const kept = (f) => f === keep || (every > 0 && Number(/^step-(\d+)/.exec(f)[1]) % every === 0);
-    for (const f of Object.keys(index)) if (/^step-/.test(f) && !kept(f)) { fs.rmSync(dir + "/" + f, { force: true }); delete index[f]; }
-    fs.writeFileSync(dir + "/index.json", JSON.stringify(index, null, 2));
-  ' "$out/$name" "${LM_KEEP_EVERY:-0}"
+  node scripts/device/prune-checkpoints.mjs "$out/$name" --steps --keep-every "${LM_KEEP_EVERY:-0}"
   tar -C "$out" -cf "$out/$name.tar" "$name" && rm -rf "${out:?}/$name"
 done
 ls -la "$out"

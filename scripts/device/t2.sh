@@ -40,15 +40,7 @@ done
 # At most 8 files of 16 MiB come back. Drop what is recomputed or only needed to resume: the base's
 # step checkpoints (experts use its model file) and each SVF run's SVD cache (recomputed in
 # milliseconds at this size); files and their index entries go together.
-prune() { # run dir, regexp of checkpoint files to drop
-  node -e '
-    const fs = require("node:fs"), dir = process.argv[1] + "/checkpoints", drop = new RegExp(process.argv[2]);
-    if (!fs.existsSync(dir + "/index.json")) process.exit(0);
-    const index = JSON.parse(fs.readFileSync(dir + "/index.json", "utf8"));
-    for (const k of Object.keys(index)) if (drop.test(k)) { fs.rmSync(dir + "/" + k, { force: true }); delete index[k]; }
-    fs.writeFileSync(dir + "/index.json", JSON.stringify(index, null, 2));
-  ' "$1" "$2"
-}
+prune() { node scripts/device/prune-checkpoints.mjs "$1" --drop "$2"; } # run dir, regexp of files
 [ -s "$root/$base/checkpoints/model.safetensors" ] && prune "$root/$base" '^step-'
 for d in "$root"/svf-*; do prune "$d" '^svd[.]'; done
 tar -C "$root" -cf "$out/base.tar" "$base"
