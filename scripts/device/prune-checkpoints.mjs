@@ -1,3 +1,4 @@
+/* global process, console */
 // Drops checkpoint files of a run, with their checkpoints/index.json entries (a file and its entry
 // go together, or the run store refuses the run), so that a run fits what a device call brings back.
 //   node scripts/device/prune-checkpoints.mjs <run> --drop <regexp>           every file matching
