@@ -252,7 +252,9 @@ A:"
 
 export function lmCommand(): Command {
   return new Command("lm")
-    .description("The decoder language model: pretraining on the task suite, generation.")
+    .description(
+      "The decoder language model: pretraining on the task suite, forks at a step checkpoint, generation.",
+    )
     .addCommand(pretrainCommand())
     .addCommand(forkCommand())
     .addCommand(generateCommand());
