@@ -88,12 +88,17 @@ function checkpointName(step: number) {
   return `step-${step}`;
 }
 
-function latestStep(run: Run): number | null {
-  const steps = Object.keys(run.checkpointIndex())
+/** The steps of a run's step checkpoints that the index vouches for, in order. */
+function stepCheckpoints(run: Run): number[] {
+  return Object.keys(run.checkpointIndex())
     .map((f) => /^step-(\d+)\.safetensors$/.exec(f)?.[1])
     .filter((s): s is string => s !== undefined)
-    .map(Number);
-  return steps.length ? Math.max(...steps) : null;
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+function latestStep(run: Run): number | null {
+  return stepCheckpoints(run).at(-1) ?? null;
 }
 
 /**
@@ -112,16 +117,11 @@ export function forkPretrainRun(
   if (c.kind !== "lm-pretrain" || !c.pretrain)
     throw new UsageError(`run ${source.dir} is not an LM pretraining run`);
   const name = checkpointName(step);
-  if (!(`${name}.safetensors` in source.checkpointIndex())) {
-    const steps = Object.keys(source.checkpointIndex())
-      .map((f) => /^step-(\d+)\.safetensors$/.exec(f)?.[1])
-      .filter((x): x is string => x !== undefined)
-      .map(Number)
-      .sort((a, b) => a - b);
+  const steps = stepCheckpoints(source);
+  if (!steps.includes(step))
     throw new UsageError(
       `run ${source.dir} has no checkpoint at step ${step}; it has steps ${steps.join(", ") || "(none)"}`,
     );
-  }
   const { tensors, metadata } = source.loadCheckpoint(name);
   const config: PretrainConfig = { ...c.pretrain, steps: step };
   const run = Run.create(root, id, { ...pretrainRunConfig(config), forkedFrom: { run: source.dir, step } });
