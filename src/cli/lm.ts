@@ -8,13 +8,14 @@ import { LM_SIZES, type LmSize } from "../lm/presets.js";
 import {
   forkPretrainRun,
   pretrain,
+  pretrainConfigOf,
   pretrainRunConfig,
   PRETRAIN_DEFAULTS,
   type PretrainConfig,
 } from "../lm/pretrain.js";
 import { loadLm } from "../lm/store.js";
 import { Run, defaultRunsRoot, newRunId } from "../runs/store.js";
-import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, UsageError } from "./errors.js";
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from "./errors.js";
 import { createProgress } from "./progress.js";
 import { interruptSignal } from "./signals.js";
 
@@ -92,10 +93,7 @@ checkpoints/step-N.safetensors, checkpoints/model.safetensors and results.json (
       let config: PretrainConfig;
       if (o.resume) {
         run = Run.open(o.resume, o.out);
-        const c = run.config<{ kind?: string; pretrain?: PretrainConfig }>();
-        if (c.kind !== "lm-pretrain" || !c.pretrain)
-          throw new UsageError(`run ${run.dir} is not an LM pretraining run`);
-        config = c.pretrain;
+        config = pretrainConfigOf(run);
       } else {
         config = {
           ...mixture(o.tasks),

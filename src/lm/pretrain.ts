@@ -101,6 +101,14 @@ function latestStep(run: Run): number | null {
   return stepCheckpoints(run).at(-1) ?? null;
 }
 
+/** What a pretraining run was asked for (its config.json), or a usage error for any other run. */
+export function pretrainConfigOf(run: Run): PretrainConfig {
+  const c = run.config<{ kind?: string; pretrain?: PretrainConfig }>();
+  if (c.kind !== "lm-pretrain" || !c.pretrain)
+    throw new UsageError(`run ${run.dir} is not an LM pretraining run`);
+  return c.pretrain;
+}
+
 /**
  * A new pretraining run that ends at step `step` of `source`, one of its step checkpoints: the
  * learning rate is constant and the example stream a function of the seed, so it is the run that
@@ -113,9 +121,7 @@ export function forkPretrainRun(
   root: string,
   id: string,
 ): { run: Run; config: PretrainConfig } {
-  const c = source.config<{ kind?: string; pretrain?: PretrainConfig }>();
-  if (c.kind !== "lm-pretrain" || !c.pretrain)
-    throw new UsageError(`run ${source.dir} is not an LM pretraining run`);
+  const pretrainConfig = pretrainConfigOf(source);
   const name = checkpointName(step);
   const steps = stepCheckpoints(source);
   if (!steps.includes(step))
@@ -123,7 +129,7 @@ export function forkPretrainRun(
       `run ${source.dir} has no checkpoint at step ${step}; it has steps ${steps.join(", ") || "(none)"}`,
     );
   const { tensors, metadata } = source.loadCheckpoint(name);
-  const config: PretrainConfig = { ...c.pretrain, steps: step };
+  const config: PretrainConfig = { ...pretrainConfig, steps: step };
   const run = Run.create(root, id, { ...pretrainRunConfig(config), forkedFrom: { run: source.dir, step } });
   // The training curve up to the fork, so the new run's plots and reports start where it began.
   for (const m of source.metrics())
