@@ -55,7 +55,7 @@ export function loraAdapter(key: Key, base: Params, targets: string[], opts: Lor
     kind: "lora",
     trainable: loraInit(key, base, targets, opts),
     frozen: { base },
-    apply: (lora, frozen) => loraParams(frozen.base as Params, lora, targets, opts),
+    build: (lora, frozen) => loraParams(frozen.base as Params, lora, targets, opts),
     describe: { targets: targets.join(","), rank: opts.rank, alpha: opts.alpha },
   };
 }
