@@ -17,6 +17,7 @@ import { pickBest, searchBeta, type BetaScore, type SearchResult } from "./searc
 import { defaultThreats, robustnessSweep, type ThreatResult } from "./robustness.js";
 import { ctuFigureSvg } from "./figure.js";
 import { UsageError } from "../../errors.js";
+import { DivergedError } from "../../train/steps.js";
 import { compareMethods, type CompareOptions, type CompareRow } from "./compare.js";
 import type { HeadOptions } from "./probe.js";
 
@@ -157,7 +158,7 @@ export async function runSearch(
     run.setStatus("done", 0);
     return { run, result, splits };
   } catch (e) {
-    run.setStatus("failed", 0, (e as Error).message);
+    run.setStatus(e instanceof DivergedError ? "diverged" : "failed", 0, (e as Error).message);
     throw e;
   } finally {
     treeDispose(base.params);
@@ -214,7 +215,7 @@ export async function runCompare(
     run.setStatus("done", 0);
     return { run, rows, search, splits };
   } catch (e) {
-    run.setStatus("failed", 0, (e as Error).message);
+    run.setStatus(e instanceof DivergedError ? "diverged" : "failed", 0, (e as Error).message);
     throw e;
   } finally {
     treeDispose(base.params);
@@ -353,7 +354,7 @@ export async function runRobustness(
     run.setStatus("done", 0);
     return { run, results, rows, validation };
   } catch (e) {
-    run.setStatus("failed", 0, (e as Error).message);
+    run.setStatus(e instanceof DivergedError ? "diverged" : "failed", 0, (e as Error).message);
     throw e;
   } finally {
     treeDispose(base.params);
@@ -385,7 +386,7 @@ export async function runFigure(req: {
     run.setStatus("done", 0);
     return { run, file };
   } catch (e) {
-    run.setStatus("failed", 0, (e as Error).message);
+    run.setStatus(e instanceof DivergedError ? "diverged" : "failed", 0, (e as Error).message);
     throw e;
   }
 }
