@@ -10,7 +10,9 @@ import { api, fileUrl, type RunDetail } from "../api.js";
 import { contourChart, type Grid } from "../charts/contour.js";
 import { lineSpec, liveChart } from "../charts/vega.js";
 import { el, put } from "../dom.js";
-import { SERIES_COLORS } from "../palette.js";
+import { methodColor, SERIES_COLORS } from "../palette.js";
+import { dataTable } from "../tables/data-table.js";
+import { percent as pct, sig } from "../../../report/format.js";
 import { dynamicsView, membersView } from "./series.js";
 import type { VisualizationSpec } from "vega-embed";
 
@@ -590,27 +592,8 @@ export function parsePipeTable(text: string): { header: string[]; rows: string[]
 }
 
 function objectTable(rows: Json[]): HTMLElement {
-  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) =>
-    rows.some((r) => typeof r[k] !== "object" || r[k] === null),
-  );
-  return el(
-    "table",
-    { class: "results" },
-    el("thead", {}, el("tr", {}, ...keys.map((k) => el("th", { scope: "col" }, k)))),
-    el(
-      "tbody",
-      {},
-      ...rows.map((r) =>
-        el(
-          "tr",
-          {},
-          ...keys.map((k) =>
-            el("td", {}, typeof r[k] === "number" ? fmt(r[k] as number) : String(r[k] ?? "")),
-          ),
-        ),
-      ),
-    ),
-  );
+  const first = (r: Json) => String(Object.values(r)[0] ?? "");
+  return dataTable(rows, { color: (r) => methodColor(first(r)) });
 }
 
 async function fetchText(runId: string, path: string): Promise<string> {
@@ -627,11 +610,6 @@ function problem(text: string): HTMLElement {
   return el("p", { class: "problem" }, text);
 }
 
-const pct = (x: number | undefined) => (typeof x === "number" ? `${(100 * x).toFixed(2)}%` : "–");
-
 function fmt(x: number | undefined | null): string {
-  if (typeof x !== "number" || !Number.isFinite(x)) return "–";
-  return Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0)
-    ? x.toExponential(3)
-    : String(+x.toPrecision(5));
+  return sig(x, 5);
 }
