@@ -7,6 +7,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { extname, join, sep } from "node:path";
 import { runHeadline } from "../runs/headline.js";
+import { readTags } from "./tags.js";
 import { assertRunId, Run, type EpochEvent, type MetricEvent, type StatusRecord } from "../runs/store.js";
 
 /** A fixable request problem (HTTP 400) or a missing thing (HTTP 404); the message is for the user. */
@@ -44,6 +45,8 @@ export type LabRunSummary = {
   best?: number;
   final?: number;
   duration_s?: number;
+  /** Labels a person gave the run (tags.json). */
+  tags: string[];
   /** Seconds since metrics.jsonl or status.json last changed. */
   idle_s: number;
   progress?: RunProgress;
@@ -199,6 +202,7 @@ function summarise(run: Run): {
       lastStep || epochs.length
         ? Math.max(lastStep?.elapsed_s ?? 0, epochs.at(-1)?.elapsed_s ?? 0)
         : headline.duration_s,
+    tags: readTags(run.dir),
     idle_s: idleSeconds(run),
   };
   const progress = Array.isArray(config.members)

@@ -30,4 +30,4 @@ export function announce(message: string): void {
 }
 
 /** Numbers read the same on every page and in the report: one formatter module. */
-export { bytes, count, duration, percent as pct, sig } from "../../report/format.js";
+export { bytes, count, duration, param, percent as pct, sig } from "../../report/format.js";

@@ -24,9 +24,9 @@ export const LANDSCAPE_FORMAT = "tiller-landscape-v1";
 /** Surfaces first, then spectra, slices, fits and paths; everything else after, by name. */
 const ORDER = [
   /^summary\.json$/,
-  /^landscape\/surface/,
-  /^landscape\/hessian/,
-  /^landscape\/interpolation/,
+  /landscape\/[^/]*surface(?!-fit|-paths)/,
+  /landscape\/[^/]*hessian/,
+  /landscape\/[^/]*interpolation/,
   /-fit\.json$/,
   /-paths\.json$/,
   /^results\.json$/,
@@ -46,20 +46,31 @@ export async function analysisViews(section: HTMLElement, d: RunDetail): Promise
     );
     void membersView(body, d, live);
   }
-  if (d.files.some((f) => f.path === "dynamics.jsonl")) {
+  for (const f of d.files.filter((f) => /^(members\/[^/]+\/)?dynamics\.jsonl$/.test(f.path))) {
     const body = el("div", { class: "analysis-body" });
+    const of = f.path.replace(/\/?dynamics\.jsonl$/, "");
     section.append(
-      el("section", { class: "card analysis", id: "dynamics" }, el("h2", {}, "Training dynamics"), body),
+      el(
+        "section",
+        { class: "card analysis", id: of ? `dynamics-${of.split("/").pop()}` : "dynamics" },
+        el("h2", {}, of ? `Training dynamics · ${of}` : "Training dynamics"),
+        body,
+      ),
     );
-    void dynamicsView(body, d, live);
+    void dynamicsView(body, d, live, f.path);
   }
   const files = [...d.files].sort((a, b) => rank(a.path) - rank(b.path) || a.path.localeCompare(b.path));
   for (const f of files) {
     const load = () => (f.path.endsWith(".md") ? fetchText(d.id, f.path) : api.json<unknown>(d.id, f.path));
     let view: View | undefined;
     try {
-      if (/^landscape\/[^/]+\.json$/.test(f.path)) view = landscapeView(f.path, (await load()) as Json);
-      else if (f.path === "results.json") view = resultsView((await load()) as Json);
+      if (/^(members\/[^/]+\/)?landscape\/[^/]+\.json$/.test(f.path))
+        view = landscapeView(f.path, (await load()) as Json);
+      else if (f.path === "results.json")
+        view = resultsView(
+          (await load()) as Json,
+          d.files.some((g) => g.path === "table.md"),
+        );
       else if (f.path === "summary.json") view = summaryView((await load()) as unknown);
       else if (/^[^/]+\.md$/.test(f.path)) view = markdownView(f.path, (await load()) as string);
     } catch (e) {
@@ -498,12 +509,13 @@ function renderNumbers(body: HTMLElement, r: Json): Promise<void> {
 
 type BetaScore = { beta: number; valAccuracy: number; testAccuracy: number };
 
-function resultsView(r: Json): View | undefined {
+/** `withTable`: the run also wrote table.md, the same rows formatted; show them once, there. */
+function resultsView(r: Json, withTable: boolean): View | undefined {
   const search = (Array.isArray(r.scores) ? r : (r.search as Json | null)) ?? undefined;
   const scores = search?.scores as BetaScore[] | undefined;
   const rows = Array.isArray(r.rows) ? (r.rows as Json[]) : undefined;
   const ok = Array.isArray(scores) && scores.every((s) => typeof s.beta === "number");
-  if (!ok && !rows) return undefined;
+  if (!ok && (!rows || withTable)) return undefined;
   return {
     title: ok ? "Curvature Tuning: accuracy vs β" : "Results",
     async render(body) {
@@ -545,7 +557,7 @@ function resultsView(r: Json): View | undefined {
           "Validation and test accuracy against the CT parameter β",
         );
       }
-      if (rows?.length) body.append(objectTable(rows));
+      if (rows?.length && !withTable) body.append(objectTable(rows));
     },
   };
 }
