@@ -44,15 +44,15 @@ export const METHOD_COLORS: Record<string, string> = {
   lamb: "#999933",
   lars: "#AA4499",
   // initialisers
-  he: blue,
-  kaiming: blue,
-  xavier: vermillion,
-  glorot: vermillion,
-  orthogonal: green,
+  torch_default: black,
   lecun: purple,
-  normal: orange,
-  uniform: sky,
-  zeros: black,
+  xavier_normal: vermillion,
+  xavier_uniform: orange,
+  kaiming_normal: blue,
+  kaiming_uniform: sky,
+  orthogonal: green,
+  scaled_orthogonal: "#44AA99",
+  l_momentum: "#882255",
   // steering methods
   base: black,
   svf: blue,
@@ -79,9 +79,15 @@ export function methodColor(name: string): string | undefined {
  */
 export function colorScale(names: readonly string[]): { domain: string[]; range: string[] } {
   const domain = [...new Set(names)];
-  const fixed = domain.map(methodColor);
-  const used = new Set(fixed.filter(Boolean));
-  const free = SERIES_COLORS.filter((c) => !used.has(c));
+  // A fixed colour already taken on this chart (two names of one family) counts as free.
+  const taken = new Set<string>();
+  const fixed = domain.map((n) => {
+    const c = methodColor(n);
+    if (!c || taken.has(c)) return undefined;
+    taken.add(c);
+    return c;
+  });
+  const free = SERIES_COLORS.filter((c) => !taken.has(c));
   let next = 0;
   const range = fixed.map((c) => c ?? free[next++] ?? seriesColor(next++));
   return { domain, range };

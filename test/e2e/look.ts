@@ -10,9 +10,12 @@ const page = await b.context.newPage();
 page.on("pageerror", (e) => console.log("pageerror", e.message));
 for (const h of hashes) {
   await page.goto(`${lab.url}${h}`);
-  await page.waitForTimeout(6000);
+  await page.waitForTimeout(Number(process.env.WAIT ?? 6000));
   const name = h.replace(/[^a-z0-9]+/gi, "_").slice(0, 60) || "home";
   await page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
+  const height = await page.evaluate(() => document.body.scrollHeight);
+  for (let y = 0, k = 0; y < height && k < 10; y += 1000, k++)
+    await page.screenshot({ path: join(out, `${name}-${k}.png`), fullPage: true, clip: { x: 0, y, width: 1280, height: Math.min(1000, height - y) } });
   const text = await page.evaluate(() => document.body.innerText);
   for (const bad of ["[object Object]", "NaN", "undefined"]) if (text.includes(bad)) console.log(h, "has", bad);
   console.log("shot", name);

@@ -170,7 +170,8 @@ async function renderSurface(body: HTMLElement, r: Json, name: string): Promise<
     const trajectory = Array.isArray(panel.trajectory) ? panel.trajectory : [];
     const chart = await contourChart(contour, grid, {
       label: `Contour map of the loss surface ${name}, panel ${k + 1}`,
-      title: `panel ${k + 1}: directions [${(panel.directions ?? []).join(", ")}]`,
+      title: panels.length > 1 ? `Loss, panel ${k + 1} of ${panels.length}` : "Loss around the checkpoint",
+      zTitle: "loss",
       xTitle,
       yTitle,
       width: 380,
@@ -188,6 +189,7 @@ async function renderSurface(body: HTMLElement, r: Json, name: string): Promise<
       label: `3-D loss surface ${name}, panel ${k + 1}`,
       xTitle,
       yTitle,
+      zTitle: "loss",
       log: false,
       height: 400,
     });
