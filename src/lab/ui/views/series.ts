@@ -154,8 +154,12 @@ export async function dynamicsView(
       points: true,
     }),
     label: `${title} per epoch${member ? ` of ${member}` : ""}`,
+    // The first epoch has no previous loss: its "improvement" of 0 is no measurement.
     rows: ([rows]) =>
-      rows.filter((r) => r.type === "epoch" && typeof r[key] === "number" && (!log || positive(r[key]))),
+      rows
+        .filter((r) => r.type === "epoch")
+        .filter((r, i) => !(key === "loss_improvement" && i === 0))
+        .filter((r) => typeof r[key] === "number" && (!log || positive(r[key]))),
   });
   await followFiles(
     container,
