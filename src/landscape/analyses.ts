@@ -452,8 +452,10 @@ export async function runSurface(o: SurfaceRequest) {
       contourPanel(r.grid, {
         title:
           kind === "hessian"
-            ? `top_eigenvectors=[${r.directions[0]}, ${r.directions[1]}]`
-            : `directions [${r.directions.join(", ")}]`,
+            ? `along Hessian eigenvectors ${r.directions[0] + 1} and ${r.directions[1] + 1}`
+            : kind === "pca"
+              ? `along principal components ${r.directions[0] + 1} and ${r.directions[1] + 1}`
+              : `along random directions ${r.directions[0] + 1} and ${r.directions[1] + 1}`,
         xTitle: label(r.directions[0]),
         yTitle: label(r.directions[1]),
         overlays: r.trajectory
@@ -465,7 +467,7 @@ export async function runSurface(o: SurfaceRequest) {
       await figure(
         subject.run,
         `${name}.svg`,
-        panels(`Loss landscape of ${subject.run.id} at epoch ${at.epoch} (${kind} directions)`, specs),
+        panels(`Loss landscape of ${subject.run.id.split("/").pop()} at epoch ${at.epoch}`, specs),
       ),
     );
     if (slices) {
