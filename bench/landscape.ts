@@ -49,6 +49,7 @@ export async function landscapeBench(o: {
   const t0 = performance.now();
   await surface2d(plane, { steps });
   const tillerMs = performance.now() - t0;
+  o.results.tiller.landscape_surface_points_per_call = plane.pointsPerCall;
   plane.dispose();
   objective.dispose();
   o.results.tiller.landscape_surface_ms = tillerMs;

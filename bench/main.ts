@@ -67,7 +67,7 @@ async function trainStepMs(
   repeats: number,
 ): Promise<number> {
   const step = syntheticTrainStep(name, optimizer, 256);
-  const ms = await median(() => step.run(), repeats, 2);
+  const ms = await median(async () => void (await step.run()), repeats, 2);
   step.dispose();
   return ms;
 }

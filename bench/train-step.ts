@@ -20,7 +20,8 @@ export function randomBatch(key: ReturnType<typeof keyFromSeed>, n: number) {
 
 /**
  * `run(sync)` takes one step; with `sync` it waits for the loss (the training loop's behaviour),
- * without it the loss is dropped and the step stays queued. `dispose` releases the step and batch.
+ * without it the loss is dropped and the step stays queued. It resolves to the host milliseconds
+ * until the jitted step returned (its kernels dispatched). `dispose` releases the step and batch.
  */
 export function syntheticTrainStep(name: BenchModel, optimizer: OptimizerConfig, batchSize: number) {
   const model = createModel(modelConfig(name, { inputShape: [1, 28, 28], classes: 10 }));
@@ -30,14 +31,17 @@ export function syntheticTrainStep(name: BenchModel, optimizer: OptimizerConfig,
   const step = makeTrainStep(model, opt);
   const { x, y } = randomBatch(keyFromSeed(1), batchSize);
   return {
-    async run(sync = true): Promise<void> {
+    async run(sync = true): Promise<number> {
+      const t0 = performance.now();
       const [p, s, loss, correct, gradNorm] = step(params, state, x.ref, y.ref);
+      const hostMs = performance.now() - t0;
       params = p;
       state = s;
       correct.dispose();
       gradNorm.dispose();
       if (sync) await loss.data();
       else loss.dispose();
+      return hostMs;
     },
     dispose(): void {
       step.dispose();
