@@ -68,11 +68,20 @@ async function traceOneStep(run: () => Promise<number>) {
       reduction: props(e).reduction,
       exp: (props(e).exp ?? props(e).inputShapes ?? "").slice(0, 160),
     }));
+  // Kernels by output size: the optimiser's per-leaf updates show up as groups of leaf sizes.
+  const bySize: Record<string, { count: number; ms: number }> = {};
+  for (const e of entries) {
+    const key = `${props(e).reduction ? "reduce" : "elementwise"} ${props(e).size ?? e.name}`;
+    bySize[key] ??= { count: 0, ms: 0 };
+    bySize[key].count++;
+    bySize[key].ms += e.duration;
+  }
   return {
     count: entries.length,
     kernel_ms: entries.reduce((s, e) => s + e.duration, 0),
     groups: kernelGroups(entries).groups,
     slowest,
+    by_size: Object.fromEntries(Object.entries(bySize).sort((a, b) => b[1].count - a[1].count)),
   };
 }
 
