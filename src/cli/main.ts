@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { createRequire } from "node:module";
 import { reportError, EXIT_USAGE } from "./errors.js";
+import { aliasOption } from "./dialect.js";
 import { trainCommand } from "./train.js";
 import { runsCommand } from "./runs.js";
 import { reportCommand } from "./report.js";
@@ -78,11 +79,14 @@ Start here:
     dynamicsCommand(),
   ])
     program.addCommand(cmd);
-  const exitAsUsage = (c: Command) => {
+  const finish = (c: Command) => {
     c.exitOverride();
-    c.commands.forEach(exitAsUsage);
+    // One dialect: every command with --runs also takes its old spelling --out (hidden, deprecated).
+    if (c.options.some((o) => o.long === "--runs") && !c.options.some((o) => o.long === "--out"))
+      aliasOption(c, "out", "runs", "<dir>");
+    c.commands.forEach(finish);
   };
-  exitAsUsage(program);
+  finish(program);
   // Commands start the engine themselves; the device travels to startEngine through the environment.
   program.hook("preAction", () => {
     const device = program.opts<{ device?: string }>().device;

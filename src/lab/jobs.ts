@@ -122,7 +122,7 @@ export function parseJobRequest(body: unknown): JobRequest {
   if (fixed.length)
     throw new LabRequestError(400, `invalid job: ${fixed.join(", ")}: not settable from the lab`);
   try {
-    return { kind, request: parseRequest(job.def, fields), given: Object.keys(fields) };
+    return { kind: kind as string, request: parseRequest(job.def, fields), given: Object.keys(fields) };
   } catch (e) {
     if (e instanceof UsageError) throw new LabRequestError(400, `invalid job: ${e.message}`);
     throw e;
