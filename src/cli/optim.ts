@@ -2,7 +2,6 @@
  * `tiller optim path` — optimiser paths on 2-D test functions (JSON, or an SVG over the contour map).
  * `tiller optim compare` — optimisers trained side by side on Fashion-MNIST (table + four-panel figure).
  */
-import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { startEngine } from "../engine/device.js";
 import {
@@ -13,8 +12,6 @@ import {
   type FunctionName,
 } from "../landscape/functions.js";
 import { pathFigure, runPath, type PathResult } from "../landscape/paths.js";
-import { MODELS } from "../nn/models/index.js";
-import { ACTIVATIONS } from "../nn/activations.js";
 import {
   acceptedKeys,
   canonicalKey,
@@ -33,7 +30,7 @@ import { optimCompareRequest } from "../requests/optim-compare.js";
 import { addRequestOptions, requestFromCommand } from "./request-options.js";
 import { printResult } from "./output.js";
 import type { TrainCallbacks } from "../train/loop.js";
-import { intList, nonNegativeInt, positiveInt, positiveNumber, UsageError } from "./errors.js";
+import { nonNegativeInt, positiveInt, positiveNumber, UsageError } from "./errors.js";
 import { createProgress } from "./progress.js";
 import { interruptSignal } from "./signals.js";
 
@@ -278,7 +275,9 @@ under <run>/members/.`,
       const { request } = requestFromCommand(self, optimCompareRequest);
       const o = self.opts<{ quiet?: boolean; json?: boolean }>();
       const progress = createProgress({ quiet: o.quiet || o.json });
-      const signal = interruptSignal(() => progress.log("Interrupted: finishing the current step, then stopping…"));
+      const signal = interruptSignal(() =>
+        progress.log("Interrupted: finishing the current step, then stopping…"),
+      );
       const { run, rows, figure } = await runComparison(compareRequestOf(request), {
         callbacks: memberCallbacks(progress),
         signal,
