@@ -41,7 +41,7 @@ export { compareMethods } from "./steer/ct/compare.js";
 export { robustnessSweep } from "./steer/ct/robustness.js";
 export { makeAttacker } from "./steer/ct/attacks.js";
 export { runSearch, runCompare, runRobustness } from "./steer/ct/session.js";
-export { startAdapterTraining, resumeAdapterTraining } from "./lm/adapt-session.js";
+export { startAdapterTraining, resumeAdapterTraining } from "./steer/adapt-session.js";
 export { composeWeight, svfParamsFromZ } from "./steer/svf/compose.js";
 export { selfAdapt } from "./steer/svf/adapt/session.js";
 export { runTour } from "./tour/tour.js";

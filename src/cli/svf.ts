@@ -7,9 +7,9 @@ import {
   startAdapterTraining,
   type AdaptCallbacks,
   type AdapterSpec,
-} from "../lm/adapt-session.js";
-import { compareAdapters, compareTable } from "../lm/compare.js";
-import { FINETUNE_DEFAULTS, type FinetuneConfig, type FinetuneResult } from "../lm/finetune.js";
+} from "../steer/adapt-session.js";
+import { compareAdapters, compareTable } from "../steer/compare.js";
+import { FINETUNE_DEFAULTS, type FinetuneConfig, type FinetuneResult } from "../steer/finetune.js";
 import { Run, defaultRunsRoot, newRunId } from "../runs/store.js";
 import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
 import { SVF_DEFAULTS } from "../steer/svf/compose.js";

@@ -3,7 +3,7 @@
  * per-epoch panels (loss, gradient norm, parameter change, weight norm, loss improvement), the
  * per-layer norms, and, when step records exist, the per-step panels.
  */
-import { multiLine, seriesPanels } from "../landscape/figures.js";
+import { multiLine, seriesPanels } from "../report/series.js";
 import type { VegaLiteSpec } from "../report/vega.js";
 import type { DynamicsRecord } from "./dynamics.js";
 

@@ -13,7 +13,16 @@
  */
 import { jit, numpy as np, random, valueAndGrad } from "../../engine/jax.js";
 import { keyFromSeed, splitKey } from "../../engine/prng.js";
-import { countParams, namedLeaves, treeDispose, treeRef, type Params } from "../../engine/tree.js";
+import {
+  countParams,
+  getPath,
+  leafAt,
+  namedLeaves,
+  setPath,
+  treeDispose,
+  treeRef,
+  type Params,
+} from "../../engine/tree.js";
 import type { ImageSplit } from "../../data/dataset.js";
 import { batchCount, gatherBatch } from "../../data/batches.js";
 import { epochPermutation } from "../../data/order.js";
@@ -27,7 +36,6 @@ import {
   type OptState,
 } from "../../optim/index.js";
 import { batchLossAndCorrect } from "../../train/evaluate.js";
-import { setPath } from "./replace.js";
 import { UsageError } from "../../errors.js";
 
 export type Parametrisation = {
@@ -124,10 +132,6 @@ export function trainableCt(
   };
 }
 
-function getPath(tree: Params, path: string): Params {
-  return path.split(".").reduce((node, k) => node[k] as Params, tree);
-}
-
 /** Names of the backbone's linear and conv weights (2-D or 4-D tensors called "weight"). */
 export function adaptableWeights(config: ModelConfig, params: Params): [string, number[]][] {
   return namedLeaves(withoutHead(config, params))
@@ -167,10 +171,10 @@ export function lora(
       for (const [k, ab] of Object.entries(t.lora as Params)) {
         const path = k.replace(/\//g, ".");
         const { A, B } = ab as { A: np.Array; B: np.Array };
-        const w = getPath(f, path.slice(0, -".weight".length)).weight as np.Array;
+        const w = leafAt(f, path);
         const parent = path.slice(0, -".weight".length);
         const delta = np.matmul(B, A).mul(scale).reshape(w.shape);
-        setPath(out, parent, { ...getPath(f, parent), weight: w.add(delta) });
+        setPath(out, parent, { ...(getPath(f, parent) as Params), weight: w.add(delta) });
       }
       return out;
     },

@@ -6,11 +6,10 @@
  */
 import { numpy as np } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
-import { fromNamedLeaves, type Params } from "../../engine/tree.js";
+import { fromNamedLeaves, getPath, leafAt, withLeaves, type Params } from "../../engine/tree.js";
 import { UsageError } from "../../errors.js";
-import type { Adapter } from "../../lm/adapter.js";
+import type { Adapter } from "../adapter.js";
 import { torchDefaultUniform } from "../../nn/init.js";
-import { leafAt, withLeaves } from "../svf/targets.js";
 
 export type LoraOptions = { rank: number; alpha: number };
 
@@ -37,7 +36,7 @@ export function loraParams(base: Params, lora: Params, targets: string[], opts: 
   const scale = opts.alpha / opts.rank;
   const replaced: Record<string, np.Array> = {};
   for (const name of targets) {
-    const node = leafAt(lora, name) as unknown as { A: np.Array; B: np.Array };
+    const node = getPath(lora, name) as { A: np.Array; B: np.Array };
     replaced[name] = leafAt(base, name).add(np.matmul(node.B, node.A).mul(scale));
   }
   return withLeaves(base, replaced);

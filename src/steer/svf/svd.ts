@@ -7,9 +7,8 @@
  */
 import { numpy as np } from "../../engine/jax.js";
 import { svd as hostSvd } from "../../engine/svd.js";
-import { fromHost, toHost, type HostTensors, type Params } from "../../engine/tree.js";
+import { fromHost, leafAt, toHost, type HostTensors, type Params } from "../../engine/tree.js";
 import type { Run } from "../../runs/store.js";
-import { leafAt } from "./targets.js";
 
 export type SvdFactors = Record<string, { U: np.Array; S: np.Array; V: np.Array }>;
 

@@ -1,12 +1,17 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { numpy as np } from "../engine/jax.js";
-import { startEngine } from "../engine/device.js";
-import { keyFromSeed, splitKey, type Key } from "../engine/prng.js";
-import { UsageError } from "../errors.js";
-import { calculateGain, computeFans, type Nonlinearity } from "./fans.js";
-import { initializers, type Initializer } from "./initializers.js";
-import { canonicalInitName, initializerByName, INIT_NAMES, validateInitOptions } from "./registry.js";
+import { numpy as np } from "../../src/engine/jax.js";
+import { startEngine } from "../../src/engine/device.js";
+import { keyFromSeed, splitKey, type Key } from "../../src/engine/prng.js";
+import { UsageError } from "../../src/errors.js";
+import { calculateGain, computeFans, type Nonlinearity } from "../../src/init/fans.js";
+import { initializers, type Initializer } from "../../src/init/initializers.js";
+import {
+  canonicalInitName,
+  initializerByName,
+  INIT_NAMES,
+  validateInitOptions,
+} from "../../src/init/registry.js";
 
 type TorchCase = {
   init: keyof typeof initializers;
@@ -22,7 +27,7 @@ type TorchFixture = {
   inits: TorchCase[];
 };
 const torch: TorchFixture = JSON.parse(
-  readFileSync(new URL("../../test/fixtures/reference/init/torch_init.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../fixtures/reference/init/torch_init.json", import.meta.url), "utf8"),
 );
 
 const build = (c: TorchCase): Initializer =>

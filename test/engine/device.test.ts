@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { requestedDevice, startEngine } from "./device.js";
+import { requestedDevice, startEngine } from "../../src/engine/device.js";
 
 describe("device choice", () => {
   afterEach(() => {

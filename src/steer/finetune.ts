@@ -28,19 +28,18 @@ import {
   type Params,
 } from "../engine/tree.js";
 import { answerTokens, evalSplits, isCorrect, trainSplit, type TaskExample } from "../data/tasks/index.js";
-import { createRng, hashSeed } from "../data/tasks/rng.js";
-import { adam, applyUpdates, chain, type OptState } from "../optim/index.js";
-import { clipByGlobalNorm } from "../steer/svf/clip.js";
+import { createRng, hashSeed } from "../engine/rng.js";
+import { adam, applyUpdates, chain, clipByGlobalNorm, type OptState } from "../optim/index.js";
 import { writeJsonAtomic } from "../runs/atomic.js";
 import type { Run } from "../runs/store.js";
 import type { Adapter } from "./adapter.js";
-import { makeBatch } from "./batch.js";
-import { packTrees, unpackTree } from "./checkpoint.js";
-import { answerText, promptIds, taskAccuracy } from "./evaluate.js";
-import { createGenerator, leftPad } from "./generate.js";
-import { maskedNextTokenLoss, nextTokenLogProbs } from "./loss.js";
-import type { LmConfig } from "./model.js";
-import type { TextTokenizer } from "./tokenizer.js";
+import { makeBatch } from "../lm/batch.js";
+import { packTrees, unpackTree } from "../lm/checkpoint.js";
+import { answerText, promptIds, taskAccuracy } from "../lm/evaluate.js";
+import { createGenerator, leftPad } from "../lm/generate.js";
+import { maskedNextTokenLoss, nextTokenLogProbs } from "../lm/loss.js";
+import type { LmConfig } from "../lm/model.js";
+import type { TextTokenizer } from "../lm/tokenizer.js";
 
 export type Objective = "rl" | "sft";
 export type KlDirection = "policy-ref" | "ref-policy";
@@ -177,7 +176,7 @@ export async function finetune(
 ): Promise<FinetuneResult> {
   const { cfg, tokenizer: tok } = lm;
   const cb = opts.callbacks ?? {};
-  const optimizer = chain(clipByGlobalNorm(config.maxGradNorm), adam({ lr: config.lr }));
+  const optimizer = chain(clipByGlobalNorm(config.maxGradNorm, { eps: 1e-6 }), adam({ lr: config.lr }));
   let trainable = adapter.trainable;
   let state = optimizer.init(trainable);
   let best = treeRef(trainable);

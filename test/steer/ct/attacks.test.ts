@@ -1,20 +1,20 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { startEngine } from "../../engine/device.js";
-import { jit, numpy as np, valueAndGrad } from "../../engine/jax.js";
-import { keyFromSeed } from "../../engine/prng.js";
-import { treeRef, type Params } from "../../engine/tree.js";
-import { loadFashionMnist } from "../../data/fashion-mnist.js";
-import { firstExamples } from "../../data/subsets.js";
-import { softmaxCrossEntropy } from "../../nn/layers.js";
-import { createModel, modelConfig } from "../../nn/models/index.js";
-import { applyUpdates, createOptimizer, type OptState } from "../../optim/index.js";
-import { makeAttacker, onPixels, robustAccuracy, type Attack } from "./attacks.js";
-import { replaceActivations } from "./replace.js";
+import { startEngine } from "../../../src/engine/device.js";
+import { jit, numpy as np, valueAndGrad } from "../../../src/engine/jax.js";
+import { keyFromSeed } from "../../../src/engine/prng.js";
+import { treeRef, type Params } from "../../../src/engine/tree.js";
+import { loadFashionMnist } from "../../../src/data/fashion-mnist.js";
+import { firstExamples } from "../../../src/data/subsets.js";
+import { softmaxCrossEntropy } from "../../../src/nn/layers.js";
+import { createModel, modelConfig } from "../../../src/nn/models/index.js";
+import { applyUpdates, createOptimizer, type OptState } from "../../../src/optim/index.js";
+import { makeAttacker, onPixels, robustAccuracy, type Attack } from "../../../src/steer/ct/attacks.js";
+import { replaceActivations } from "../../../src/steer/ct/replace.js";
 
 type T = { shape: number[]; data: number[] };
 const ref = JSON.parse(
-  readFileSync(new URL("../../../test/fixtures/reference/ct/attacks.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../../fixtures/reference/ct/attacks.json", import.meta.url), "utf8"),
 ) as {
   params: Record<string, T>;
   x: T;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { convergenceEpochs, convergenceWindow, smoothedLosses } from "./convergence.js";
+import { convergenceEpochs, convergenceWindow, smoothedLosses } from "../../src/train/convergence.js";
 
 describe("convergence speed", () => {
   it("an exponential decay to a floor converges where 90% of the drop is covered (closed form)", () => {

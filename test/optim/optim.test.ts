@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { jit, numpy as np, random } from "../engine/jax.js";
-import { startEngine } from "../engine/device.js";
-import { keyFromSeed } from "../engine/prng.js";
-import { fillLike, namedLeaves, toHost, treeDispose, type Params } from "../engine/tree.js";
-import { createModel, modelConfig } from "../nn/models/index.js";
-import { makeTrainStep } from "../train/loop.js";
-import { UsageError } from "../errors.js";
+import { jit, numpy as np, random } from "../../src/engine/jax.js";
+import { startEngine } from "../../src/engine/device.js";
+import { keyFromSeed } from "../../src/engine/prng.js";
+import { fillLike, namedLeaves, toHost, treeDispose, type Params } from "../../src/engine/tree.js";
+import { createModel, modelConfig } from "../../src/nn/models/index.js";
+import { makeTrainStep } from "../../src/train/loop.js";
+import { UsageError } from "../../src/errors.js";
 import {
   adafactor,
   adam,
@@ -26,7 +26,7 @@ import {
   treeBytes,
   type OptimizerConfig,
   type ScheduleConfig,
-} from "./index.js";
+} from "../../src/optim/index.js";
 
 beforeAll(() => startEngine());
 

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { numpy as np } from "../engine/jax.js";
-import { startEngine } from "../engine/device.js";
-import { createOptimizer, optimizerConfig, OPTIMIZERS } from "../optim/index.js";
-import { UsageError } from "../errors.js";
-import { evaluateGrid, FUNCTIONS, testFunction } from "./functions.js";
-import { contourSegments, joinSegments, pathFigure, runPath } from "./paths.js";
+import { numpy as np } from "../../src/engine/jax.js";
+import { startEngine } from "../../src/engine/device.js";
+import { createOptimizer, optimizerConfig, OPTIMIZERS } from "../../src/optim/index.js";
+import { UsageError } from "../../src/errors.js";
+import { evaluateGrid, FUNCTIONS, testFunction } from "../../src/landscape/functions.js";
+import { contourSegments, joinSegments, pathFigure, runPath } from "../../src/landscape/paths.js";
 
 beforeAll(() => startEngine());
 

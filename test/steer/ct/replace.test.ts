@@ -1,16 +1,16 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { startEngine } from "../../engine/device.js";
-import { numpy as np, random } from "../../engine/jax.js";
-import { keyFromSeed } from "../../engine/prng.js";
-import { countParams, namedLeaves, treeRef, type Params } from "../../engine/tree.js";
-import { ctu } from "../../nn/activations.js";
-import { linear, type LinearParams } from "../../nn/layers.js";
-import { activationSites, createModel, modelConfig, type ModelConfig } from "../../nn/models/index.js";
-import { UsageError } from "../../errors.js";
-import { replaceActivations } from "./replace.js";
-import { parseBetaGrid, pickBest } from "./search.js";
-import { adaptableWeights, lora, trainableCt } from "./finetune.js";
-import { backboneOf } from "./probe.js";
+import { startEngine } from "../../../src/engine/device.js";
+import { numpy as np, random } from "../../../src/engine/jax.js";
+import { keyFromSeed } from "../../../src/engine/prng.js";
+import { countParams, namedLeaves, treeRef, type Params } from "../../../src/engine/tree.js";
+import { ctu } from "../../../src/nn/activations.js";
+import { linear, type LinearParams } from "../../../src/nn/layers.js";
+import { activationSites, createModel, modelConfig, type ModelConfig } from "../../../src/nn/models/index.js";
+import { UsageError } from "../../../src/errors.js";
+import { replaceActivations } from "../../../src/steer/ct/replace.js";
+import { parseBetaGrid, pickBest } from "../../../src/steer/ct/search.js";
+import { adaptableWeights, lora, trainableCt } from "../../../src/steer/ct/finetune.js";
+import { backboneOf } from "../../../src/steer/ct/probe.js";
 
 beforeAll(async () => {
   await startEngine();

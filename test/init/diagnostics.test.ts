@@ -1,10 +1,15 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { numpy as np } from "../engine/jax.js";
-import { startEngine } from "../engine/device.js";
-import { keyFromSeed } from "../engine/prng.js";
-import { effectiveRank, matrixDiagnostics, modelDiagnostics, singularValues } from "./diagnostics.js";
-import { initializers } from "./initializers.js";
+import { numpy as np } from "../../src/engine/jax.js";
+import { startEngine } from "../../src/engine/device.js";
+import { keyFromSeed } from "../../src/engine/prng.js";
+import {
+  effectiveRank,
+  matrixDiagnostics,
+  modelDiagnostics,
+  singularValues,
+} from "../../src/init/diagnostics.js";
+import { initializers } from "../../src/init/initializers.js";
 
 type NumpyCase = {
   shape: [number, number];
@@ -16,7 +21,7 @@ type NumpyCase = {
   std: number;
 };
 const numpyCases: Record<string, NumpyCase> = JSON.parse(
-  readFileSync(new URL("../../test/fixtures/reference/init/diagnostics.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../fixtures/reference/init/diagnostics.json", import.meta.url), "utf8"),
 );
 
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { startEngine } from "../../engine/device.js";
-import { grad, jit, numpy as np } from "../../engine/jax.js";
-import { activate, ctu, relu } from "../../nn/activations.js";
-import { checkCase, loadReference, type Tensor } from "../../../test/reference.js";
+import { startEngine } from "../../../src/engine/device.js";
+import { grad, jit, numpy as np } from "../../../src/engine/jax.js";
+import { activate, ctu, relu } from "../../../src/nn/activations.js";
+import { checkCase, loadReference, type Tensor } from "../../reference.js";
 
 beforeAll(async () => {
   await startEngine();

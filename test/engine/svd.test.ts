@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { singularValuesOf, svd, type Svd } from "./svd.js";
+import { singularValuesOf, svd, type Svd } from "../../src/engine/svd.js";
 
 /** A deterministic uniform(−½, ½) stream. */
 function stream(seed: number): () => number {

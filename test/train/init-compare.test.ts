@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { resolveDataDir } from "../data/fashion-mnist.js";
-import { UsageError } from "../errors.js";
+import { resolveDataDir } from "../../src/data/fashion-mnist.js";
+import { UsageError } from "../../src/errors.js";
 import {
   compareInits,
   formatTable,
@@ -12,7 +12,7 @@ import {
   tableCsv,
   type InitCompareRequest,
   type InitCompareRow,
-} from "./init-compare.js";
+} from "../../src/train/init-compare.js";
 
 const hasData = existsSync(resolveDataDir());
 

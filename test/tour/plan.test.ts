@@ -11,8 +11,8 @@ import {
   unitKeys,
   type Unit,
   type UnitState,
-} from "./plan.js";
-import { tourPlan, unitState } from "./tour.js";
+} from "../../src/tour/plan.js";
+import { tourPlan, unitState } from "../../src/tour/tour.js";
 
 const units = tourUnits(tourSettings("quick"));
 const ids = (u: Unit[]) => {

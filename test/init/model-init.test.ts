@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { startEngine } from "../engine/device.js";
-import { keyFromSeed } from "../engine/prng.js";
-import { namedLeaves, treeDispose, type Params } from "../engine/tree.js";
-import { UsageError } from "../errors.js";
-import { checkInitConfig, layerInits } from "../nn/init.js";
-import { createModel, modelConfig, type ModelConfig } from "../nn/models/index.js";
+import { startEngine } from "../../src/engine/device.js";
+import { keyFromSeed } from "../../src/engine/prng.js";
+import { namedLeaves, treeDispose, type Params } from "../../src/engine/tree.js";
+import { UsageError } from "../../src/errors.js";
+import { checkInitConfig, layerInits } from "../../src/nn/init.js";
+import { createModel, modelConfig, type ModelConfig } from "../../src/nn/models/index.js";
 
 const data = { inputShape: [1, 28, 28] as [number, number, number], classes: 10 };
 

@@ -2,11 +2,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { lineChart, trainingCurves } from "./charts.js";
-import { escapeHtml, reportHtml } from "./html.js";
-import { readRunMetrics } from "./run-files.js";
-import { writeRunReport } from "./run-report.js";
-import { renderSvg, svgToPng } from "./vega.js";
+import { lineChart, trainingCurves } from "../../src/report/charts.js";
+import { escapeHtml, reportHtml } from "../../src/report/html.js";
+import { readRunMetrics } from "../../src/report/run-files.js";
+import { writeRunReport } from "../../src/report/run-report.js";
+import { renderSvg, svgToPng } from "../../src/report/vega.js";
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -4,8 +4,15 @@
  * against hand-computed values.
  */
 import { describe, expect, it } from "vitest";
-import { grad, jit, lax, numpy as np, valueAndGrad } from "./jax.js";
-import { avgPool2d, conv2d, conv2dWith, maxPool2d, type Conv2dOptions, type Conv2dStrategy } from "./conv.js";
+import { grad, jit, lax, numpy as np, valueAndGrad } from "../../src/engine/jax.js";
+import {
+  avgPool2d,
+  conv2d,
+  conv2dWith,
+  maxPool2d,
+  type Conv2dOptions,
+  type Conv2dStrategy,
+} from "../../src/engine/conv.js";
 
 type Arr = np.Array;
 
