@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { createRequire } from "node:module";
 import { reportError, EXIT_USAGE } from "./errors.js";
+import { aliasOption } from "./dialect.js";
 import { trainCommand } from "./train.js";
 import { runsCommand } from "./runs.js";
 import { reportCommand } from "./report.js";
@@ -78,11 +79,14 @@ Start here:
     dynamicsCommand(),
   ])
     program.addCommand(cmd);
-  const exitAsUsage = (c: Command) => {
+  const finish = (c: Command) => {
     c.exitOverride();
-    c.commands.forEach(exitAsUsage);
+    // One dialect: every command with --runs also takes its old spelling --out (hidden, deprecated).
+    if (c.options.some((o) => o.long === "--runs") && !c.options.some((o) => o.long === "--out"))
+      aliasOption(c, "out", "runs", "<dir>");
+    c.commands.forEach(finish);
   };
-  exitAsUsage(program);
+  finish(program);
   // Commands select the device with startEngine; the device travels there through the environment.
   // The engine itself (jax-js and what Node lacks for it) is loaded before any action runs.
   program.hook("preAction", async () => {
