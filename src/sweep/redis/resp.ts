@@ -75,7 +75,7 @@ export class RespConnection {
   readonly #connectTimeoutMs: number;
   #socket: Socket | null = null;
   #pending: Pending[] = [];
-  #buffer = Buffer.alloc(0);
+  #buffer: Buffer = Buffer.alloc(0);
 
   constructor(target: RedisTarget, opts: { connectTimeoutMs?: number } = {}) {
     this.#target = target;

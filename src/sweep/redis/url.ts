@@ -13,7 +13,9 @@ export function parseRedisUrl(text: string): RedisTarget {
     throw new UsageError(`--queue: not a URL: ${redactRedisUrl(text)} (expected redis://host:port/db)`);
   }
   if (url.protocol !== "redis:")
-    throw new UsageError(`--queue: expected a redis:// URL, got ${url.protocol}// (rediss:// is not supported)`);
+    throw new UsageError(
+      `--queue: expected a redis:// URL, got ${url.protocol}// (rediss:// is not supported)`,
+    );
   const db = url.pathname.replace(/^\//, "");
   if (db !== "" && !/^\d{1,2}$/.test(db))
     throw new UsageError(`--queue: the database "${db}" is not a number (redis://host:port/0)`);
