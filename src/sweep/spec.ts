@@ -60,10 +60,11 @@ type Point = Record<string, unknown>;
 /** A run of the sweep before it has an id: its swept values and its full, validated request. */
 export type SweptRun = { values: Point; request: Record<string, unknown> };
 
-function zodIssues(error: z.ZodError): string {
+function zodIssues(error: z.ZodError, known?: string[]): string {
   return error.issues
     .map((i) => {
-      if (i.code === "unrecognized_keys") return `unknown option ${i.keys.map((k) => `"${k}"`).join(", ")}`;
+      if (i.code === "unrecognized_keys")
+        return `unknown option ${i.keys.map((k) => `"${k}"`).join(", ")}${known ? ` (known: ${known.join(", ")})` : ""}`;
       return `${i.path.join(".") || "(spec)"}: ${i.message}`;
     })
     .join("; ");
@@ -158,7 +159,9 @@ export function expandSweep(spec: SweepSpec): SweptRun[] {
   return sweepPoints(spec).map((values, i) => {
     const parsed = command.schema.safeParse({ ...spec.fixed, ...values });
     const where = `sweep spec: run ${i + 1}${Object.keys(values).length ? ` (${describe(values)})` : ""}`;
-    if (!parsed.success) throw new UsageError(`${where}: ${zodIssues(parsed.error)}`);
+    const known =
+      command.schema instanceof z.ZodObject ? Object.keys(command.schema.shape as object) : undefined;
+    if (!parsed.success) throw new UsageError(`${where}: ${zodIssues(parsed.error, known)}`);
     try {
       command.check?.(parsed.data);
     } catch (e) {
