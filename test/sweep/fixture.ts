@@ -15,12 +15,16 @@ import { runTraining } from "../../src/train/session.js";
 
 export const hasData = existsSync(resolveDataDir());
 
-export function gridSpec(name: string, fixed: Record<string, unknown> = {}): SweepSpec {
+export function gridSpec(
+  name: string,
+  fixed: Record<string, unknown> = {},
+  grid: Record<string, unknown[]> = { optimizer: ["sgd", "adam", "lion"], lr: [0.001, 0.01] },
+): SweepSpec {
   return parseSweepSpec({
     name,
     command: "train",
     fixed: { hidden: [16], epochs: 1, limit: 512, batchSize: 128, logEvery: 1, ...fixed },
-    grid: { optimizer: ["sgd", "adam", "lion"], lr: [0.001, 0.01] },
+    grid,
   });
 }
 
