@@ -19,6 +19,8 @@ import { loraCommand } from "./lora.js";
 import { optimCommand } from "./optim.js";
 import { landscapeCommand } from "./landscape.js";
 import { dynamicsCommand } from "./dynamics.js";
+import { sweepCommand } from "./sweep.js";
+import { workerCommand } from "./worker.js";
 import { loadEngine, shutdownWorkers } from "../engine/jax.js";
 import { DEVICE_CHOICES } from "../engine/device.js";
 
@@ -77,6 +79,8 @@ Start here:
     optimCommand(),
     landscapeCommand(),
     dynamicsCommand(),
+    sweepCommand(),
+    workerCommand(),
   ])
     program.addCommand(cmd);
   const finish = (c: Command) => {
