@@ -23,8 +23,9 @@ import {
   type Parametrisation,
 } from "./finetune.js";
 
-export const METHODS = ["linear-probe", "linear-probe-ct", "trainable-ct", "lora", "full"] as const;
-export type MethodName = (typeof METHODS)[number];
+import { METHODS, type MethodName } from "../../requests/ct.js";
+
+export { METHODS, type MethodName };
 
 export type CompareRow = {
   method: string;
