@@ -8,7 +8,7 @@
  *
  * The seed of the kill step is in each test's name, so a failure can be replayed.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -52,7 +52,13 @@ type TrainerCase = {
   weights: string[];
   /** Makes the run `runs/nan` reach a step whose loss or gradient is non-finite. */
   diverge(runs: string): Promise<CliResult>;
+  /** Steps done so far in a run directory (default: the highest step its metrics.jsonl logged). */
+  progress?(dir: string): number;
+  /** The training run inside `runs/nan` that diverges (default: itself). */
+  diverged?: string;
 };
+
+const caseNamed = (name: string) => CASES.find((c) => c.name === name)!;
 
 const vision = [
   "--hidden",
@@ -88,14 +94,14 @@ const adapter = (cmd: string) => (runs: string, name: string) => [
 async function huge(runs: string): Promise<CliResult> {
   const dir = join(runs, "nan");
   const index = join(dir, "checkpoints", "index.json");
-  const args = CASES[1].fresh(runs, "nan");
+  const args = caseNamed("ct pretrain").fresh(runs, "nan");
   await runAndKill(args, () => existsSync(index) && readFileSync(index, "utf8").includes("epoch-1"));
   const run = new Run(dir);
   const { tensors, metadata } = run.loadCheckpoint("epoch-1");
   for (const [name, t] of Object.entries(tensors))
     if (name.startsWith("params.")) t.data = Float32Array.from(t.data, (v) => v * 1e30);
   run.saveCheckpoint("epoch-1", tensors, metadata);
-  return tiller(CASES[1].resume(dir));
+  return tiller(caseNamed("ct pretrain").resume(dir));
 }
 
 const CASES: TrainerCase[] = [
@@ -110,7 +116,7 @@ const CASES: TrainerCase[] = [
     weights: ["checkpoints/epoch-2.safetensors"],
     // Biases of 1e38: the first logits overflow.
     diverge: (runs) =>
-      tiller([...CASES[0].fresh(runs, "nan"), "--init", "kaiming_normal", "--bias-init", "1e38"]),
+      tiller([...caseNamed("train").fresh(runs, "nan"), "--init", "kaiming_normal", "--bias-init", "1e38"]),
   },
   {
     name: "ct pretrain",
@@ -125,6 +131,28 @@ const CASES: TrainerCase[] = [
     // The CLI bounds what would overflow (lr ≤ 100, no init options): epoch 1's checkpoint is
     // scaled by 1e30 after a kill, so the resume's first step overflows.
     diverge: huge,
+  },
+  {
+    name: "optim compare",
+    fresh: (runs, name) => [
+      ...["optim", "compare", "--optimizers", "sgd,adam", ...vision, "--log-every", "1"],
+      ...["--runs", runs, "--name", name],
+    ],
+    resume: (dir) => ["optim", "compare", "--resume", dir, "-q"],
+    // 16 steps per member, counted over both members.
+    last: 32,
+    progress: (dir) => loggedStep(join(dir, "members", "sgd")) + loggedStep(join(dir, "members", "adam")),
+    weights: ["members/sgd/checkpoints/epoch-2.safetensors", "members/adam/checkpoints/epoch-2.safetensors"],
+    // A member from --config at lr 1e30 (the config file is not bounded like --lr).
+    diverge(runs) {
+      const config = join(runs, "boom.json");
+      mkdirSync(runs, { recursive: true });
+      writeFileSync(config, JSON.stringify({ boom: { name: "sgd", lr: 1e30 } }));
+      const args = caseNamed("optim compare").fresh(runs, "nan");
+      args.splice(args.indexOf("--optimizers"), 2, "--config", config);
+      return tiller(args);
+    },
+    diverged: "members/boom",
   },
   {
     name: "svf train",
@@ -155,7 +183,7 @@ const CASES: TrainerCase[] = [
     // Steps are logged every 10: the kill comes after step 10 or 20, around its checkpoint.
     last: 21,
     weights: ["checkpoints/model.safetensors"],
-    diverge: (runs) => tiller([...CASES[4].fresh(runs, "nan"), "--lr", "1e30"]),
+    diverge: (runs) => tiller([...caseNamed("lm pretrain").fresh(runs, "nan"), "--lr", "1e30"]),
   },
 ];
 
@@ -181,10 +209,9 @@ function records(file: string): Line[] {
     });
 }
 
+/** Every .jsonl file under a run directory (a comparison's members too), as relative paths. */
 const jsonl = (dir: string) =>
-  readdirSync(dir)
-    .filter((f) => f.endsWith(".jsonl"))
-    .sort();
+  (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith(".jsonl")).sort();
 
 /** The highest step (or epoch) a run has logged. */
 function loggedStep(dir: string): number {
@@ -239,7 +266,8 @@ describe.each(CASES)("$name", (c) => {
     const whole = await tiller(c.fresh(runs, "whole"));
     expect(whole.status, whole.stderr).toBe(0);
     const dir = join(runs, "killed");
-    const killed = await runAndKill(c.fresh(runs, "killed"), () => loggedStep(dir) >= k);
+    const progress = c.progress ?? loggedStep;
+    const killed = await runAndKill(c.fresh(runs, "killed"), () => progress(dir) >= k);
     const again = await tiller(c.resume(dir));
     expect(again.status, again.stderr).toBe(0);
     expect(killed, "the kill landed before the run ended").toBe(true);
@@ -249,11 +277,12 @@ describe.each(CASES)("$name", (c) => {
   it("a step that overflows stops the run diverged at that step, with nothing logged after it", async () => {
     const r = await c.diverge(runs);
     expect(r.status, r.stdout + r.stderr).toBe(1);
-    const status = readJsonFile<{ status: string; reason: string }>(join(runs, "nan", "status.json"));
+    const nan = join(runs, "nan", c.diverged ?? "");
+    const status = readJsonFile<{ status: string; reason: string }>(join(nan, "status.json"));
     expect(status.status).toBe("diverged");
     const bad = Number(/step (\d+)/.exec(status.reason)?.[1]);
     expect(bad, status.reason).toBeGreaterThanOrEqual(1);
-    const steps = records(join(runs, "nan", "metrics.jsonl")).filter(
+    const steps = records(join(nan, "metrics.jsonl")).filter(
       (m) => m.type === "step" || m.type === "rl_step",
     );
     for (const m of steps) {
@@ -315,7 +344,7 @@ describe("weights and setups a trainer must refuse", () => {
 describe("a train run killed right after its epoch-1 checkpoint", () => {
   it("keeps epoch 1's dynamics line: after the resume dynamics.jsonl equals an uninterrupted run's", async () => {
     const runs = join(root, "dynamics");
-    const args = (name: string) => [...CASES[0].fresh(runs, name)];
+    const args = (name: string) => [...caseNamed("train").fresh(runs, name)];
     expect((await tiller(args("whole"))).status).toBe(0);
     const dir = join(runs, "killed");
     const index = join(dir, "checkpoints", "index.json");
@@ -324,7 +353,7 @@ describe("a train run killed right after its epoch-1 checkpoint", () => {
       () => existsSync(index) && readFileSync(index, "utf8").includes("epoch-1"),
     );
     expect(killed).toBe(true);
-    expect((await tiller(CASES[0].resume(dir))).status).toBe(0);
+    expect((await tiller(caseNamed("train").resume(dir))).status).toBe(0);
     expect(records(join(dir, "dynamics.jsonl"))).toEqual(records(join(runs, "whole", "dynamics.jsonl")));
   }, 120_000);
 });
