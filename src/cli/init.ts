@@ -3,7 +3,13 @@ import { initializerByName, INIT_NAMES, canonicalInitName, type BiasInit } from 
 import { ACTIVATIONS } from "../nn/activations.js";
 import { MODELS } from "../nn/models/index.js";
 import { OPTIMIZERS, type OptimizerConfig } from "../optim/index.js";
-import { compareInits, formatTable, type InitCompareRequest } from "../train/init-compare.js";
+import {
+  compareInits,
+  formatTable,
+  resumeInitComparison,
+  type InitCompareCallbacks,
+  type InitCompareRequest,
+} from "../train/init-compare.js";
 import { UsageError } from "../errors.js";
 import { intList, nonNegativeInt, positiveInt, positiveNumber, unitInterval, oneOf } from "./errors.js";
 import { createProgress } from "./progress.js";
@@ -14,6 +20,7 @@ const BOOK_INITS = "lecun,xavier_normal,kaiming_normal,orthogonal,scaled_orthogo
 
 type CompareOptions = {
   model: string;
+  resume?: string;
   hidden?: number[];
   channels?: number[];
   dense?: number;
@@ -138,6 +145,10 @@ function compareCommand(): Command {
       positiveInt,
       10,
     )
+    .option(
+      "--resume <run>",
+      "continue an interrupted comparison (id or directory); its config decides the rest",
+    )
     .option("-q, --quiet", "no progress output")
     .addHelpText(
       "after",
@@ -168,8 +179,9 @@ and one training run per method under methods/.`,
       );
       let total = 0;
       let method = "";
-      const { run, rows, status } = await compareInits(toRequest(o), {
+      const how = {
         signal,
+        runsRoot: o.runs,
         callbacks: {
           onMethodStart: (m) => {
             method = m.method;
@@ -192,13 +204,18 @@ and one training run per method under methods/.`,
                 `  epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} · test acc ${(100 * e.test_accuracy).toFixed(2)}% · ${e.elapsed_s.toFixed(1)} s`,
               ),
           },
-        },
-      });
+        } satisfies InitCompareCallbacks,
+      };
+      const { run, rows, status } = o.resume
+        ? await resumeInitComparison(o.resume, how)
+        : await compareInits(toRequest(o), how);
       progress.stop();
       process.stdout.write(`\n${formatTable(rows)}\n\n`);
       process.stdout.write(
         `run: ${run.dir}\ntable: ${run.path("table.csv")}\nreport: ${run.path("report.html")}\n`,
       );
+      // As optim compare: a diverged row is a failure the exit code reports.
+      if (rows.some((r) => r.status === "diverged")) process.exitCode = 1;
       if (status === "interrupted") process.exitCode = 130;
     });
 }

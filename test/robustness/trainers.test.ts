@@ -140,6 +140,48 @@ const CASES: TrainerCase[] = [
     diverged: "members/boom",
   },
   {
+    name: "init compare",
+    fresh: (runs, name) => [
+      ...[
+        "init",
+        "compare",
+        "--inits",
+        "xavier_uniform,kaiming_normal",
+        "--hidden",
+        "8",
+        "--batch-size",
+        "32",
+      ],
+      ...[
+        "--epochs",
+        "2",
+        "--seed",
+        "1",
+        "--data-dir",
+        data,
+        "--log-every",
+        "1",
+        "--runs",
+        runs,
+        "--name",
+        name,
+        "-q",
+      ],
+    ],
+    resume: (dir) => ["init", "compare", "--resume", dir, "-q"],
+    last: 32,
+    progress: (dir) =>
+      loggedStep(join(dir, "methods", "xavier_uniform")) + loggedStep(join(dir, "methods", "kaiming_normal")),
+    weights: [
+      "methods/xavier_uniform/checkpoints/epoch-2.safetensors",
+      "methods/kaiming_normal/checkpoints/epoch-2.safetensors",
+    ],
+    // SGD at lr 1e30: step 1 throws the weights to ~1e28, step 2's logits overflow.
+    diverge: (runs) =>
+      tiller([...caseNamed("init compare").fresh(runs, "nan"), "--optimizer", "sgd", "--lr", "1e30"]),
+    diverged: "methods/xavier_uniform",
+  },
+  {
     name: "svf train",
     fresh: adapter("svf"),
     resume: (dir) => ["svf", "train", "--resume", dir, "-q"],
