@@ -1,7 +1,10 @@
 import { Command } from "commander";
 import { listRuns, Run, defaultRunsRoot } from "../runs/store.js";
 
-const pct = (x?: number) => (x === undefined ? "–" : `${(100 * x).toFixed(2)}%`);
+/** Metrics may be null (JSON has no NaN: a diverged or skipped evaluation) or absent (no test set). */
+const pct = (x?: number | null) => (typeof x === "number" ? `${(100 * x).toFixed(2)}%` : "–");
+const fixed = (x: number | null | undefined, digits: number) =>
+  typeof x === "number" ? x.toFixed(digits) : "–";
 
 export function runsCommand(): Command {
   const cmd = new Command("runs").description("List and inspect runs in the run store.");
@@ -11,26 +14,33 @@ export function runsCommand(): Command {
     .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
     .option("--json", "machine-readable output")
     .action((o: { out?: string; json?: boolean }) => {
-      const { runs, problems } = listRuns(o.out ?? defaultRunsRoot());
+      const { runs, broken } = listRuns(o.out ?? defaultRunsRoot());
       if (o.json) {
-        process.stdout.write(JSON.stringify(runs, null, 2) + "\n");
-      } else if (runs.length === 0) {
-        process.stdout.write(`no runs in ${o.out ?? defaultRunsRoot()} — start one with "tiller train"\n`);
-      } else {
-        const rows = runs.map((r) => {
-          const c = r.config as { model?: { name?: string }; optimizer?: { name?: string; lr?: number } };
-          return [
-            r.id,
-            c.model?.name ?? "?",
-            `${c.optimizer?.name ?? "?"} ${c.optimizer?.lr ?? ""}`,
-            r.status?.status ?? "?",
-            pct(r.best),
-            r.duration_s === undefined ? "–" : `${r.duration_s.toFixed(0)} s`,
-          ];
-        });
-        printTable(["id", "model", "optimizer", "status", "best acc", "time"], rows);
+        const entries = [...runs, ...broken.map((b) => ({ id: b.id, dir: b.dir, broken: b.reason }))];
+        process.stdout.write(JSON.stringify(entries, null, 2) + "\n");
+        return;
       }
-      for (const p of problems) process.stderr.write(`warning: ${p}\n`);
+      if (runs.length === 0 && broken.length === 0) {
+        process.stdout.write(`no runs in ${o.out ?? defaultRunsRoot()} — start one with "tiller train"\n`);
+        return;
+      }
+      const rows = runs.map((r) => {
+        const c = r.config as { model?: { name?: string }; optimizer?: { name?: string; lr?: number } };
+        return [
+          r.id,
+          String(c.model?.name ?? "?"),
+          `${c.optimizer?.name ?? "?"} ${c.optimizer?.lr ?? ""}`,
+          r.status?.status ?? "?",
+          pct(r.best),
+          typeof r.duration_s === "number" ? `${r.duration_s.toFixed(0)} s` : "–",
+        ];
+      });
+      printTable(
+        ["id", "model", "optimizer", "status", "best acc", "time"],
+        [...rows, ...broken.map((b) => [b.id, "?", "?", "broken", "–", "–"])],
+      );
+      if (broken.length) process.stdout.write("\nbroken runs:\n");
+      for (const b of broken) process.stdout.write(`  ${b.id}: ${b.reason}\n`);
     });
   cmd
     .command("show <run>")
@@ -51,11 +61,11 @@ export function runsCommand(): Command {
             e.type === "epoch"
               ? [
                   String(e.epoch),
-                  e.train_loss.toFixed(4),
+                  fixed(e.train_loss, 4),
                   pct(e.train_accuracy),
-                  e.test_loss.toFixed(4),
+                  fixed(e.test_loss, 4),
                   pct(e.test_accuracy),
-                  `${e.elapsed_s.toFixed(1)} s`,
+                  `${fixed(e.elapsed_s, 1)} s`,
                 ]
               : [],
           ),
