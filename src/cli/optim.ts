@@ -26,7 +26,6 @@ import {
   type OptimizerName,
 } from "../optim/index.js";
 import { renderSvg, type VegaLiteSpec } from "../report/vega.js";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
 import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
 import { compareMembers, formatTable, parseCompareConfig, runComparison } from "../train/compare.js";
 import { DEFAULT_MAX_SKIPS } from "../train/config.js";
@@ -214,14 +213,10 @@ A path that overflows to Inf/NaN stops there: its points so far are kept and the
         dtype: o.dtype,
         seed: o.seed,
       });
-      writeJsonAtomic(
-        run.path("paths.json"),
-        Object.fromEntries(results.map((r) => [r.label, plain(r.result)])),
-      );
+      run.writeJson("paths.json", Object.fromEntries(results.map((r) => [r.label, plain(r.result)])));
       const grid = await evaluateGrid(fn, 72, 72);
       const svg = await renderSvg(pathFigure(fn, grid, results) as VegaLiteSpec);
-      const figure = run.path("figures", "paths.svg");
-      writeFileAtomic(figure, svg);
+      const figure = run.writeFile("figures/paths.svg", svg);
       run.setStatus(results.some((r) => r.result.diverged) ? "diverged" : "done", 0);
       for (const r of results) {
         const last = r.result.points.at(-1)!;

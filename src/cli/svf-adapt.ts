@@ -2,7 +2,6 @@ import { Command, InvalidArgumentError } from "commander";
 import { startEngine } from "../engine/device.js";
 import { getFamily, HELD_OUT_TASKS, parseTaskList } from "../data/tasks/index.js";
 import { lineChart, renderSvg } from "../report/index.js";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
 import { Run, defaultRunsRoot, newRunId, readJson } from "../runs/store.js";
 import { CEM_DEFAULTS } from "../steer/svf/adapt/cem.js";
 import { FEWSHOT_DEFAULTS } from "../steer/svf/adapt/fewshot.js";
@@ -89,10 +88,10 @@ async function cemFigure(task: string, c: SelfAdaptResult["cem"][string]): Promi
 /** results.json, table.md and the CEM figures into the run; prints the tables. */
 async function store(run: Run, result: SelfAdaptResult): Promise<void> {
   const table = selfAdaptTables(result);
-  writeJsonAtomic(run.path("results.json"), result);
-  writeFileAtomic(run.path("table.md"), table);
+  run.writeJson("results.json", result);
+  run.writeFile("table.md", table);
   for (const [task, c] of Object.entries(result.cem))
-    writeFileAtomic(run.path("figures", `cem-${task}.svg`), await cemFigure(task, c));
+    run.writeFile(["figures", `cem-${task}.svg`].join("/"), await cemFigure(task, c));
   run.setStatus("done", 0);
   process.stdout.write(`${table}\nrun: ${run.dir}\n`);
 }

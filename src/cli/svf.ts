@@ -1,5 +1,4 @@
 import { Command, Option } from "commander";
-import { mkdirSync } from "node:fs";
 import { startEngine } from "../engine/device.js";
 import { HELD_OUT_TASKS, TRAINING_TASKS, parseTaskList, getFamily } from "../data/tasks/index.js";
 import {
@@ -11,7 +10,6 @@ import {
 import { compareAdapters, compareTable } from "../lm/compare.js";
 import { FINETUNE_DEFAULTS, type FinetuneConfig, type FinetuneResult } from "../lm/finetune.js";
 import { Run, defaultRunsRoot, newRunId } from "../runs/store.js";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
 import { SVF_DEFAULTS } from "../steer/svf/compose.js";
 import { TARGET_SETS, type TargetSet } from "../steer/svf/targets.js";
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, UsageError } from "./errors.js";
@@ -290,9 +288,8 @@ Writes results.json and table.md into a new run and prints the table.`,
       });
       const result = await compareAdapters(request, (what) => progress.log(`scoring ${what}…`));
       const table = compareTable(result);
-      mkdirSync(run.dir, { recursive: true });
-      writeJsonAtomic(run.path("results.json"), result);
-      writeFileAtomic(run.path("table.md"), table);
+      run.writeJson("results.json", result);
+      run.writeFile("table.md", table);
       run.setStatus("done", 0);
       process.stdout.write(`${table}\nrun: ${run.dir}\n`);
     });

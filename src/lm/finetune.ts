@@ -31,7 +31,6 @@ import { answerTokens, evalSplits, isCorrect, trainSplit, type TaskExample } fro
 import { createRng, hashSeed } from "../data/tasks/rng.js";
 import { adam, applyUpdates, chain, type OptState } from "../optim/index.js";
 import { clipByGlobalNorm } from "../steer/svf/clip.js";
-import { writeJsonAtomic } from "../runs/atomic.js";
 import type { Run } from "../runs/store.js";
 import type { Adapter } from "./adapter.js";
 import { makeBatch } from "./batch.js";
@@ -423,7 +422,7 @@ export async function finetune(
       trainable_params: String(trainableCount),
       ...Object.fromEntries(Object.entries(adapter.describe).map(([k, v]) => [k, String(v)])),
     });
-    writeJsonAtomic(run.path("results.json"), {
+    run.writeJson("results.json", {
       task: config.task,
       adapter: adapter.kind,
       objective: config.objective,

@@ -12,7 +12,6 @@ import { keyFromSeed } from "../engine/prng.js";
 import { fillLike, globalNorm, treeDispose, treeMap, treeRef, type Params } from "../engine/tree.js";
 import { evalSplits, trainStream, type TaskExample } from "../data/tasks/index.js";
 import { adamw, applyUpdates, type OptState } from "../optim/index.js";
-import { writeJsonAtomic } from "../runs/atomic.js";
 import { UsageError } from "../errors.js";
 import { Run } from "../runs/store.js";
 import { LENGTH_BUCKET, makeBatch, type LossOn } from "./batch.js";
@@ -354,7 +353,7 @@ export async function pretrain(
         );
       throw e;
     }
-    writeJsonAtomic(run.path("results.json"), {
+    run.writeJson("results.json", {
       validation,
       test,
       elapsed_s: elapsed(),

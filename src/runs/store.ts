@@ -281,8 +281,12 @@ export class Run {
   }
 
   appendMetric(event: MetricEvent): void {
-    this.lock();
-    appendJsonLine(this.path("metrics.jsonl"), event);
+    this.appendLine("metrics.jsonl", event);
+  }
+
+  /** Appends one JSON line to a log of the run (metrics.jsonl, dynamics.jsonl), as its owner. */
+  appendLine(rel: string, value: unknown): void {
+    appendJsonLine(this.#writablePath(rel), value);
   }
 
   /** Events in order; a truncated last line (crash mid-append) is skipped, other bad lines are errors. */

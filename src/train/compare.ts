@@ -17,7 +17,6 @@ import { DEFAULT_LR, isOptimizerName, optimizerConfig, type OptimizerConfig } fr
 import { renderSvg } from "../report/vega.js";
 import { lineChart } from "../report/charts.js";
 import type { VegaLiteSpec } from "../report/vega.js";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
 import {
   defaultRunsRoot,
   newRunId,
@@ -169,11 +168,10 @@ export async function runComparison(
     throw e;
   }
   const rows = members.map((m) => summarize(m.label, join(membersRoot, m.label)));
-  writeJsonAtomic(run.path("summary.json"), rows);
-  writeFileAtomic(run.path("summary.csv"), toCsv(rows));
-  const figure = run.path("figures", "compare.svg");
-  writeFileAtomic(
-    figure,
+  run.writeJson("summary.json", rows);
+  run.writeFile("summary.csv", toCsv(rows));
+  const figure = run.writeFile(
+    "figures/compare.svg",
     await renderSvg(compareFigure(members.map((m) => ({ label: m.label, run: join(membersRoot, m.label) })))),
   );
   const interrupted =
