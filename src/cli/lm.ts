@@ -92,7 +92,7 @@ checkpoints/step-N.safetensors, checkpoints/model.safetensors and results.json (
       let run: Run;
       let config: PretrainConfig;
       if (o.resume) {
-        run = Run.open(o.resume, o.out);
+        run = Run.openForWriting(o.resume, o.out);
         config = pretrainConfigOf(run);
       } else {
         config = {

@@ -218,7 +218,7 @@ table.md and figures/cem-<task>.svg into a new run and prints the tables.`,
         progress.stop();
         await store(run, result);
       } catch (e) {
-        run.setStatus("failed", 0, (e as Error).message);
+        run.recordFailure(e, 0);
         throw e;
       }
     });

@@ -275,7 +275,7 @@ async function create(o: TrainOptions): Promise<Started> {
 
 /** An interrupted run; one started --from that has no checkpoint yet starts from its source again. */
 function reopen(o: TrainOptions): Started {
-  const run = Run.open(o.resume!, o.out);
+  const run = Run.openForWriting(o.resume!, o.out);
   const config = run.config<Started["config"]>();
   if (config.command !== "train") throw new UsageError(`run ${run.id} is not a training run`);
   if (typeof config.model?.name !== "string" || typeof config.optimizer?.name !== "string")

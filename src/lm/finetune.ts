@@ -435,7 +435,7 @@ export async function finetune(
     run.setStatus("done", config.steps);
     return { status: "done", bestStep, validation: bestVal, test: testAcc.accuracy, best };
   } catch (e) {
-    run.setStatus("failed", startStep, (e as Error).message);
+    run.recordFailure(e, startStep);
     throw e;
   } finally {
     for (const f of [gen, apply, rlStep, refLogp, sftStep]) f.dispose();

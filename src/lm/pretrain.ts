@@ -362,7 +362,7 @@ export async function pretrain(
     run.setStatus("done", config.steps);
     return { status: "done", test };
   } catch (e) {
-    run.setStatus("failed", startStep, (e as Error).message);
+    run.recordFailure(e, startStep);
     throw e;
   } finally {
     step.dispose();

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { lineChart, trainingCurves } from "./charts.js";
 import { escapeHtml, reportHtml } from "./html.js";
-import { readRunMetrics } from "./run-files.js";
+import { readRunMetrics } from "../runs/records.js";
 import { writeRunReport } from "./run-report.js";
 import { renderSvg, svgToPng } from "./vega.js";
 

@@ -168,7 +168,11 @@ export class Run {
     return join(this.dir, ...parts);
   }
 
-  /** Makes this process the run's only writer; every write below takes the lock first. */
+  /**
+   * Makes this process the run's only writer (RunBusyError if another live process is); every
+   * write below takes the lock first. It is given up when the run's status leaves "running", by
+   * `release()`, or at exit; a SIGKILLed owner leaves a stale lock, which the next writer takes over.
+   */
   lock(): void {
     acquireRunLock(this.dir);
   }
@@ -237,6 +241,20 @@ export class Run {
     if (reason) record.reason = reason;
     this.lock();
     writeJsonAtomic(this.path("status.json"), record);
+    // A run that stopped (done, failed, diverged, interrupted) is free for the next writer.
+    if (status !== "running") this.release();
+  }
+
+  /**
+   * Marks the run failed with the error's first line. Never throws: when the status cannot be
+   * written (a full disk), the error being handled is the one the user must see.
+   */
+  recordFailure(error: unknown, epochsCompleted: number): void {
+    try {
+      this.setStatus("failed", epochsCompleted, String((error as Error)?.message ?? error).split("\n")[0]);
+    } catch {
+      // the original error is the one to report
+    }
   }
 
   /**

@@ -484,7 +484,7 @@ async function landscapeUnit(ctx: UnitContext): Promise<UnitBody> {
       values,
     };
   } catch (err) {
-    own.setStatus("failed", 0, (err as Error).message);
+    own.recordFailure(err, 0);
     throw err;
   }
 }

@@ -164,7 +164,7 @@ export async function runComparison(
       results.push({ label: m.label, dir: member.dir, result });
     }
   } catch (e) {
-    run.setStatus("failed", results.length, (e as Error).message);
+    run.recordFailure(e, results.length);
     throw e;
   }
   const rows = members.map((m) => summarize(m.label, join(membersRoot, m.label)));

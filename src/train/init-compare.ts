@@ -14,7 +14,6 @@
  * (src/init/diagnostics.ts); Execution Time s = wall time of the training. A run whose loss turns
  * NaN/Inf is marked diverged and shows nan for its training-side columns; the comparison goes on.
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "../data/dataset.js";
 import { startEngine } from "../engine/device.js";
@@ -31,6 +30,7 @@ import type { TrainConfig } from "./config.js";
 import { convergenceEpochs, convergenceWindow, smoothedLosses } from "./convergence.js";
 import { train, type TrainCallbacks, type TrainResult } from "./loop.js";
 import { loadDataFor, resolveTrainConfig, type TrainRequest } from "./session.js";
+import { makeDirs } from "../runs/files.js";
 
 /** A training request (its modelOptions shared by every method) and the initialisers to compare. */
 export type InitCompareRequest = TrainRequest & { inits: string[] };
@@ -112,7 +112,7 @@ export async function compareInits(
     methods: configs.map((c) => c.model),
   });
   const methodsRoot = run.path("methods");
-  mkdirSync(methodsRoot, { recursive: true });
+  makeDirs(methodsRoot);
   const cb = opts.callbacks ?? {};
   const records: MethodRecord[] = [];
   try {
@@ -133,7 +133,7 @@ export async function compareInits(
     }
     await writeFigures(run, records, req);
   } catch (e) {
-    run.setStatus("failed", records.length, (e as Error).message);
+    run.recordFailure(e, records.length);
     throw e;
   }
   const interrupted = records.some((r) => r.row.status === "interrupted");

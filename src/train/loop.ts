@@ -393,7 +393,7 @@ export async function train(
       await cb.onEpoch?.(event, params);
     }
   } catch (e) {
-    run.setStatus("failed", history.filter(Boolean).length, (e as Error).message);
+    run.recordFailure(e, history.filter(Boolean).length);
     throw e;
   } finally {
     step.dispose();

@@ -100,7 +100,7 @@ export async function resumeTraining(
   } = {},
 ): Promise<{ run: Run; result: TrainResult; config: TrainConfig }> {
   await startEngine();
-  const run = Run.open(runDir, opts.runsRoot);
+  const run = Run.openForWriting(runDir, opts.runsRoot);
   const config = run.config<TrainConfig>();
   if (config.command !== "train") throw new Error(`run ${run.id} is not a training run`);
   if (opts.epochs !== undefined) config.epochs = opts.epochs;

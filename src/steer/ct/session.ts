@@ -3,7 +3,6 @@
  * validation set, run the science, and leave everything in a run directory
  * (config.json, results.json, table.md, figures/*.svg) written atomically.
  */
-import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { startEngine } from "../../engine/device.js";
 import { treeDispose } from "../../engine/tree.js";
@@ -19,6 +18,7 @@ import { ctuFigureSvg } from "./figure.js";
 import { UsageError } from "../../errors.js";
 import { compareMethods, type CompareOptions, type CompareRow } from "./compare.js";
 import type { HeadOptions } from "./probe.js";
+import { makeDirs } from "../../runs/files.js";
 
 export type TaskSplits = {
   mode: "direct" | "probe";
@@ -157,7 +157,7 @@ export async function runSearch(
     run.setStatus("done", 0);
     return { run, result, splits };
   } catch (e) {
-    run.setStatus("failed", 0, (e as Error).message);
+    run.recordFailure(e, 0);
     throw e;
   } finally {
     treeDispose(base.params);
@@ -214,7 +214,7 @@ export async function runCompare(
     run.setStatus("done", 0);
     return { run, rows, search, splits };
   } catch (e) {
-    run.setStatus("failed", 0, (e as Error).message);
+    run.recordFailure(e, 0);
     throw e;
   } finally {
     treeDispose(base.params);
@@ -353,7 +353,7 @@ export async function runRobustness(
     run.setStatus("done", 0);
     return { run, results, rows, validation };
   } catch (e) {
-    run.setStatus("failed", 0, (e as Error).message);
+    run.recordFailure(e, 0);
     throw e;
   } finally {
     treeDispose(base.params);
@@ -369,7 +369,7 @@ export async function runFigure(req: {
   name?: string;
 }): Promise<{ run: Run; file: string }> {
   // Make the --save folder before the minutes of training, so a bad path fails at once.
-  if (req.save) mkdirSync(dirname(req.save), { recursive: true });
+  if (req.save) makeDirs(dirname(req.save));
   await startEngine();
   const run = createCtRun(req.runsRoot, req.name, "figure", {
     command: "ct-figure",
@@ -384,7 +384,7 @@ export async function runFigure(req: {
     run.setStatus("done", 0);
     return { run, file };
   } catch (e) {
-    run.setStatus("failed", 0, (e as Error).message);
+    run.recordFailure(e, 0);
     throw e;
   }
 }
