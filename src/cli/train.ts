@@ -16,7 +16,8 @@ import { startEngine } from "../engine/device.js";
 import { keyFromSeed } from "../engine/prng.js";
 import { assertSameStructure, treeDispose, type Params } from "../engine/tree.js";
 import { createModel } from "../nn/models/index.js";
-import { defaultRunsRoot, Run, RunStoreError } from "../runs/store.js";
+import { readTrainRunConfig } from "../runs/records.js";
+import { defaultRunsRoot, Run } from "../runs/store.js";
 import { evaluationSubset } from "../landscape/objective.js";
 import { UsageError } from "../errors.js";
 import { writeRunReport } from "../report/run-report.js";
@@ -172,7 +173,7 @@ Examples:
 
 The run directory holds config.json, status.json, metrics.jsonl, checkpoints/ and report.html.`,
     )
-    .action(async (o: TrainOptions) => {
+    .action(async (o: TrainOptions, cmd: Command) => {
       const progress = createProgress({ quiet: o.quiet });
       const signal = interruptSignal(() =>
         progress.log("Interrupted: finishing the current step, then stopping…"),
@@ -202,10 +203,9 @@ The run directory holds config.json, status.json, metrics.jsonl, checkpoints/ an
       };
       if (o.maxSkips !== undefined && o.onDivergence !== "skip")
         throw new UsageError("--max-skips applies to --on-divergence skip");
-      if (o.resume && (o.onDivergence !== "stop" || o.maxSkips !== undefined))
-        throw new UsageError("--on-divergence and --max-skips come from the run's config on --resume");
+      if (o.resume) refuseResumeOptions(cmd);
       await startEngine();
-      const { run, config, initialParams } = o.resume ? reopen(o) : await create(o);
+      const { run, config, initialParams } = o.resume ? reopen(o, cmd) : await create(o);
       // Bad data or a corrupt checkpoint found after the run directory exists marks the run failed.
       const result = await run.failOnError(() => {
         const dataset = loadDataFor(config);
@@ -259,6 +259,7 @@ async function create(o: TrainOptions): Promise<Started> {
     const source = Run.open(o.from, o.out);
     const sourceConfig = source.config<TrainConfig>();
     if (sourceConfig.command !== "train") throw new UsageError(`run ${source.id} is not a training run`);
+    readTrainRunConfig(source.dir);
     const epoch = o.fromEpoch ?? source.epochCheckpoints().at(-1);
     if (epoch === undefined || !source.epochCheckpoints().includes(epoch))
       throw new UsageError(`run ${source.id} has no checkpoint${epoch ? ` for epoch ${epoch}` : ""}`);
@@ -273,13 +274,35 @@ async function create(o: TrainOptions): Promise<Started> {
   return { run, config, initialParams };
 }
 
+/** Options that may be given with --resume: where things are, how to show progress, and more epochs. */
+const RESUME_OPTIONS = new Set(["resume", "out", "dataDir", "quiet", "report", "dynamics", "epochs"]);
+
+/** The run's config.json decides everything else on --resume: a different value would be silently lost. */
+function refuseResumeOptions(cmd: Command): void {
+  const given = cmd.options.filter(
+    (opt) =>
+      cmd.getOptionValueSource(opt.attributeName()) === "cli" && !RESUME_OPTIONS.has(opt.attributeName()),
+  );
+  if (given.length)
+    throw new UsageError(
+      `${given.map((opt) => opt.long).join(", ")} cannot be given with --resume: the run's config.json fixes ` +
+        "them (only --epochs may change, to train longer)",
+    );
+}
+
 /** An interrupted run; one started --from that has no checkpoint yet starts from its source again. */
-function reopen(o: TrainOptions): Started {
+function reopen(o: TrainOptions, cmd: Command): Started {
   const run = Run.openForWriting(o.resume!, o.out);
-  const config = run.config<Started["config"]>();
+  let config = run.config<Started["config"]>();
   if (config.command !== "train") throw new UsageError(`run ${run.id} is not a training run`);
-  if (typeof config.model?.name !== "string" || typeof config.optimizer?.name !== "string")
-    throw new RunStoreError(`${run.path("config.json")}: no model or optimiser in it, cannot resume`);
+  readTrainRunConfig(run.dir);
+  if (cmd.getOptionValueSource("epochs") === "cli" && o.epochs !== config.epochs) {
+    const done = run.epochCheckpoints().at(-1) ?? 0;
+    if (o.epochs < done)
+      throw new UsageError(`--epochs ${o.epochs}: run ${run.id} has already finished ${done} epochs`);
+    run.changeConfig({ epochs: o.epochs });
+    config = run.config<Started["config"]>();
+  }
   const initialParams =
     config.initFrom && run.epochCheckpoints().length === 0
       ? initialWeights(config, config.initFrom, o.out)

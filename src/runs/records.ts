@@ -51,6 +51,33 @@ export const RunConfigSchema = z
   .passthrough();
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 
+const count = z.number().int().positive();
+const sizes = z.array(count).min(1);
+
+/**
+ * A training run's config as far as rebuilding its model and data order needs: wrong types here
+ * would otherwise surface deep in the engine (e.g. as a failed free of a NaN pointer).
+ */
+export const TrainRunConfigSchema = RunConfigSchema.extend({
+  command: z.literal("train"),
+  model: z
+    .object({ name: z.string(), hidden: sizes.optional(), channels: sizes.optional(), dense: count.optional() })
+    .passthrough(),
+  optimizer: z.object({ name: z.string(), lr: z.number().finite().positive() }).passthrough(),
+  data: z
+    .object({ dataset: z.string(), limit: count.nullable(), normalize: z.enum(["standardize", "scale"]) })
+    .passthrough(),
+  epochs: count,
+  batchSize: count,
+  seed: z.number().int().min(0),
+  logEvery: count.optional(),
+}).passthrough();
+
+/** config.json of a training run, checked (a one-line error naming the field otherwise). */
+export function readTrainRunConfig(dir: string): z.infer<typeof TrainRunConfigSchema> {
+  return readJson(dir, "config.json", TrainRunConfigSchema);
+}
+
 export const RunStatusSchema = z
   .object({
     status: z.enum(RUN_STATUSES),

@@ -229,6 +229,26 @@ export class Run {
     return config as T;
   }
 
+  /**
+   * Changes top-level fields of config.json (e.g. more epochs on resume) and records each change,
+   * with its time, in the config's `changes` list: the config still says how the run was made.
+   */
+  changeConfig(patch: Record<string, unknown>): void {
+    const config = this.config();
+    const changed = Object.fromEntries(
+      Object.entries(patch)
+        .filter(([k, v]) => JSON.stringify(config[k]) !== JSON.stringify(v))
+        .map(([k, v]) => [k, { from: config[k] ?? null, to: v }]),
+    );
+    if (Object.keys(changed).length === 0) return;
+    const changes = Array.isArray(config.changes) ? config.changes : [];
+    this.writeJson("config.json", {
+      ...config,
+      ...patch,
+      changes: [...changes, { at: new Date().toISOString(), ...changed }],
+    });
+  }
+
   status(): StatusRecord {
     const record = this.readJson("status.json") as Partial<StatusRecord> | null;
     if (!record || !RUN_STATUSES.includes(record.status as RunStatus))

@@ -176,9 +176,10 @@ export async function runComparison(
   );
   const interrupted =
     results.length < members.length || results.some((r) => r.result.status === "interrupted");
+  // Interrupted: the epochs every member finished (0 when one never finished any).
   run.setStatus(
     interrupted ? "interrupted" : "done",
-    common.epochs,
+    interrupted ? Math.min(...rows.map((r) => r.epochs)) : common.epochs,
     interrupted ? "stopped by the user" : undefined,
   );
   return { run, rows, figure };
