@@ -1,8 +1,10 @@
 import { Command } from "commander";
 import { listRuns, Run, defaultRunsRoot } from "../runs/store.js";
+import { RUNS_HELP } from "./dialect.js";
+import { duration, percent as pct, sig } from "../report/format.js";
+import { runHeadline } from "../runs/headline.js";
 
-/** Metrics may be null (JSON has no NaN: a diverged or skipped evaluation) or absent (no test set). */
-const pct = (x?: number | null) => (typeof x === "number" ? `${(100 * x).toFixed(2)}%` : "–");
+/** A loss may be null in metrics.jsonl (JSON has no NaN: a skipped evaluation, an empty test set). */
 const fixed = (x: number | null | undefined, digits: number) =>
   typeof x === "number" ? x.toFixed(digits) : "–";
 
@@ -11,43 +13,49 @@ export function runsCommand(): Command {
   cmd
     .command("list")
     .description("List runs, newest first.")
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .option("--json", "machine-readable output")
-    .action((o: { out?: string; json?: boolean }) => {
-      const { runs, broken } = listRuns(o.out ?? defaultRunsRoot());
+    .action((o: { runs?: string; json?: boolean }) => {
+      const { runs, broken } = listRuns(o.runs ?? defaultRunsRoot());
       if (o.json) {
-        const entries = [...runs, ...broken.map((b) => ({ id: b.id, dir: b.dir, broken: b.reason }))];
+        const withHeadlines = runs.map((r) => {
+          const h = runHeadline(r.dir, r.config, r.best === undefined ? [] : [r.best]);
+          return { ...r, best: h.best, duration_s: r.duration_s ?? h.duration_s };
+        });
+        const entries = [
+          ...withHeadlines,
+          ...broken.map((b) => ({ id: b.id, dir: b.dir, broken: b.reason })),
+        ];
         process.stdout.write(JSON.stringify(entries, null, 2) + "\n");
         return;
       }
       if (runs.length === 0 && broken.length === 0) {
-        process.stdout.write(`no runs in ${o.out ?? defaultRunsRoot()} — start one with "tiller train"\n`);
-        return;
+        process.stdout.write(`no runs in ${o.runs ?? defaultRunsRoot()} — start one with "tiller train"\n`);
+      } else {
+        const rows = runs.map((r) => {
+          const h = runHeadline(r.dir, r.config, r.best === undefined ? [] : [r.best]);
+          return [
+            r.id,
+            h.what ?? "–",
+            h.optimizer ? `${h.optimizer}${h.lr !== undefined ? ` ${sig(h.lr)}` : ""}` : "–",
+            r.status?.status ?? "–",
+            pct(h.best),
+            duration(r.duration_s ?? h.duration_s),
+          ];
+        });
+        const brokenRows = broken.map((b) => [b.id, "–", "–", "broken", "–", "–"]);
+        printTable(["id", "what", "optimizer", "status", "best acc", "time"], [...rows, ...brokenRows]);
       }
-      const rows = runs.map((r) => {
-        const c = r.config as { model?: { name?: string }; optimizer?: { name?: string; lr?: number } };
-        return [
-          r.id,
-          String(c.model?.name ?? "?"),
-          `${c.optimizer?.name ?? "?"} ${c.optimizer?.lr ?? ""}`,
-          r.status?.status ?? "?",
-          pct(r.best),
-          typeof r.duration_s === "number" ? `${r.duration_s.toFixed(0)} s` : "–",
-        ];
-      });
-      printTable(
-        ["id", "model", "optimizer", "status", "best acc", "time"],
-        [...rows, ...broken.map((b) => [b.id, "?", "?", "broken", "–", "–"])],
-      );
+      // A bad entry never hides the others: each is named with what is wrong with it.
       if (broken.length) process.stdout.write("\nbroken runs:\n");
       for (const b of broken) process.stdout.write(`  ${b.id}: ${b.reason}\n`);
     });
   cmd
     .command("show <run>")
     .description("Show a run's config, status and per-epoch metrics.")
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
-    .action((id: string, o: { out?: string }) => {
-      const run = Run.open(id, o.out ?? defaultRunsRoot());
+    .option("--runs <dir>", RUNS_HELP)
+    .action((id: string, o: { runs?: string }) => {
+      const run = Run.open(id, o.runs ?? defaultRunsRoot());
       const status = run.status();
       process.stdout.write(
         `run ${run.id}\n  dir: ${run.dir}\n  status: ${status.status}${status.reason ? ` (${status.reason})` : ""}\n`,
@@ -65,7 +73,7 @@ export function runsCommand(): Command {
                   pct(e.train_accuracy),
                   fixed(e.test_loss, 4),
                   pct(e.test_accuracy),
-                  `${fixed(e.elapsed_s, 1)} s`,
+                  duration(e.elapsed_s),
                 ]
               : [],
           ),

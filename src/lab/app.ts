@@ -16,8 +16,9 @@ import { MODELS } from "../nn/models/index.js";
 import { DEFAULT_LR, OPTIMIZERS } from "../optim/index.js";
 import { UnsafeRunFileError } from "../runs/files.js";
 import { RunStoreError } from "../runs/store.js";
-import type { JobQueue } from "./jobs.js";
+import { jobForms, type JobQueue } from "./jobs.js";
 import { readNewLines } from "./metrics-tail.js";
+import { parseTags, writeTags } from "./tags.js";
 import {
   LabRequestError,
   readRunFile,
@@ -78,6 +79,9 @@ export function createLabApp(opts: LabAppOptions): Hono {
       defaultLr: DEFAULT_LR,
     }),
   );
+
+  // Each job kind's form, from the request schemas the server validates jobs with.
+  app.get("/api/requests", (c) => c.json({ kinds: jobForms() }));
 
   app.get("/api/runs", (c) => {
     const { runs, problems } = runSummaries(runsRoot);
@@ -163,6 +167,19 @@ export function createLabApp(opts: LabAppOptions): Hono {
       "Cache-Control": "no-cache",
     };
     return c.body(new Uint8Array(bytes), 200, headers);
+  });
+
+  app.post("/api/runs/:id/tags", async (c) => {
+    const dir = runDir(runsRoot, c.req.param("id"));
+    const body = await jsonBody(c);
+    let tags: string[];
+    try {
+      tags = parseTags(body);
+    } catch (e) {
+      throw new LabRequestError(400, (e as Error).message);
+    }
+    writeTags(dir, tags);
+    return c.json({ tags });
   });
 
   app.get("/api/jobs", (c) => c.json({ jobs: jobs.list() }));

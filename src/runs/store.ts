@@ -229,26 +229,6 @@ export class Run {
     return config as T;
   }
 
-  /**
-   * Changes top-level fields of config.json (e.g. more epochs on resume) and records each change,
-   * with its time, in the config's `changes` list: the config still says how the run was made.
-   */
-  changeConfig(patch: Record<string, unknown>): void {
-    const config = this.config();
-    const changed = Object.fromEntries(
-      Object.entries(patch)
-        .filter(([k, v]) => JSON.stringify(config[k]) !== JSON.stringify(v))
-        .map(([k, v]) => [k, { from: config[k] ?? null, to: v }]),
-    );
-    if (Object.keys(changed).length === 0) return;
-    const changes = Array.isArray(config.changes) ? config.changes : [];
-    this.writeJson("config.json", {
-      ...config,
-      ...patch,
-      changes: [...changes, { at: new Date().toISOString(), ...changed }],
-    });
-  }
-
   status(): StatusRecord {
     const record = this.readJson("status.json") as Partial<StatusRecord> | null;
     if (!record || !RUN_STATUSES.includes(record.status as RunStatus))
@@ -314,7 +294,12 @@ export class Run {
    * interrupted, without the killed epoch's steps twice.
    */
   keepMetricsUpTo(epoch: number): void {
-    const kept = this.metrics().filter((m) => !("epoch" in m) || m.epoch <= epoch);
+    this.keepMetricsWhere((m) => !("epoch" in m) || m.epoch <= epoch);
+  }
+
+  /** Rewrites metrics.jsonl with the lines `keep` accepts (a resume cuts the lines after its checkpoint). */
+  keepMetricsWhere(keep: (m: MetricEvent) => boolean): void {
+    const kept = this.metrics().filter(keep);
     this.writeFile("metrics.jsonl", kept.map((m) => JSON.stringify(m) + "\n").join(""));
   }
 

@@ -132,7 +132,7 @@ afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
 /** The commands that read each file of a run. */
 function commandsFor(file: (typeof FILES)[number], id: string): string[][] {
-  const out = ["--out", root];
+  const out = ["--runs", root];
   const show = ["runs", "show", id, ...out];
   const report = ["report", id, ...out];
   const dynamics = ["dynamics", id, ...out, "-q"];
@@ -166,7 +166,7 @@ function commandsFor(file: (typeof FILES)[number], id: string): string[][] {
 describe("a run folder with links out, FIFOs and device files", () => {
   it("CLI commands that read a run: no secret shown, nothing written outside, no hang", async () => {
     const before = snapshot(outside);
-    const jobs = [["runs", "list", "--out", root], ...variants.flatMap((v) => commandsFor(v.file, v.id))];
+    const jobs = [["runs", "list", "--runs", root], ...variants.flatMap((v) => commandsFor(v.file, v.id))];
     const results = await pool(jobs, 3, (args) => run(args));
     results.forEach((r, i) => {
       const what = `tiller ${jobs[i].join(" ")}\n${r.out}`;
