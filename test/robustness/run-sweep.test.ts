@@ -21,7 +21,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pool, sha256, tinyTrain, writeDataDir } from "./helpers.js";
+import { LONG, pool, sha256, tinyTrain, writeDataDir } from "./helpers.js";
 
 const SECRET = "SECRET-7f3a9c-outside-the-runs-folder";
 const CLI = ["--import", "tsx", "src/cli/main.ts"];
@@ -166,7 +166,11 @@ function commandsFor(file: (typeof FILES)[number], id: string): string[][] {
 describe("a run folder with links out, FIFOs and device files", () => {
   it("CLI commands that read a run: no secret shown, nothing written outside, no hang", async () => {
     const before = snapshot(outside);
-    const jobs = [["runs", "list", "--runs", root], ...variants.flatMap((v) => commandsFor(v.file, v.id))];
+    // The default suite sends device nodes at the logs only; TILLER_LONG sends them everywhere.
+    const swept = variants.filter(
+      (v) => LONG || v.kind !== "device" || v.file.endsWith(".jsonl") || v.file === "status.json",
+    );
+    const jobs = [["runs", "list", "--runs", root], ...swept.flatMap((v) => commandsFor(v.file, v.id))];
     const results = await pool(jobs, 3, (args) => run(args));
     results.forEach((r, i) => {
       const what = `tiller ${jobs[i].join(" ")}\n${r.out}`;
