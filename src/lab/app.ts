@@ -17,6 +17,7 @@ import { DEFAULT_LR, OPTIMIZERS } from "../optim/index.js";
 import { RunStoreError } from "../runs/store.js";
 import type { JobQueue } from "./jobs.js";
 import { readNewLines } from "./metrics-tail.js";
+import { sweepApi } from "./sweeps.js";
 import { LabRequestError, readRunFile, runDetail, runDir, runMetrics, runSummaries } from "./run-data.js";
 
 export type LabAppOptions = {
@@ -154,6 +155,8 @@ export function createLabApp(opts: LabAppOptions): Hono {
     checkWriteRequest(c);
     return c.json(jobs.cancel(c.req.param("id")));
   });
+
+  app.route("/api/sweeps", sweepApi(runsRoot));
 
   app.all("/api/*", (c) =>
     c.json({ error: `no API route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404),

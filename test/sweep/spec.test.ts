@@ -48,8 +48,10 @@ describe("sweep spec", () => {
     const c = sweepPoints(parseSweepSpec({ ...base, random: random(2) }));
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
-    for (const p of a)
-      (expect(p.lr as number).toBeGreaterThanOrEqual(1e-4), expect(p.lr as number).toBeLessThanOrEqual(1e-1));
+    for (const p of a) {
+      expect(p.lr as number).toBeGreaterThanOrEqual(1e-4);
+      expect(p.lr as number).toBeLessThanOrEqual(1e-1);
+    }
   });
 
   it("explicit runs cross the grid, and every request gets the schema's defaults", () => {
