@@ -16,7 +16,7 @@
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { z } from "zod";
-import { mulberry32 } from "../data/order.js";
+import { mulberry32 } from "../engine/rng.js";
 import { UsageError } from "../errors.js";
 import { SWEEP_COMMANDS, sweepCommand, type SweepCommandName } from "./commands.js";
 

@@ -103,7 +103,7 @@ function table(detail: SweepDetail, s: State, onSort: (key: string) => void): HT
       const button = el(
         "button",
         { type: "button", class: "sort", "data-key": key },
-        key + (sorted ? (s.desc ? " ↓" : " ↑") : ""),
+        key,
       );
       button.addEventListener("click", () => onSort(key));
       return el(
