@@ -70,13 +70,15 @@ describe("sweep spec", () => {
 
   it("an unknown option is refused by name", () => {
     const spec = parseSweepSpec({ ...base, grid: { lrr: [0.1] } });
-    expect(usageMessage(() => expandSweep(spec))).toMatch(/run 1 \(lrr=0\.1\): unknown option "lrr"/);
+    expect(usageMessage(() => expandSweep(spec))).toMatch(
+      /run 1 \(lrr=0\.1\): unknown option "lrr" \(known: model, task, hidden/,
+    );
   });
 
   it("a swept value outside its range names the run and the field", () => {
-    const spec = parseSweepSpec({ ...base, grid: { lr: [0.1, 20] } });
+    const spec = parseSweepSpec({ ...base, grid: { lr: [0.1, 200] } });
     expect(usageMessage(() => expandSweep(spec))).toMatch(
-      /run 2 \(lr=20\): lr: Number must be less than or equal to 10/,
+      /run 2 \(lr=200\): invalid train request: lr \(--lr\): expected a number ≤ 100, got 200/,
     );
   });
 
