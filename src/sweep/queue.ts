@@ -10,7 +10,7 @@
  * never lose or duplicate a result.
  */
 import { hostname } from "node:os";
-import { createBunRedisClient, DelayedError, Queue, UnrecoverableError, Worker, type Job } from "bullmq";
+import type { Job, Queue } from "bullmq";
 import { UsageError } from "../errors.js";
 import { executeRun, type RunJob, type RunOutcome } from "./execute.js";
 import { RespConnection, type RedisTarget } from "./redis/resp.js";
@@ -27,8 +27,15 @@ export class QueueUnreachableError extends Error {
   override name = "QueueUnreachableError";
 }
 
-function connection(target: RedisTarget): never {
+/**
+ * BullMQ, loaded on first use: its tslib helpers land on globalThis, and importing the library
+ * must leave globalThis as it was (test/engine/pure-import.test.ts).
+ */
+const bullmq = () => import("bullmq");
+
+async function connection(target: RedisTarget): Promise<never> {
   // BullMQ's adapter for a Bun-style client (see redis/resp.ts for why not ioredis).
+  const { createBunRedisClient } = await bullmq();
   return createBunRedisClient(new RespConnection(target) as never) as never;
 }
 
@@ -85,7 +92,8 @@ export async function runOnQueue(
 ): Promise<void> {
   const target = parseRedisUrl(opts.url);
   await checkRedis(target);
-  const queue = new Queue<JobData>(opts.name ?? DEFAULT_QUEUE_NAME, { connection: connection(target) });
+  const { Queue } = await bullmq();
+  const queue = new Queue<JobData>(opts.name ?? DEFAULT_QUEUE_NAME, { connection: await connection(target) });
   let down = false;
   queue.on("error", () => undefined); // followed below, where it is said once
   const data = (run: RunJob): JobData => ({ run, store: opts.store, sweep: opts.sweep });
@@ -187,6 +195,7 @@ export async function serveQueue(
   await checkRedis(target);
   let refused: UsageError | null = null;
   const lock = lockMs();
+  const { DelayedError, UnrecoverableError, Worker } = await bullmq();
   const worker = new Worker<JobData>(
     opts.name ?? DEFAULT_QUEUE_NAME,
     async (job: Job<JobData>, token?: string) => {
@@ -211,7 +220,7 @@ export async function serveQueue(
       return { status: outcome.status, cached: Boolean(outcome.cached) };
     },
     {
-      connection: connection(target),
+      connection: await connection(target),
       name: `${hostname()}:${process.pid}`,
       concurrency: 1,
       lockDuration: lock,
