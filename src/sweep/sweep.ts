@@ -24,7 +24,8 @@ export type PlannedRun = { id: string; values: Record<string, unknown>; state: R
 export type SweepEvent =
   | { type: "planned"; sweep: string; runs: PlannedRun[]; toRun: number }
   | { type: "started"; id: string; worker: string }
-  | { type: "finished"; outcome: RunOutcome; worker: string }
+  /** `queue` (queue sweeps): BullMQ's enqueue → taken, and status.json written → seen here, in ms. */
+  | { type: "finished"; outcome: RunOutcome; worker: string; queue?: { waitMs: number; recordMs: number } }
   /** Runs the queue no longer had (a Redis restart without persistence): put on it again. */
   | { type: "lost"; ids: string[] }
   | { type: "notice"; message: string }
