@@ -71,10 +71,12 @@ async function enqueue(queue: Queue<JobData>, data: JobData): Promise<void> {
     if (state !== "completed" && state !== "failed" && state !== "unknown") return;
     await old.remove();
   }
+  // Finished jobs stay (they carry BullMQ's timestamps, and a finished job is not a lost one); the
+  // next sweep that asks for the run again replaces them above.
   await queue.add("run", data, {
     jobId: data.run.id,
     attempts: 1,
-    removeOnComplete: true,
+    removeOnComplete: false,
     removeOnFail: false,
   });
 }
