@@ -89,6 +89,8 @@ export async function runOnQueue(
     store: string;
     sweep: string;
     signal: AbortSignal;
+    /** Stop following: the runs already taken go on on their workers. */
+    stopNow?: AbortSignal;
     onEvent(e: QueueEvent): void;
   },
 ): Promise<void> {
@@ -106,6 +108,13 @@ export async function runOnQueue(
   try {
     for (const job of jobs) await enqueue(queue, data(job));
     while (outstanding.size) {
+      if (opts.stopNow?.aborted) {
+        opts.onEvent({
+          type: "notice",
+          message: `left ${outstanding.size} runs to their workers; tiller sweep show follows them`,
+        });
+        break;
+      }
       try {
         if (opts.signal.aborted && !stopped) {
           stopped = true;

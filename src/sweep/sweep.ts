@@ -52,7 +52,7 @@ export type SweepOptions = {
   threads?: number;
   /** Put the runs on a BullMQ queue instead; `tiller worker` processes take them. */
   queue?: QueueOptions;
-  /** Aborted once: hand out no more runs. Twice (`stopNow`): interrupt the running ones. */
+  /** Aborted: hand out no more runs. `stopNow`: interrupt the running ones (local), or stop following them (queue). */
   signal?: AbortSignal;
   stopNow?: AbortSignal;
 };
@@ -112,6 +112,7 @@ export function runSweep(spec: SweepSpec, opts: SweepOptions = {}): AsyncIterabl
         store: record.store,
         sweep: record.name,
         signal: opts.signal ?? never,
+        stopNow: opts.stopNow,
         onEvent,
       });
     else if (jobs.length)
