@@ -13,8 +13,7 @@ import { hostname } from "node:os";
 import type { Job, Queue } from "bullmq";
 import { UsageError } from "../errors.js";
 import { executeRun, type RunJob, type RunOutcome } from "./execute.js";
-import { RespConnection, type RedisTarget } from "./redis/resp.js";
-import { describeTarget, parseRedisUrl } from "./redis/url.js";
+import { describeTarget, parseRedisUrl, type RedisTarget } from "./redis/url.js";
 import { runState, storeId } from "./store.js";
 
 export type QueueOptions = { url: string; name?: string };
@@ -28,29 +27,36 @@ export class QueueUnreachableError extends Error {
 }
 
 /**
- * BullMQ, loaded on first use: its tslib helpers land on globalThis, and importing the library
- * must leave globalThis as it was (test/engine/pure-import.test.ts).
+ * BullMQ and ioredis, loaded on first use: BullMQ's tslib helpers land on globalThis, and
+ * importing the library must leave globalThis as it was (test/engine/pure-import.test.ts).
  */
 const bullmq = () => import("bullmq");
 
-async function connection(target: RedisTarget): Promise<never> {
-  // BullMQ's adapter for a Bun-style client (see redis/resp.ts for why not ioredis).
-  const { createBunRedisClient } = await bullmq();
-  return createBunRedisClient(new RespConnection(target) as never) as never;
+/** Connection options for BullMQ, which makes its own ioredis clients (and reconnects them). */
+function connection(target: RedisTarget) {
+  return { ...target, maxRetriesPerRequest: null };
 }
 
 /** Fails with one line when Redis does not answer a PING within `timeoutMs`. */
 export async function checkRedis(target: RedisTarget, timeoutMs = 3000): Promise<void> {
-  const conn = new RespConnection(target, { connectTimeoutMs: timeoutMs });
+  const { Redis } = await import("ioredis");
+  const client = new Redis({
+    ...target,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on("error", () => undefined); // the rejection below says it
   try {
-    await conn.connect();
-    await conn.send("PING");
+    await client.connect();
+    await client.ping();
   } catch (e) {
     throw new QueueUnreachableError(
       `cannot reach Redis at ${describeTarget(target)} (${(e as Error).message})`,
     );
   } finally {
-    conn.close();
+    client.disconnect();
   }
 }
 
@@ -97,7 +103,7 @@ export async function runOnQueue(
   const target = parseRedisUrl(opts.url);
   await checkRedis(target);
   const { Queue } = await bullmq();
-  const queue = new Queue<JobData>(opts.name ?? DEFAULT_QUEUE_NAME, { connection: await connection(target) });
+  const queue = new Queue<JobData>(opts.name ?? DEFAULT_QUEUE_NAME, { connection: connection(target) });
   let down = false;
   queue.on("error", () => undefined); // followed below, where it is said once
   const data = (run: RunJob): JobData => ({ run, store: opts.store, sweep: opts.sweep });
@@ -231,7 +237,7 @@ export async function serveQueue(
       return { status: outcome.status, cached: Boolean(outcome.cached) };
     },
     {
-      connection: await connection(target),
+      connection: connection(target),
       name: `${hostname()}:${process.pid}`,
       concurrency: 1,
       lockDuration: lock,
