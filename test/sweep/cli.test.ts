@@ -36,7 +36,7 @@ describe("tiller sweep errors", () => {
       tiller([
         "sweep",
         "run",
-        spec("range", { command: "train", fixed, grid: { lr: [0.01, 500] } }),
+        spec("range", { command: "train", fixed, grid: { momentum: [0.9, 1.5] } }),
         "--runs",
         dir,
       ]),
@@ -53,7 +53,7 @@ describe("tiller sweep errors", () => {
     );
     expect(range.status).toBe(2);
     expect(range.stderr).toMatch(
-      /^tiller: error: sweep spec: run 2 \(lr=500\): invalid train request: lr \(--lr\): expected a number ≤ 100, got 500\n$/,
+      /^tiller: error: sweep spec: run 2 \(momentum=1\.5\): invalid train request: momentum \(--momentum\): expected a number < 1, got 1\.5\n$/,
     );
     expect(redis.status).toBe(1);
     expect(redis.stderr).toMatch(

@@ -76,9 +76,9 @@ describe("sweep spec", () => {
   });
 
   it("a swept value outside its range names the run and the field", () => {
-    const spec = parseSweepSpec({ ...base, grid: { lr: [0.1, 200] } });
+    const spec = parseSweepSpec({ ...base, grid: { momentum: [0.9, 1.5] } });
     expect(usageMessage(() => expandSweep(spec))).toMatch(
-      /run 2 \(lr=200\): invalid train request: lr \(--lr\): expected a number ≤ 100, got 200/,
+      /run 2 \(momentum=1\.5\): invalid train request: momentum \(--momentum\): expected a number < 1, got 1\.5/,
     );
   });
 
