@@ -14,8 +14,9 @@ import { createModel, modelConfig } from "../src/nn/models/index.js";
 import { createObjective } from "../src/landscape/objective.js";
 import { randomDirections } from "../src/landscape/directions.js";
 import { surface2d } from "../src/landscape/surface.js";
-import { createRng, layoutOf, vectorOf } from "../src/landscape/vector.js";
+import { layoutOf, vectorOf } from "../src/landscape/vector.js";
 import { runPythonJson } from "./python.js";
+import { createRng, spreadSeed } from "../src/engine/rng.js";
 
 type Row = [string, number, number | undefined, "ms" | "GFLOP/s"];
 
@@ -33,13 +34,13 @@ export async function landscapeBench(o: {
   const params = model.init(keyFromSeed(0));
   const layout = layoutOf(params);
   const w = await vectorOf(treeRef(params));
-  const rng = createRng(1);
+  const rng = createRng(spreadSeed(1));
   const n = 256;
   const data = {
     n,
     shape: [1, 28, 28] as [number, number, number],
     images: Float32Array.from({ length: n * 784 }, () => rng.normal()),
-    labels: Int32Array.from({ length: n }, () => Math.floor(rng.uniform() * 10)),
+    labels: Int32Array.from({ length: n }, () => Math.floor(rng.next() * 10)),
   };
   const objective = createObjective(model, layout, data, n);
   const { vectors } = randomDirections(w, layout, { seed: 2 });

@@ -9,23 +9,10 @@ import type { ImageSplit } from "../data/dataset.js";
 import type { Model } from "../nn/models/index.js";
 import { batchLossAndCorrect } from "../train/evaluate.js";
 import { UsageError } from "../errors.js";
+export { evaluationSubset } from "../data/subsets.js";
 import { unflatten, type Layout, type Vector } from "./vector.js";
 
 export type Evaluation = { loss: number; accuracy: number };
-
-/** The first `count` examples of a split from `offset` (a view, no copy). */
-export function evaluationSubset(split: ImageSplit, count: number, offset = 0): ImageSplit {
-  if (!Number.isInteger(count) || count < 1) throw new UsageError(`subset size must be ≥ 1, got ${count}`);
-  if (offset < 0 || offset + count > split.n)
-    throw new UsageError(`subset [${offset}, ${offset + count}) is outside the split's ${split.n} examples`);
-  const dim = split.shape[0] * split.shape[1] * split.shape[2];
-  return {
-    n: count,
-    shape: split.shape,
-    images: split.images.subarray(offset * dim, (offset + count) * dim),
-    labels: split.labels.subarray(offset, offset + count),
-  };
-}
 
 type DeviceBatch = { x: np.Array; y: np.Array; n: number };
 

@@ -9,14 +9,8 @@ import { createObjective, type Objective, type Subspace } from "../../src/landsc
 import { filterNormalize, randomDirections, trajectoryDirections } from "../../src/landscape/directions.js";
 import { interpolate, linspace, slice1d, surface2d } from "../../src/landscape/surface.js";
 import { pca, tsne } from "../../src/landscape/projection.js";
-import {
-  createRng,
-  layoutOf,
-  randomNormal,
-  vectorOf,
-  type Layout,
-  type Vector,
-} from "../../src/landscape/vector.js";
+import { layoutOf, randomNormal, vectorOf, type Layout, type Vector } from "../../src/landscape/vector.js";
+import { createRng, spreadSeed } from "../../src/engine/rng.js";
 
 let model: Model;
 let params: Params;
@@ -24,13 +18,13 @@ let layout: Layout;
 let w0: Vector;
 let objective: Objective;
 const data = (() => {
-  const rng = createRng(7);
+  const rng = createRng(spreadSeed(7));
   const n = 48;
   return {
     n,
     shape: [1, 6, 6] as [number, number, number],
     images: Float32Array.from({ length: n * 36 }, () => rng.normal()),
-    labels: Int32Array.from({ length: n }, () => Math.floor(rng.uniform() * 10)),
+    labels: Int32Array.from({ length: n }, () => Math.floor(rng.next() * 10)),
   };
 })();
 
@@ -75,7 +69,7 @@ describe("filter-normalised directions", () => {
       size: 27,
     };
     const w = Float64Array.from({ length: 27 }, (_, i) => i + 1);
-    const d = filterNormalize(randomNormal(27, createRng(1)), w, convLayout, false);
+    const d = filterNormalize(randomNormal(27, createRng(spreadSeed(1))), w, convLayout, false);
     for (let f = 0; f < 3; f++) {
       const slice = (v: Vector) => Math.hypot(...v.subarray(f * 8, f * 8 + 8));
       expect(slice(d)).toBeCloseTo(slice(w), 8);
@@ -152,7 +146,7 @@ describe("surfaces", () => {
 describe("weight-space projections", () => {
   // Points on a known plane through m: xᵢ = m + tᵢ·u + sᵢ·v, with u ⟂ v unit and var(t) > var(s).
   const dim = 500;
-  const rng = createRng(11);
+  const rng = createRng(spreadSeed(11));
   const m = randomNormal(dim, rng);
   const u = new Float64Array(dim);
   const v = new Float64Array(dim);
