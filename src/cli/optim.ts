@@ -21,8 +21,9 @@ import {
   parseParamPairs,
   type OptimizerName,
 } from "../optim/index.js";
-import { compareRequestOf, formatTable, runComparison } from "../train/compare.js";
+import { compareRequestOf, formatTable, resumeComparison, runComparison } from "../train/compare.js";
 import { optimCompareRequest } from "../requests/optim-compare.js";
+import { notResumable } from "../requests/request.js";
 import { addRequestOptions, requestFromCommand } from "./request-options.js";
 import { printResult } from "./output.js";
 import type { TrainCallbacks } from "../train/loop.js";
@@ -261,16 +262,20 @@ Writes <run>/summary.json, summary.csv, figures/compare.svg, and one training ru
 under <run>/members/.`,
     )
     .action(async (_o: unknown, self: Command) => {
-      const { request } = requestFromCommand(self, optimCompareRequest);
+      const { request, given } = requestFromCommand(self, optimCompareRequest);
       const o = self.opts<{ quiet?: boolean; json?: boolean }>();
+      if (request.resume) {
+        const fixed = notResumable(optimCompareRequest, given);
+        if (fixed.length) throw new UsageError(`${fixed.join(", ")}: fixed by the run's config on --resume`);
+      }
       const progress = createProgress({ quiet: o.quiet || o.json });
       const signal = interruptSignal(() =>
         progress.log("Interrupted: finishing the current step, then stopping…"),
       );
-      const { run, rows, figure } = await runComparison(compareRequestOf(request), {
-        callbacks: memberCallbacks(progress),
-        signal,
-      });
+      const how = { callbacks: memberCallbacks(progress), signal, runsRoot: request.runs };
+      const { run, rows, figure } = request.resume
+        ? await resumeComparison(request.resume, how)
+        : await runComparison(compareRequestOf(request), how);
       progress.stop();
       const table = run.path("summary.csv");
       printResult(o.json, { run: run.dir, rows, table, figure }, [

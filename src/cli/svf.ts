@@ -181,12 +181,15 @@ export async function runAdapterCommand(
   }
   progress.stop();
   const { run, result } = out;
-  process.stdout.write(`run: ${run.dir}\nstatus: ${result.status}\n`);
+  process.stdout.write(
+    `run: ${run.dir}\nstatus: ${result.status}${result.reason ? ` (${result.reason})` : ""}\n`,
+  );
   if (result.status === "done")
     process.stdout.write(
       `best validation accuracy ${(100 * result.validation).toFixed(1)}% at step ${result.bestStep}; ` +
         `test accuracy ${(100 * (result.test ?? 0)).toFixed(1)}%\nexpert: ${run.path("checkpoints", "expert.safetensors")}\n`,
     );
+  if (result.status === "diverged") process.exitCode = 1;
   if (result.status === "interrupted") process.exitCode = 130;
 }
 

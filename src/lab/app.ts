@@ -18,6 +18,7 @@ import { UnsafeRunFileError } from "../runs/files.js";
 import { RunStoreError } from "../runs/store.js";
 import { jobForms, type JobQueue } from "./jobs.js";
 import { readNewLines } from "./metrics-tail.js";
+import { sweepApi } from "./sweeps.js";
 import { parseTags, writeTags } from "./tags.js";
 import {
   LabRequestError,
@@ -192,6 +193,8 @@ export function createLabApp(opts: LabAppOptions): Hono {
     checkWriteRequest(c);
     return c.json(jobs.cancel(c.req.param("id")));
   });
+
+  app.route("/api/sweeps", sweepApi(runsRoot));
 
   app.all("/api/*", (c) =>
     c.json({ error: `no API route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404),

@@ -254,8 +254,10 @@ export class Run {
    * written (a full disk), the error being handled is the one the user must see.
    */
   recordFailure(error: unknown, epochsCompleted: number): void {
+    // A trainer's DivergedError (train/steps.ts, a layer above) ends the run diverged, not failed.
+    const status = (error as Error)?.name === "DivergedError" ? "diverged" : "failed";
     try {
-      this.setStatus("failed", epochsCompleted, String((error as Error)?.message ?? error).split("\n")[0]);
+      this.setStatus(status, epochsCompleted, String((error as Error)?.message ?? error).split("\n")[0]);
     } catch {
       // the original error is the one to report
     }

@@ -264,9 +264,8 @@ export async function finetune(
     },
     { run, resume: opts.resume, signal: opts.signal },
   );
-  const status = result.status === "done" ? "done" : result.status;
   return {
-    status,
+    status: result.status,
     bestStep: st.bestStep,
     validation: st.bestVal,
     test,

@@ -94,13 +94,22 @@ export async function executeRun(job: RunJob, runsRoot: string, signal: AbortSig
         seconds: seconds(),
       };
     const command = sweepCommand(job.command);
-    const request = command.schema.parse(job.request); // the worker checks what it is given
+    const request = command.validate(job.request); // the worker checks what it is given
     const dir = join(resolve(runsRoot), job.id);
     const end =
       state === "pending" || !existsSync(join(dir, "config.json"))
         ? await command.start(request, job.id, runsRoot, signal)
-        : await command.resume(dir, runsRoot, signal);
-    return { id: job.id, ...end, ...(state === "started" ? { resumed: true } : {}), seconds: seconds() };
+        : await command.resume(request, dir, runsRoot, signal);
+    // A diverged run says where in its status; that is the reason worth showing.
+    const reason =
+      end.status === "failed" ? (runState(runsRoot, job.id).status?.reason ?? end.reason) : end.reason;
+    return {
+      id: job.id,
+      ...end,
+      ...(reason ? { reason } : {}),
+      ...(state === "started" ? { resumed: true } : {}),
+      seconds: seconds(),
+    };
   } catch (e) {
     const reason = String((e as Error).message ?? e).split("\n")[0];
     return { id: job.id, status: "failed", reason, seconds: seconds() };

@@ -3,6 +3,7 @@
  * create (or reopen) the run directory, train, and leave the run consistent whatever happens.
  */
 import { loadFashionMnist } from "../data/fashion-mnist.js";
+import { loadTask } from "../data/subsets.js";
 import type { Dataset, Normalization } from "../data/dataset.js";
 import { startEngine } from "../engine/device.js";
 import { keyFromSeed } from "../engine/prng.js";
@@ -74,7 +75,10 @@ export function resolveTrainConfig(req: TrainRequest, id?: string): TrainConfig 
   };
 }
 
+/** The data a run was trained on: Fashion-MNIST, or the task of a `ct pretrain` run (so both resume alike). */
 export function loadDataFor(config: TrainConfig): Dataset {
+  const { task, dataDir, normalize, limit } = config.data;
+  if (task) return loadTask(task, { dataDir, normalize, limit });
   return loadFashionMnist({
     dataDir: config.data.dataDir,
     limit: config.data.limit,

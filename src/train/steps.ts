@@ -76,9 +76,9 @@ export function jitStep<A extends unknown[]>(
 export type StepReport = {
   loss: number;
   gradNorm: number;
-  /** The step's metrics line, appended by the loop (for a finite step, or a skipped one). */
+  /** The step's metrics line, appended by the loop after a finite step. */
   metric?: MetricEvent;
-  /** The trainer left a non-finite step unapplied (train's skip mode): the loop goes on. */
+  /** The trainer left a non-finite step unapplied and logged it (train's skip mode): the loop goes on. */
   skipped?: boolean;
 };
 
