@@ -181,6 +181,18 @@ describe("--resume and the run's config", () => {
     expect(readFileSync(join(dir, "metrics.jsonl"), "utf8")).toBe(before);
   }, 60_000);
 
+  it("lm pretrain, svf train and lora train refuse options with --resume too", async () => {
+    const cases: [string[], string][] = [
+      [["lm", "pretrain", "--resume", "x", "--steps", "5"], "--steps"],
+      [["svf", "train", "--resume", "x", "--task", "math"], "--task"],
+      [["lora", "train", "--resume", "x", "--rank", "2"], "--rank"],
+    ];
+    const results = await Promise.all(cases.map(([args]) => tiller([...args, "--runs", runs])));
+    results.forEach((r, i) =>
+      expectCleanFailure(r, 2, new RegExp(`${cases[i][1]}: fixed by the run's config on --resume`)),
+    );
+  }, 60_000);
+
   it("a config.json with wrong types is named as such, not as an engine failure", async () => {
     const dir = copyRun("bad-types");
     const config = readJsonFile(join(dir, "config.json"));
