@@ -18,7 +18,6 @@ const PENDING = new Set([
   "src/train/loop.ts train",
   "src/lm/pretrain.ts pretrain",
   "src/cli/train.ts trainCommand",
-  "src/cli/landscape.ts landscapeCommand",
   "src/tour/units.ts landscapeUnit",
   "src/lab/app.ts createLabApp",
   "src/landscape/gaussian-fit.ts fitGaussian",
@@ -28,7 +27,7 @@ const PENDING = new Set([
   "src/tour/plan.ts tourSettings",
   "src/cli/optim.ts pathCommand",
 ]);
-const PENDING_AT_MOST = 18;
+const PENDING_AT_MOST = 17;
 
 describe("function length", () => {
   it(`no function in src/ is over ${MAX_LINES} lines, apart from the pending ones`, () => {

@@ -1,0 +1,93 @@
+/** `tiller landscape hessian`: top eigenvalues, trace and spectral density of the loss Hessian. */
+import { Command, Option } from "commander";
+import { runHessian } from "../../landscape/analyses.js";
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from "../errors.js";
+import { common, withCommon, withPhases, out, files, type Common } from "./common.js";
+
+export function hessianCommand(): Command {
+  return withCommon(new Command("hessian"))
+    .description(
+      "Top eigenvalues (power iteration as PyHessian, or Lanczos), trace (Hutchinson) and spectral density (SLQ) of the loss Hessian, from Hessian-vector products.",
+    )
+    .argument("<run>", "run id or directory")
+    .option("--top-k <n>", "eigenvalues to compute", positiveInt, 4)
+    .addOption(new Option("--method <m>", "eigen solver").choices(["power", "lanczos"]).default("power"))
+    .option(
+      "--max-iter <n>",
+      "max Hessian-vector products per eigenvalue (power) or in all (Lanczos)",
+      positiveInt,
+      100,
+    )
+    .option("--tol <x>", "relative tolerance", positiveNumber, 1e-3)
+    .option("--no-trace", "skip the trace")
+    .option("--trace-samples <n>", "max Hutchinson samples", positiveInt, 100)
+    .option(
+      "--trace-tol <x>",
+      "Hutchinson's relative tolerance (0: use every sample)",
+      nonNegativeNumber,
+      1e-3,
+    )
+    .option("--density", "also estimate the eigenvalue density (SLQ) and draw it")
+    .option("--density-iter <n>", "Lanczos steps per SLQ run", positiveInt, 100)
+    .option("--density-runs <n>", "SLQ runs", positiveInt, 1)
+    .option("--seed <n>", "seed of the random start vectors", nonNegativeInt, 0)
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ tiller landscape hessian <run> --top-k 4 --method lanczos --density",
+    )
+    .action(
+      async (
+        run: string,
+        o: Common & {
+          topK: number;
+          method: "power" | "lanczos";
+          maxIter: number;
+          tol: number;
+          trace: boolean;
+          traceSamples: number;
+          traceTol: number;
+          density?: boolean;
+          densityIter: number;
+          densityRuns: number;
+          seed: number;
+        },
+      ) => {
+        const r = await withPhases(o.quiet, (progress) =>
+          runHessian({
+            ...common(run, o, progress),
+            topK: o.topK,
+            method: o.method,
+            maxIter: o.maxIter,
+            tol: o.tol,
+            trace: o.trace,
+            traceSamples: o.traceSamples,
+            traceTol: o.traceTol,
+            density: o.density,
+            densityIterations: o.densityIter,
+            densityRuns: o.densityRuns,
+            seed: o.seed,
+          }),
+        );
+        out(
+          `Hessian of the mean loss at epoch ${r.epoch} (${o.examples} ${o.split} images, loss ${r.loss.toFixed(4)})`,
+        );
+        out(
+          `top ${o.topK} eigenvalues (${o.method}): ${r.eigen.eigenvalues.map((v) => v.toPrecision(6)).join(", ")}`,
+        );
+        out(
+          `  products: ${r.eigen.iterations.join(", ")}${r.eigen.converged.every(Boolean) ? "" : " (some did not converge; raise --max-iter)"}`,
+        );
+        if (r.trace)
+          out(
+            `trace (Hutchinson, ${r.trace.samples.length} samples): ${r.trace.trace.toPrecision(6)} ± ${r.trace.stderr.toPrecision(3)}`,
+          );
+        if (r.density) {
+          const nodes = r.density.nodes.flat();
+          out(
+            `density (SLQ): support [${Math.min(...nodes).toPrecision(4)}, ${Math.max(...nodes).toPrecision(4)}], integral ${r.densityIntegral!.toFixed(6)}`,
+          );
+        }
+        files(r.files);
+      },
+    );
+}
