@@ -28,7 +28,7 @@ import {
   UNIT_RUNNERS,
   type TourProgress,
   type UnitOutcome,
-} from "./units.js";
+} from "./units/index.js";
 
 export type TourOptions = {
   scale: TourScale;

@@ -18,16 +18,14 @@ const PENDING = new Set([
   "src/train/loop.ts train",
   "src/lm/pretrain.ts pretrain",
   "src/cli/train.ts trainCommand",
-  "src/tour/units.ts landscapeUnit",
   "src/lab/app.ts createLabApp",
   "src/landscape/gaussian-fit.ts fitGaussian",
   "src/landscape/analyses.ts runSurface",
   "src/steer/svf/adapt/session.ts selfAdapt",
   "src/train/dynamics.ts createDynamicsRecorder",
-  "src/tour/plan.ts tourSettings",
   "src/cli/optim.ts pathCommand",
 ]);
-const PENDING_AT_MOST = 17;
+const PENDING_AT_MOST = 15;
 
 describe("function length", () => {
   it(`no function in src/ is over ${MAX_LINES} lines, apart from the pending ones`, () => {
