@@ -19,13 +19,11 @@ const PENDING = new Set([
   "src/lm/pretrain.ts pretrain",
   "src/cli/train.ts trainCommand",
   "src/lab/app.ts createLabApp",
-  "src/landscape/gaussian-fit.ts fitGaussian",
-  "src/landscape/analyses.ts runSurface",
   "src/steer/svf/adapt/session.ts selfAdapt",
   "src/train/dynamics.ts createDynamicsRecorder",
   "src/cli/optim.ts pathCommand",
 ]);
-const PENDING_AT_MOST = 15;
+const PENDING_AT_MOST = 13;
 
 describe("function length", () => {
   it(`no function in src/ is over ${MAX_LINES} lines, apart from the pending ones`, () => {
