@@ -14,8 +14,9 @@ import { createModel, modelConfig } from "../src/nn/models/index.js";
 import { createObjective } from "../src/landscape/objective.js";
 import { randomDirections } from "../src/landscape/directions.js";
 import { surface2d } from "../src/landscape/surface.js";
-import { createRng, layoutOf, vectorOf } from "../src/landscape/vector.js";
+import { layoutOf, vectorOf } from "../src/landscape/vector.js";
 import { runPythonJson } from "./python.js";
+import { createRng, spreadSeed } from "../src/engine/rng.js";
 
 type Row = [string, number, number | undefined, "ms" | "GFLOP/s"];
 
@@ -33,13 +34,13 @@ export async function landscapeBench(o: {
   const params = model.init(keyFromSeed(0));
   const layout = layoutOf(params);
   const w = await vectorOf(treeRef(params));
-  const rng = createRng(1);
+  const rng = createRng(spreadSeed(1));
   const n = 256;
   const data = {
     n,
     shape: [1, 28, 28] as [number, number, number],
     images: Float32Array.from({ length: n * 784 }, () => rng.normal()),
-    labels: Int32Array.from({ length: n }, () => Math.floor(rng.uniform() * 10)),
+    labels: Int32Array.from({ length: n }, () => Math.floor(rng.next() * 10)),
   };
   const objective = createObjective(model, layout, data, n);
   const { vectors } = randomDirections(w, layout, { seed: 2 });
@@ -49,6 +50,7 @@ export async function landscapeBench(o: {
   const t0 = performance.now();
   await surface2d(plane, { steps });
   const tillerMs = performance.now() - t0;
+  o.results.tiller.landscape_surface_points_per_call = plane.pointsPerCall;
   plane.dispose();
   objective.dispose();
   o.results.tiller.landscape_surface_ms = tillerMs;
@@ -68,17 +70,19 @@ export async function landscapeBench(o: {
   ];
 }
 
-// `node --import tsx bench/landscape.ts [--quick] [--no-torch]`: this case alone.
+// `node --import tsx bench/landscape.ts [--quick] [--no-torch] [--torch-device cuda]`: this case
+// alone (TILLER_DEVICE picks Tiller's device).
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const results = { tiller: {}, torch: {} };
   const [row] = await landscapeBench({
     quick: process.argv.includes("--quick"),
     skipTorch: process.argv.includes("--no-torch"),
+    torchDevice: process.argv.includes("--torch-device") ? "cuda" : "cpu",
     results,
   });
   const ratio = row[2] === undefined ? "–" : `${(row[1] / row[2]).toFixed(2)}×`;
   process.stdout.write(
-    `${row[0]}: Tiller ${row[1].toFixed(0)} ms, PyTorch ${row[2]?.toFixed(0) ?? "–"} ms, Tiller / PyTorch ${ratio}\n` +
+    `${row[0]}, ${JSON.stringify(results.tiller)}: Tiller ${row[1].toFixed(0)} ms, PyTorch ${row[2]?.toFixed(0) ?? "–"} ms, Tiller / PyTorch ${ratio}\n` +
       `load average ${os
         .loadavg()
         .map((l) => l.toFixed(1))

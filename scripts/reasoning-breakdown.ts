@@ -10,7 +10,7 @@
 import { evalSplits } from "../src/data/tasks/index.js";
 import { taskAccuracy } from "../src/lm/evaluate.js";
 import { createGenerator } from "../src/lm/generate.js";
-import { loadTrainedAdapter } from "../src/lm/adapt-session.js";
+import { loadTrainedAdapter } from "../src/steer/adapt-session.js";
 import { loadLm } from "../src/lm/store.js";
 import { readJson } from "../src/runs/store.js";
 

@@ -1,43 +1,49 @@
 import { Command } from "commander";
 import { listRuns, Run, defaultRunsRoot } from "../runs/store.js";
+import { RUNS_HELP } from "./dialect.js";
 
-const pct = (x?: number) => (x === undefined ? "–" : `${(100 * x).toFixed(2)}%`);
+import { duration, percent as pct, sig } from "../report/format.js";
+import { runHeadline } from "../runs/headline.js";
 
 export function runsCommand(): Command {
   const cmd = new Command("runs").description("List and inspect runs in the run store.");
   cmd
     .command("list")
     .description("List runs, newest first.")
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .option("--json", "machine-readable output")
-    .action((o: { out?: string; json?: boolean }) => {
-      const { runs, problems } = listRuns(o.out ?? defaultRunsRoot());
+    .action((o: { runs?: string; json?: boolean }) => {
+      const { runs, problems } = listRuns(o.runs ?? defaultRunsRoot());
       if (o.json) {
-        process.stdout.write(JSON.stringify(runs, null, 2) + "\n");
+        const withHeadlines = runs.map((r) => {
+          const h = runHeadline(r.dir, r.config, r.best === undefined ? [] : [r.best]);
+          return { ...r, best: h.best, duration_s: r.duration_s ?? h.duration_s };
+        });
+        process.stdout.write(JSON.stringify(withHeadlines, null, 2) + "\n");
       } else if (runs.length === 0) {
-        process.stdout.write(`no runs in ${o.out ?? defaultRunsRoot()} — start one with "tiller train"\n`);
+        process.stdout.write(`no runs in ${o.runs ?? defaultRunsRoot()} — start one with "tiller train"\n`);
       } else {
         const rows = runs.map((r) => {
-          const c = r.config as { model?: { name?: string }; optimizer?: { name?: string; lr?: number } };
+          const h = runHeadline(r.dir, r.config, r.best === undefined ? [] : [r.best]);
           return [
             r.id,
-            c.model?.name ?? "?",
-            `${c.optimizer?.name ?? "?"} ${c.optimizer?.lr ?? ""}`,
-            r.status?.status ?? "?",
-            pct(r.best),
-            r.duration_s === undefined ? "–" : `${r.duration_s.toFixed(0)} s`,
+            h.what ?? "–",
+            h.optimizer ? `${h.optimizer}${h.lr !== undefined ? ` ${sig(h.lr)}` : ""}` : "–",
+            r.status?.status ?? "–",
+            pct(h.best),
+            duration(r.duration_s ?? h.duration_s),
           ];
         });
-        printTable(["id", "model", "optimizer", "status", "best acc", "time"], rows);
+        printTable(["id", "what", "optimizer", "status", "best acc", "time"], rows);
       }
       for (const p of problems) process.stderr.write(`warning: ${p}\n`);
     });
   cmd
     .command("show <run>")
     .description("Show a run's config, status and per-epoch metrics.")
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
-    .action((id: string, o: { out?: string }) => {
-      const run = Run.open(id, o.out ?? defaultRunsRoot());
+    .option("--runs <dir>", RUNS_HELP)
+    .action((id: string, o: { runs?: string }) => {
+      const run = Run.open(id, o.runs ?? defaultRunsRoot());
       const status = run.status();
       process.stdout.write(
         `run ${run.id}\n  dir: ${run.dir}\n  status: ${status.status}${status.reason ? ` (${status.reason})` : ""}\n`,

@@ -5,7 +5,7 @@
  * the same on every machine.
  */
 import type { ImageSplit } from "./dataset.js";
-import { mulberry32 } from "./order.js";
+import { mulberry32 } from "../engine/rng.js";
 
 export const CORRUPTIONS = [
   "gaussian-noise",

@@ -3,17 +3,7 @@
  * epoch e of a run with seed s visits examples in `epochPermutation(n, s, e)` order. Plain 32-bit
  * integer arithmetic, so any language can reproduce it.
  */
-
-/** mulberry32: a small, well-mixed 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(state: number): () => number {
-  let a = state | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../engine/rng.js";
 
 /** Fisher–Yates shuffle of 0..n-1 driven by mulberry32(seed·φ + epoch). */
 export function epochPermutation(n: number, seed: number, epoch: number): Uint32Array {

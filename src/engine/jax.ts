@@ -46,9 +46,9 @@ function lazyNamespace<K extends "numpy" | "nn" | "lax" | "random" | "tree" | "p
 }
 
 /** A jax-js function, called on the loaded module. */
-function lazyFunction<K extends "jit" | "grad" | "valueAndGrad" | "vmap" | "jvp" | "init" | "defaultDevice">(
-  key: K,
-): JaxModule[K] {
+function lazyFunction<
+  K extends "jit" | "grad" | "valueAndGrad" | "vmap" | "jvp" | "init" | "defaultDevice" | "getWebGPUDevice",
+>(key: K): JaxModule[K] {
   const forward = (...args: unknown[]): unknown => (jax()[key] as (...a: unknown[]) => unknown)(...args);
   return forward as JaxModule[K];
 }
@@ -66,6 +66,7 @@ export const vmap: JaxModule["vmap"] = lazyFunction("vmap");
 export const jvp: JaxModule["jvp"] = lazyFunction("jvp");
 export const init: JaxModule["init"] = lazyFunction("init");
 export const defaultDevice: JaxModule["defaultDevice"] = lazyFunction("defaultDevice");
+export const getWebGPUDevice: JaxModule["getWebGPUDevice"] = lazyFunction("getWebGPUDevice");
 
 // The types that live in jax-js's namespaces (`np.Array`, `np.DType`, `tree.JsTree`), so that
 // `import { numpy as np }` keeps working in type positions.

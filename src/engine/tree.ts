@@ -47,6 +47,48 @@ export function fromNamedLeaves(entries: Iterable<[string, np.Array]>): Params {
   return root;
 }
 
+/** The node or leaf at a dotted path ("layers.0.weight"). Borrows; throws when the path is absent. */
+export function getPath(tree: Params, path: string): Params | np.Array {
+  let node: Params | np.Array | undefined = tree;
+  for (const part of path.split(".")) node = node && !isLeaf(node) ? node[part] : undefined;
+  if (node === undefined) throw new Error(`no parameter "${path}"`);
+  return node;
+}
+
+/** The leaf at a dotted path. Borrows; throws when the path is absent or names a subtree. */
+export function leafAt(tree: Params, path: string): np.Array {
+  const node = getPath(tree, path);
+  if (!isLeaf(node)) throw new Error(`"${path}" is a subtree, not a tensor`);
+  return node;
+}
+
+/** Sets `value` at a dotted path ("block1.act"), copying the plain nodes on the way (never the leaves). */
+export function setPath(tree: Params, path: string, value: Params | np.Array): void {
+  const parts = path.split(".");
+  let node = tree;
+  for (const part of parts.slice(0, -1)) {
+    const child = node[part];
+    if (child !== undefined && isLeaf(child)) throw new Error(`param path "${path}" runs through a tensor`);
+    node = (node[part] = child ? { ...child } : {}) as Params;
+  }
+  node[parts[parts.length - 1]] = value;
+}
+
+/** A copy of the tree (same leaves, new plain objects) with `replacements` put in place by dotted name. */
+export function withLeaves(
+  tree: Params,
+  replacements: Record<string, Params | np.Array>,
+  prefix = "",
+): Params {
+  const out: Params = {};
+  for (const [k, v] of Object.entries(tree)) {
+    const name = prefix ? `${prefix}.${k}` : k;
+    if (name in replacements) out[k] = replacements[name];
+    else out[k] = isLeaf(v) ? v : withLeaves(v, replacements, name);
+  }
+  return out;
+}
+
 /** Applies `fn` leaf-wise over one or more trees of the same structure; consumes what `fn` consumes. */
 export function treeMap<T extends Params>(fn: (...leaves: np.Array[]) => np.Array, tree: T, ...rest: T[]): T {
   return jtree.map(fn, tree, ...rest) as T;
@@ -68,8 +110,8 @@ export function fillLike(template: Params, tensors: HostTensors, what: string): 
       throw new Error(`${what}: "${name}" has shape [${t.shape}] but the model expects [${x.shape}]`);
     if (t.dtype !== x.dtype)
       throw new Error(`${what}: "${name}" is ${t.dtype} but the model expects ${x.dtype}`);
-    if (!t.data.every(Number.isFinite)) throw new Error(`${what}: "${name}" contains NaN or Inf`);
   }
+  assertFinite(tensors, what);
   const build = (node: Params, prefix: string): Params =>
     Object.fromEntries(
       Object.entries(node).map(([k, v]) => {
@@ -133,8 +175,15 @@ export async function toHost(tree: Params): Promise<HostTensors> {
   return out;
 }
 
-/** Uploads host tensors as a param tree. */
-export function fromHost(tensors: HostTensors): Params {
+/** Refuses NaN or Inf in any tensor, naming the first one: weights are checked before any model sees them. */
+export function assertFinite(tensors: HostTensors, where: string): void {
+  for (const [name, t] of Object.entries(tensors))
+    if (!t.data.every(Number.isFinite)) throw new Error(`${where}: "${name}" contains NaN or Inf`);
+}
+
+/** Uploads host tensors as a param tree, after refusing NaN/Inf by name (`where` names the source). */
+export function fromHost(tensors: HostTensors, where = "weights"): Params {
+  assertFinite(tensors, where);
   return fromNamedLeaves(
     Object.entries(tensors).map(([name, t]) => [name, np.array(t.data, { dtype: t.dtype }).reshape(t.shape)]),
   );

@@ -15,8 +15,9 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import { MODELS } from "../nn/models/index.js";
 import { DEFAULT_LR, OPTIMIZERS } from "../optim/index.js";
 import { RunStoreError } from "../runs/store.js";
-import type { JobQueue } from "./jobs.js";
+import { jobForms, type JobQueue } from "./jobs.js";
 import { readNewLines } from "./metrics-tail.js";
+import { parseTags, writeTags } from "./tags.js";
 import { LabRequestError, readRunFile, runDetail, runDir, runMetrics, runSummaries } from "./run-data.js";
 
 export type LabAppOptions = {
@@ -69,6 +70,9 @@ export function createLabApp(opts: LabAppOptions): Hono {
       defaultLr: DEFAULT_LR,
     }),
   );
+
+  // Each job kind's form, from the request schemas the server validates jobs with.
+  app.get("/api/requests", (c) => c.json({ kinds: jobForms() }));
 
   app.get("/api/runs", (c) => {
     const { runs, problems } = runSummaries(runsRoot);
@@ -142,6 +146,19 @@ export function createLabApp(opts: LabAppOptions): Hono {
       "Cache-Control": "no-cache",
     };
     return c.body(new Uint8Array(bytes), 200, headers);
+  });
+
+  app.post("/api/runs/:id/tags", async (c) => {
+    const dir = runDir(runsRoot, c.req.param("id"));
+    const body = await jsonBody(c);
+    let tags: string[];
+    try {
+      tags = parseTags(body);
+    } catch (e) {
+      throw new LabRequestError(400, (e as Error).message);
+    }
+    writeTags(dir, tags);
+    return c.json({ tags });
   });
 
   app.get("/api/jobs", (c) => c.json({ jobs: jobs.list() }));

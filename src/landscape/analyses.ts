@@ -12,6 +12,12 @@ export { loadSurface, runSurface, type SurfaceRecord, type SurfaceRequest } from
 export { runFit } from "./analyses/fit.js";
 export { runWavelets } from "./analyses/wavelets.js";
 export { runTopology } from "./analyses/topology.js";
-export { BOOK_PATH_SETTINGS, parseOptimizerList, runPaths } from "./analyses/paths.js";
+export {
+  BOOK_PATH_SETTINGS,
+  defaultPathStart,
+  parseOptimizerList,
+  runPaths,
+  stableParams,
+} from "./analyses/paths.js";
 export type { GaussianFit } from "./gaussian-fit.js";
 export type { Overlay } from "./figures.js";

@@ -12,7 +12,8 @@ import {
   type SymmetricOperator,
 } from "./hessian.js";
 import { pca } from "./projection.js";
-import { createRng, randomNormal, sub, type Layout, type Vector } from "./vector.js";
+import { randomNormal, sub, type Layout, type Vector } from "./vector.js";
+import { createRng, spreadSeed } from "../engine/rng.js";
 
 export type DirectionProvenance =
   | { kind: "random"; seed: number; filterNormalized: boolean; ignoreBiasAndNorm: boolean }
@@ -58,7 +59,7 @@ export function randomDirections(
   opts: { count?: number; seed?: number; filterNormalized?: boolean; ignoreBiasAndNorm?: boolean } = {},
 ): Directions {
   const { count = 2, seed = 0, filterNormalized = true, ignoreBiasAndNorm = true } = opts;
-  const rng = createRng(seed);
+  const rng = createRng(spreadSeed(seed));
   const vectors = Array.from({ length: count }, () => {
     const d = randomNormal(layout.size, rng);
     return filterNormalized ? filterNormalize(d, w, layout, ignoreBiasAndNorm) : d;

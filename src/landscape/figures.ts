@@ -3,19 +3,11 @@
  * squares, since Vega-Lite has no contour mark), slices, projections, spectra, wavelet panels,
  * persistence diagrams and optimiser paths. Rendered to SVG by `src/report/`.
  */
+import { colorScale } from "../report/palette.js";
 import type { VegaLiteSpec } from "../report/vega.js";
 import type { Grid2D } from "./surface.js";
 
-const SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
-
-/** Whole-number ticks for a count axis (epochs) when there are few, as Vega-Lite 5 has no tickMinStep. */
-function countAxis(xs: number[]): object {
-  const lo = Math.ceil(Math.min(...xs));
-  const hi = Math.floor(Math.max(...xs));
-  if (!Number.isFinite(lo) || hi - lo > 20) return { format: "d" };
-  return { values: Array.from({ length: hi - lo + 1 }, (_, i) => lo + i), format: "d" };
-}
-const PALETTE = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777"];
+import { SCHEMA } from "../report/series.js";
 
 type Segment = { x: number; y: number; x2: number; y2: number; level: number };
 
@@ -153,29 +145,41 @@ export function contourPanel(
       },
     },
   ];
-  for (const [k, ov] of (o.overlays ?? []).entries()) {
+  // One colour per method, the same as on every other figure and in the lab.
+  const scale = colorScale((o.overlays ?? []).map((ov) => ov.label.split(":")[0]));
+  const colorOf = (label: string) => scale.range[scale.domain.indexOf(label.split(":")[0])];
+  const stroke = (label: string) => ({
+    datum: label,
+    type: "nominal",
+    scale: {
+      domain: (o.overlays ?? []).map((ov) => ov.label),
+      range: (o.overlays ?? []).map((ov) => colorOf(ov.label)),
+    },
+    legend: { title: "path (○ start, ■ end)", labelLimit: 400 },
+  });
+  for (const ov of o.overlays ?? []) {
     const values = ov.points.map((p, i) => ({ ...p, order: i, path: ov.label }));
     layers.push({
       data: { values },
-      mark: {
-        type: "line",
-        point: { filled: true, size: 18 },
-        color: PALETTE[k % PALETTE.length],
-        strokeWidth: 1.6,
-        clip: true,
-      },
+      mark: { type: "line", point: false, color: colorOf(ov.label), strokeWidth: 1.6, clip: true },
       encoding: {
         x: { field: "x", type: "quantitative" },
         y: { field: "y", type: "quantitative" },
         order: { field: "order" },
-        stroke: {
-          datum: ov.label,
-          type: "nominal",
-          scale: { range: PALETTE },
-          legend: { title: "path", labelLimit: 400 },
-        },
+        stroke: stroke(ov.label),
       },
     });
+    if (values.length > 1)
+      layers.push({
+        data: { values: [values[0], values[values.length - 1]].map((v, i) => ({ ...v, end: i === 1 })) },
+        mark: { type: "point", filled: true, size: 60, stroke: "black", strokeWidth: 1, clip: true },
+        encoding: {
+          x: { field: "x", type: "quantitative" },
+          y: { field: "y", type: "quantitative" },
+          shape: { condition: { test: "datum.end", value: "square" }, value: "circle" },
+          fill: { condition: { test: "datum.end", value: colorOf(ov.label) }, value: "white" },
+        },
+      });
   }
   return { title: o.title, width: 300, height: 300, layer: layers } as unknown as VegaLiteSpec;
 }
@@ -379,58 +383,5 @@ export function persistenceFigure(
         },
       },
     ],
-  } as unknown as VegaLiteSpec;
-}
-
-/** Small multiples of per-epoch (or per-step) series, one panel each, as the book's five panels. */
-export function seriesPanels(
-  title: string,
-  series: { title: string; x: number[]; y: number[]; color?: string; xTitle: string }[],
-  columns = 5,
-): VegaLiteSpec {
-  const specs = series.map((s, k) => ({
-    title: s.title,
-    width: 200,
-    height: 160,
-    data: { values: s.x.map((x, i) => ({ x, y: s.y[i] })).filter((d) => Number.isFinite(d.y)) },
-    mark: { type: "line", point: s.x.length <= 40, color: s.color ?? PALETTE[k % PALETTE.length] },
-    encoding: {
-      x: {
-        field: "x",
-        type: "quantitative",
-        title: s.xTitle,
-        ...(s.xTitle === "epoch" ? { axis: countAxis(s.x) } : {}),
-      },
-      y: { field: "y", type: "quantitative", title: s.title, scale: { zero: false } },
-    },
-  }));
-  return { $schema: SCHEMA, title, columns, concat: specs } as unknown as VegaLiteSpec;
-}
-
-/** Several named series in one panel (per-layer gradient norms). */
-export function multiLine(
-  title: string,
-  rows: { x: number; y: number; series: string }[],
-  xTitle: string,
-  yTitle: string,
-  log = false,
-): VegaLiteSpec {
-  return {
-    $schema: SCHEMA,
-    title,
-    width: 460,
-    height: 260,
-    data: { values: rows.filter((r) => Number.isFinite(r.y) && (!log || r.y > 0)) },
-    mark: { type: "line", point: false },
-    encoding: {
-      x: {
-        field: "x",
-        type: "quantitative",
-        title: xTitle,
-        ...(xTitle === "epoch" ? { axis: countAxis(rows.map((r) => r.x)) } : {}),
-      },
-      y: { field: "y", type: "quantitative", title: yTitle, ...(log ? { scale: { type: "log" } } : {}) },
-      color: { field: "series", type: "nominal", title: "" },
-    },
   } as unknown as VegaLiteSpec;
 }

@@ -5,10 +5,10 @@
  * (Yao et al. 2020, "PyHessian: Neural Networks Through the Lens of the Hessian") and work on any
  * symmetric operator, so they are tested on explicit matrices as well as on networks.
  */
+import { createRng, spreadSeed, type Rng } from "../engine/rng.js";
 import { symmetricEigen, tridiagonal } from "./symmetric-eigen.js";
 import {
   axpy,
-  createRng,
   dot,
   norm,
   normalize,
@@ -45,7 +45,7 @@ export async function powerIteration(
   opts: { k?: number; maxIter?: number; tol?: number; seed?: number; onProgress?: IterationProgress } = {},
 ): Promise<EigenResult> {
   const { k = 1, maxIter = 100, tol = 1e-3, seed = 0 } = opts;
-  const rng = createRng(seed);
+  const rng = createRng(spreadSeed(seed));
   const result: EigenResult = { eigenvalues: [], eigenvectors: [], iterations: [], converged: [] };
   for (let j = 0; j < k; j++) {
     let v = normalize(randomNormal(op.dim, rng));
@@ -86,7 +86,7 @@ async function lanczos(
   op: SymmetricOperator,
   start: Vector,
   steps: number,
-  rng: ReturnType<typeof createRng>,
+  rng: Rng,
   afterStep?: (s: LanczosState) => boolean,
 ): Promise<LanczosState> {
   const s: LanczosState = { alpha: [], beta: [], basis: [start], residual: 0 };
@@ -128,7 +128,7 @@ export async function lanczosTopK(
 ): Promise<EigenResult> {
   const { k = 1, maxIter = 100, tol = 1e-3, seed = 0 } = opts;
   if (k > op.dim) throw new Error(`cannot find ${k} eigenpairs of a ${op.dim}-dimensional operator`);
-  const rng = createRng(seed);
+  const rng = createRng(spreadSeed(seed));
   const start = normalize(randomNormal(op.dim, rng));
   let converged = false;
   const state = await lanczos(op, start, Math.max(maxIter, k), rng, (s) => {
@@ -175,7 +175,7 @@ export async function hutchinsonTrace(
   } = {},
 ): Promise<TraceResult> {
   const { maxIter = 100, minIter = 2, tol = 1e-3, seed = 0 } = opts;
-  const rng = createRng(seed);
+  const rng = createRng(spreadSeed(seed));
   const samples: number[] = [];
   let mean = 0;
   let converged = false;
@@ -212,7 +212,7 @@ export async function spectralDensity(
   opts: { iterations?: number; runs?: number; seed?: number; onProgress?: IterationProgress } = {},
 ): Promise<SpectralDensity> {
   const { iterations = 100, runs = 1, seed = 0 } = opts;
-  const rng = createRng(seed);
+  const rng = createRng(spreadSeed(seed));
   const out: SpectralDensity = { nodes: [], weights: [] };
   for (let r = 0; r < runs; r++) {
     const start = normalize(randomRademacher(op.dim, rng));

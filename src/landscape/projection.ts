@@ -4,7 +4,8 @@
  */
 import { TSNE } from "@keckelt/tsne";
 import { symmetricEigen } from "./symmetric-eigen.js";
-import { axpy, createRng, dot, type Vector } from "./vector.js";
+import { axpy, dot, type Vector } from "./vector.js";
+import { createRng, spreadSeed } from "../engine/rng.js";
 import { UsageError } from "../errors.js";
 
 export type Pca = {
@@ -92,7 +93,7 @@ export function tsne(
   const meanSquared = sum / ((n * (n - 1)) / 2) || 1;
   const distances = squared.map((row) => row.map((d) => d / meanSquared));
   const model = new TSNE({ dim: 2, perplexity, epsilon: 10 });
-  const rng = createRng(seed);
+  const rng = createRng(spreadSeed(seed));
   model.gaussRandom = () => rng.normal();
   model.initDataDist(distances);
   let cost = 0;

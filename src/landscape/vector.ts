@@ -6,7 +6,7 @@
  */
 import { numpy as np } from "../engine/jax.js";
 import { fromNamedLeaves, namedLeaves, type HostTensors, type Params } from "../engine/tree.js";
-import { mulberry32 } from "../data/order.js";
+import type { Rng } from "../engine/rng.js";
 
 export type Vector = Float64Array;
 
@@ -126,36 +126,6 @@ export function orthonormalize(v: Vector, basis: readonly Vector[]): Vector {
   const out = Float64Array.from(v);
   for (let pass = 0; pass < 2; pass++) for (const b of basis) axpy(-dot(out, b), b, out);
   return normalize(out);
-}
-
-/** Seeded host randomness for directions and probe vectors (reproducible across runs). */
-export type Rng = { uniform(): number; normal(): number; rademacher(): number };
-
-export function createRng(seed: number): Rng {
-  const u = mulberry32((Math.imul(seed >>> 0, 0x9e3779b1) ^ 0x5bd1e995) >>> 0);
-  let spare: number | null = null;
-  return {
-    uniform: u,
-    normal() {
-      if (spare !== null) {
-        const s = spare;
-        spare = null;
-        return s;
-      }
-      let a = 0;
-      let b = 0;
-      let r = 0;
-      do {
-        a = 2 * u() - 1;
-        b = 2 * u() - 1;
-        r = a * a + b * b;
-      } while (r === 0 || r >= 1);
-      const c = Math.sqrt((-2 * Math.log(r)) / r);
-      spare = b * c;
-      return a * c;
-    },
-    rademacher: () => (u() < 0.5 ? -1 : 1),
-  };
 }
 
 export function randomNormal(n: number, rng: Rng): Vector {

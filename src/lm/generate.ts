@@ -8,7 +8,7 @@
  */
 import { jit, numpy as np } from "../engine/jax.js";
 import { treeRef, type Params } from "../engine/tree.js";
-import { mulberry32 } from "../data/order.js";
+import { mulberry32 } from "../engine/rng.js";
 import { emptyCache, lmForwardCached, type KvCache, type LmConfig } from "./model.js";
 
 export type SampleOptions = {

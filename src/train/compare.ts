@@ -8,6 +8,7 @@
  *   runs/<id>/summary.json, summary.csv the table
  *   runs/<id>/figures/compare.svg       loss, accuracy, gradient norm, memory
  */
+import { readFileSync } from "node:fs";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "../data/dataset.js";
@@ -16,6 +17,7 @@ import { treeDispose } from "../engine/tree.js";
 import { DEFAULT_LR, isOptimizerName, optimizerConfig, type OptimizerConfig } from "../optim/index.js";
 import { renderSvg } from "../report/vega.js";
 import { lineChart } from "../report/charts.js";
+import { colorScale } from "../report/palette.js";
 import type { VegaLiteSpec } from "../report/vega.js";
 import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
 import {
@@ -27,6 +29,7 @@ import {
   type StepEvent,
 } from "../runs/store.js";
 import { UsageError } from "../errors.js";
+import type { OptimCompareRequest } from "../requests/optim-compare.js";
 import type { MemoryFields, TrainCallbacks, TrainResult } from "./loop.js";
 import { loadDataFor, resolveTrainConfig, runTraining, type TrainRequest } from "./session.js";
 
@@ -119,6 +122,36 @@ export function parseCompareConfig(text: string, where: string): Record<string, 
       return [label, rest];
     }),
   );
+}
+
+/** The library's request for a validated `optim compare` request; reads its `config` file. */
+export function compareRequestOf(r: OptimCompareRequest): CompareRequest {
+  const file = r.config ? parseCompareConfig(readConfigFile(r.config), r.config) : {};
+  const labels = r.optimizers ?? (r.config ? Object.keys(file) : ["sgd", "adam", "lion"]);
+  return {
+    model: r.model,
+    modelOptions: { hidden: r.hidden, channels: r.channels, activation: r.activation },
+    members: compareMembers(labels, file),
+    epochs: r.epochs,
+    batchSize: r.batchSize,
+    seed: r.seed,
+    limit: r.limit ?? null,
+    normalize: r.normalize,
+    dataDir: r.dataDir,
+    runsRoot: r.runs,
+    name: r.name,
+    logEvery: r.logEvery,
+    onDivergence: r.onDivergence,
+    maxSkips: r.maxSkips,
+  };
+}
+
+function readConfigFile(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 export async function runComparison(
@@ -279,20 +312,14 @@ export function formatTable(rows: SummaryRow[]): string {
   return [line(header), line(widths.map((w) => "─".repeat(w))), ...body.map(line)].join("\n");
 }
 
-const PALETTE = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777"];
-
 /**
  * The four panels: training loss per logged step, test accuracy per epoch, global gradient norm per
  * logged step (both log scale), and the optimiser state's exact size.
  */
 export function compareFigure(members: { label: string; run: string }[]): VegaLiteSpec {
   const labels = members.map((m) => m.label);
-  const color = {
-    field: "optimizer",
-    title: "Optimiser",
-    domain: labels,
-    range: labels.map((_, i) => PALETTE[i % PALETTE.length]),
-  };
+  // One colour per optimiser, the same in the lab and on every figure.
+  const color = { field: "optimizer", title: "Optimiser", ...colorScale(labels) };
   const steps: object[] = [];
   const epochs: object[] = [];
   const memory: object[] = [];

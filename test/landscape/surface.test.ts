@@ -9,14 +9,8 @@ import { createObjective, type Objective, type Subspace } from "../../src/landsc
 import { filterNormalize, randomDirections, trajectoryDirections } from "../../src/landscape/directions.js";
 import { interpolate, linspace, slice1d, surface2d } from "../../src/landscape/surface.js";
 import { pca, tsne } from "../../src/landscape/projection.js";
-import {
-  createRng,
-  layoutOf,
-  randomNormal,
-  vectorOf,
-  type Layout,
-  type Vector,
-} from "../../src/landscape/vector.js";
+import { layoutOf, randomNormal, vectorOf, type Layout, type Vector } from "../../src/landscape/vector.js";
+import { createRng, spreadSeed } from "../../src/engine/rng.js";
 
 let model: Model;
 let params: Params;
@@ -24,13 +18,13 @@ let layout: Layout;
 let w0: Vector;
 let objective: Objective;
 const data = (() => {
-  const rng = createRng(7);
+  const rng = createRng(spreadSeed(7));
   const n = 48;
   return {
     n,
     shape: [1, 6, 6] as [number, number, number],
     images: Float32Array.from({ length: n * 36 }, () => rng.normal()),
-    labels: Int32Array.from({ length: n }, () => Math.floor(rng.uniform() * 10)),
+    labels: Int32Array.from({ length: n }, () => Math.floor(rng.next() * 10)),
   };
 })();
 
@@ -75,7 +69,7 @@ describe("filter-normalised directions", () => {
       size: 27,
     };
     const w = Float64Array.from({ length: 27 }, (_, i) => i + 1);
-    const d = filterNormalize(randomNormal(27, createRng(1)), w, convLayout, false);
+    const d = filterNormalize(randomNormal(27, createRng(spreadSeed(1))), w, convLayout, false);
     for (let f = 0; f < 3; f++) {
       const slice = (v: Vector) => Math.hypot(...v.subarray(f * 8, f * 8 + 8));
       expect(slice(d)).toBeCloseTo(slice(w), 8);
@@ -98,11 +92,36 @@ describe("surfaces", () => {
 
   it("a surface of a known quadratic matches the closed form, rows along λ₂ and columns along λ₁", async () => {
     const f = (a: number, b: number) => 3 * a * a - a * b + 0.5 * b * b + 2 * a - b + 1;
-    const quadratic: Subspace = { at: async ([a, b]) => ({ loss: f(a, b), accuracy: 0 }), dispose() {} };
+    const at = async ([a, b]: number[]) => ({ loss: f(a, b), accuracy: 0 });
+    const quadratic: Subspace = {
+      at,
+      atMany: (points) => Promise.all(points.map(at)),
+      pointsPerCall: 3,
+      dispose() {},
+    };
     const grid = await surface2d(quadratic, { steps: 7, xRange: [-1, 2], yRange: [-3, 0] });
     expect(grid.x).toEqual(linspace(-1, 2, 7));
     expect(grid.y[0]).toBe(-3);
     grid.y.forEach((b, j) => grid.x.forEach((a, i) => expect(grid.loss[j][i]).toBe(f(a, b))));
+  });
+
+  it("a surface evaluated several points per program (vmap) equals the one evaluated point by point", async () => {
+    const { vectors } = randomDirections(w0, layout, { seed: 4 });
+    const gridWith = async (points: string) => {
+      process.env.TILLER_SURFACE_POINTS = points;
+      const plane = objective.subspace(w0, vectors);
+      delete process.env.TILLER_SURFACE_POINTS;
+      expect(plane.pointsPerCall).toBe(Number(points));
+      try {
+        return await surface2d(plane, { steps: 5, xRange: [-0.5, 0.5] }); // rows in chunks of 3 and 2
+      } finally {
+        plane.dispose();
+      }
+    };
+    const one = await gridWith("1");
+    const many = await gridWith("3");
+    many.loss.flat().forEach((l, i) => expect(l).toBeCloseTo(one.loss.flat()[i], 5));
+    expect(many.accuracy).toEqual(one.accuracy);
   });
 
   it("a 1-D slice along a direction equals the points evaluated one by one", async () => {
@@ -127,7 +146,7 @@ describe("surfaces", () => {
 describe("weight-space projections", () => {
   // Points on a known plane through m: xᵢ = m + tᵢ·u + sᵢ·v, with u ⟂ v unit and var(t) > var(s).
   const dim = 500;
-  const rng = createRng(11);
+  const rng = createRng(spreadSeed(11));
   const m = randomNormal(dim, rng);
   const u = new Float64Array(dim);
   const v = new Float64Array(dim);

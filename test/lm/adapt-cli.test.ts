@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { startEngine } from "../../src/engine/device.js";
 import { keyFromSeed } from "../../src/engine/prng.js";
 import { toHost } from "../../src/engine/tree.js";
-import { FINETUNE_DEFAULTS } from "../../src/lm/finetune.js";
+import { FINETUNE_DEFAULTS } from "../../src/steer/finetune.js";
 import { lmInit } from "../../src/lm/model.js";
 import { pretrainRunConfig, PRETRAIN_DEFAULTS } from "../../src/lm/pretrain.js";
 import { saveLm } from "../../src/lm/store.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mcnemarExact, pairedComparison } from "../../src/lm/compare.js";
+import { mcnemarExact, pairedComparison } from "../../src/steer/compare.js";
 
 describe("paired comparison of a base model and an expert (svf eval)", () => {
   it("gives the exact two-sided McNemar p-value (closed-form binomial tails)", () => {

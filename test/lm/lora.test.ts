@@ -5,9 +5,10 @@ import { keyFromSeed } from "../../src/engine/prng.js";
 import { fromNamedLeaves, namedLeaves, treeRef, type Params } from "../../src/engine/tree.js";
 import { lmForward, lmInit, type LmConfig } from "../../src/lm/model.js";
 import { loraInit, loraParamCount, loraParams } from "../../src/steer/lora/lora.js";
-import { leafAt, selectTargets } from "../../src/steer/svf/targets.js";
+import { leafAt } from "../../src/engine/tree.js";
+import { selectTargets } from "../../src/steer/svf/targets.js";
 import { createGenerator, sampleToken } from "../../src/lm/generate.js";
-import { mulberry32 } from "../../src/data/order.js";
+import { mulberry32 } from "../../src/engine/rng.js";
 
 const cfg: LmConfig = {
   vocabSize: 20,

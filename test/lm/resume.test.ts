@@ -19,8 +19,8 @@ import {
   resumeAdapterTraining,
   startAdapterTraining,
   type AdaptRequest,
-} from "../../src/lm/adapt-session.js";
-import { FINETUNE_DEFAULTS } from "../../src/lm/finetune.js";
+} from "../../src/steer/adapt-session.js";
+import { FINETUNE_DEFAULTS } from "../../src/steer/finetune.js";
 import { SVF_DEFAULTS } from "../../src/steer/svf/compose.js";
 
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { keyFromSeed } from "../../src/engine/prng.js";
 import { fromNamedLeaves, namedLeaves, treeMap, treeRef, type Params } from "../../src/engine/tree.js";
 import { loadHfCheckpoint } from "../../src/lm/hf.js";
 import { lmForward } from "../../src/lm/model.js";
-import { reinforceLoss, type KlDirection } from "../../src/lm/finetune.js";
+import { reinforceLoss, type KlDirection } from "../../src/steer/finetune.js";
 import { composeWeight, svfParams, svfParamsFromZ, zFromPolicy } from "../../src/steer/svf/compose.js";
 import { expertParams, loadExpert, mixZ } from "../../src/steer/svf/expert.js";
 import { Run } from "../../src/runs/store.js";
@@ -15,7 +15,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decompose, factorsFromHost, type SvdFactors } from "../../src/steer/svf/svd.js";
-import { leafAt, selectTargets } from "../../src/steer/svf/targets.js";
+import { leafAt } from "../../src/engine/tree.js";
+import { selectTargets } from "../../src/steer/svf/targets.js";
 import { svfAdapter } from "../../src/steer/svf/adapter.js";
 
 const DIR = new URL("../fixtures/reference/lm/", import.meta.url).pathname;
@@ -125,7 +126,7 @@ describe("singular value fine-tuning", () => {
         klCoef > 0
           ? (await import("../../src/lm/loss.js")).nextTokenLogProbs(treeRef(base), cfg, tokens.ref).logp
           : np.zeros([1]);
-      const loss = reinforceLoss(adapter.apply, cfg, klCoef, direction);
+      const loss = reinforceLoss(adapter.build, cfg, klCoef, direction);
       const [[value, kl], grads] = valueAndGrad(loss, { hasAux: true })(
         p,
         adapter.frozen,

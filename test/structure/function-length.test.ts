@@ -10,20 +10,13 @@ const MAX_LINES = 120;
 /** `file name` of functions over the limit that other work is splitting. Remove, never add. */
 const PENDING = new Set([
   "src/lab/ui/views/playground.ts playgroundView",
-  "src/lab/ui/views/run.ts runView",
   "src/lab/ui/charts/contour.ts contourSpec",
   "src/lab/ui/views/job-form.ts jobForm",
-  "src/lab/ui/views/runs.ts runsView",
-  "src/lm/finetune.ts finetune",
-  "src/train/loop.ts train",
-  "src/lm/pretrain.ts pretrain",
-  "src/cli/train.ts trainCommand",
   "src/lab/app.ts createLabApp",
   "src/steer/svf/adapt/session.ts selfAdapt",
-  "src/train/dynamics.ts createDynamicsRecorder",
   "src/cli/optim.ts pathCommand",
 ]);
-const PENDING_AT_MOST = 13;
+const PENDING_AT_MOST = 6;
 
 describe("function length", () => {
   it(`no function in src/ is over ${MAX_LINES} lines, apart from the pending ones`, () => {

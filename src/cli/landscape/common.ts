@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { startEngine } from "../../engine/device.js";
 import type { Progress as AnalysisProgress } from "../../landscape/analyses.js";
 import { nonNegativeInt, positiveInt } from "../errors.js";
-import { createProgress } from "../progress.js";
+import { RUNS_HELP } from "../dialect.js";
+import { createProgress, lossField } from "../progress.js";
 
 export function range(value: string): [number, number] {
   const parts = value.split(",").map((s) => Number(s.trim()));
@@ -26,7 +27,7 @@ export type Common = {
   offset: number;
   batchSize: number;
   dataDir?: string;
-  out?: string;
+  runs?: string;
   name?: string;
   quiet?: boolean;
 };
@@ -39,7 +40,7 @@ export function withCommon(cmd: Command): Command {
     .option("--offset <n>", "first evaluation example", nonNegativeInt, 0)
     .option("--batch-size <n>", "examples per evaluation batch", positiveInt, 256)
     .option("--data-dir <dir>", "Fashion-MNIST folder (default: the run's, $TILLER_DATA or Debian's)")
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .option("--name <name>", "result name (landscape/<name>.json, figures/<name>.svg)")
     .option("-q, --quiet", "no progress output");
 }
@@ -47,7 +48,7 @@ export function withCommon(cmd: Command): Command {
 export function common(run: string, o: Common, progress: AnalysisProgress) {
   return {
     run,
-    runsRoot: o.out,
+    runsRoot: o.runs,
     epoch: o.epoch,
     evaluation: { split: o.split, count: o.examples, offset: o.offset, dataDir: o.dataDir },
     batchSize: o.batchSize,
@@ -66,7 +67,7 @@ function phases(quiet?: boolean) {
       bar.start(total, l);
       label = l;
     }
-    bar.update(done, { loss: detail ?? "" });
+    bar.update(done, lossField(detail));
   };
   return {
     update,
@@ -99,6 +100,6 @@ export const surfaceArg = (c: Command) =>
     .argument("<surface>", "a landscape/<name>.json file, or a run (with --surface <name>)")
     .option("--surface <name>", "surface name within the run")
     .option("--panel <n>", "which panel of a multi-panel surface", nonNegativeInt, 0)
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .option("--name <name>", "result name")
     .option(QUIET, "no progress output (accepted for uniformity: only result lines are printed)");

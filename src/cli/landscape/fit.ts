@@ -17,11 +17,11 @@ export function fitCommand(): Command {
     .action(
       async (
         surface: string,
-        o: { surface?: string; panel: number; out?: string; name?: string; offset: "fit" | "max" },
+        o: { surface?: string; panel: number; runs?: string; name?: string; offset: "fit" | "max" },
       ) => {
         const r = await runFit({
           surface,
-          runsRoot: o.out,
+          runsRoot: o.runs,
           surfaceName: o.surface,
           panel: o.panel,
           offset: o.offset,

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { startEngine } from "../../engine/device.js";
 import { runPaths } from "../../landscape/analyses.js";
 import { positiveInt } from "../errors.js";
+import { RUNS_HELP } from "../dialect.js";
 import { point, out, QUIET, files } from "./common.js";
 
 export function pathsCommand(): Command {
@@ -23,7 +24,7 @@ export function pathsCommand(): Command {
       "start point (default: the surface's top-left corner, the book's [d_min, d_max])",
       point,
     )
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .option("--name <name>", "result name")
     .option(QUIET, "no progress output (accepted for uniformity: only result lines are printed)")
     .addHelpText(
@@ -38,14 +39,14 @@ export function pathsCommand(): Command {
           optimizers: string;
           steps: number;
           start?: [number, number];
-          out?: string;
+          runs?: string;
           name?: string;
         },
       ) => {
         await startEngine();
         const r = await runPaths({
           fit,
-          runsRoot: o.out,
+          runsRoot: o.runs,
           fitName: o.fitName,
           optimizers: o.optimizers,
           steps: o.steps,

@@ -2,6 +2,7 @@
 import { Command, Option } from "commander";
 import { runProjection } from "../../landscape/analyses.js";
 import { intList, nonNegativeInt, positiveInt, positiveNumber } from "../errors.js";
+import { RUNS_HELP } from "../dialect.js";
 import { withPhases, out, files } from "./common.js";
 
 export function projectCommand(): Command {
@@ -13,7 +14,7 @@ export function projectCommand(): Command {
     .option("--perplexity <x>", "t-SNE perplexity (the book: 1 for 15 checkpoints)", positiveNumber, 1)
     .option("--iterations <n>", "t-SNE iterations", positiveInt, 1000)
     .option("--seed <n>", "t-SNE seed", nonNegativeInt, 0)
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .option("--name <name>", "result name", "projection")
     .option("-q, --quiet", "no progress output")
     .addHelpText("after", "\nExample:\n  $ tiller landscape project <run> --method pca")
@@ -26,7 +27,7 @@ export function projectCommand(): Command {
           perplexity: number;
           iterations: number;
           seed: number;
-          out?: string;
+          runs?: string;
           name: string;
           quiet?: boolean;
         },
@@ -34,7 +35,7 @@ export function projectCommand(): Command {
         const r = await withPhases(o.quiet, (progress) =>
           runProjection({
             run,
-            runsRoot: o.out,
+            runsRoot: o.runs,
             epochs: o.epochs,
             method: o.method,
             perplexity: o.perplexity,

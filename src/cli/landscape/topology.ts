@@ -25,7 +25,7 @@ export function topologyCommand(): Command {
         o: {
           surface?: string;
           panel: number;
-          out?: string;
+          runs?: string;
           name?: string;
           threshold: number;
           raw?: boolean;
@@ -35,7 +35,7 @@ export function topologyCommand(): Command {
       ) => {
         const r = await runTopology({
           surface,
-          runsRoot: o.out,
+          runsRoot: o.runs,
           surfaceName: o.surface,
           panel: o.panel,
           threshold: o.threshold,

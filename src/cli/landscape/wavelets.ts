@@ -26,7 +26,7 @@ export function waveletsCommand(): Command {
         o: {
           surface?: string;
           panel: number;
-          out?: string;
+          runs?: string;
           name?: string;
           wavelet: WaveletName;
           levels: number;
@@ -34,7 +34,7 @@ export function waveletsCommand(): Command {
       ) => {
         const r = await runWavelets({
           surface,
-          runsRoot: o.out,
+          runsRoot: o.runs,
           surfaceName: o.surface,
           panel: o.panel,
           wavelet: o.wavelet,

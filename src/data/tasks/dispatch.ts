@@ -10,7 +10,7 @@
  *             "trained on the mixture".
  */
 import { code, math, reasoning, type TaskExample, type TaskFamily } from "./families.js";
-import type { Rng } from "./rng.js";
+import type { Rng } from "../../engine/rng.js";
 
 /** The families the expert library covers, in the order of the adaptation prompt. */
 export const EXPERT_FAMILIES: readonly TaskFamily[] = [math, code, reasoning];

@@ -8,7 +8,7 @@
  *   math-hard  (held out) three or four steps, larger numbers
  *   mixed      (held out) compositions: code with arithmetic, comparisons after arithmetic
  */
-import type { Rng } from "./rng.js";
+import type { Rng } from "../../engine/rng.js";
 
 export type TaskExample = { family: string; question: string; answer: string };
 

@@ -9,7 +9,7 @@
 import { UsageError } from "../../errors.js";
 import { COMPOSED_FAMILIES, type ComposedFamily } from "./dispatch.js";
 import { FAMILIES, type TaskExample, type TaskFamily } from "./families.js";
-import { createRng, hashSeed } from "./rng.js";
+import { createRng, hashSeed } from "../../engine/rng.js";
 
 export type { TaskExample, TaskFamily };
 export { FAMILIES };

@@ -149,8 +149,10 @@ async function surfaceFigures(
     contourPanel(r.grid, {
       title:
         kind === "hessian"
-          ? `top_eigenvectors=[${r.directions[0]}, ${r.directions[1]}]`
-          : `directions [${r.directions.join(", ")}]`,
+          ? `along Hessian eigenvectors ${r.directions[0] + 1} and ${r.directions[1] + 1}`
+          : kind === "pca"
+            ? `along principal components ${r.directions[0] + 1} and ${r.directions[1] + 1}`
+            : `along random directions ${r.directions[0] + 1} and ${r.directions[1] + 1}`,
       xTitle: label(r.directions[0]),
       yTitle: label(r.directions[1]),
       overlays: r.trajectory
@@ -163,7 +165,7 @@ async function surfaceFigures(
     await figure(
       run,
       `${name}.svg`,
-      panels(`Loss landscape of ${run.id} at epoch ${epoch} (${kind} directions)`, specs),
+      panels(`Loss landscape of ${run.id.split("/").pop()} at epoch ${epoch}`, specs),
     ),
   ];
   if (record.slices) {

@@ -7,7 +7,7 @@
 import { jit, nn, numpy as np, valueAndGrad } from "../../engine/jax.js";
 import { keyFromSeed } from "../../engine/prng.js";
 import { treeDispose, treeRef, type Params } from "../../engine/tree.js";
-import { mulberry32 } from "../../data/order.js";
+import { mulberry32 } from "../../engine/rng.js";
 import { ctu, logSoftmax } from "../../nn/activations.js";
 import { createModel, modelConfig, type ModelConfig } from "../../nn/models/index.js";
 import { applyUpdates, createOptimizer, type OptState } from "../../optim/index.js";

@@ -5,7 +5,7 @@
  * or one pair per channel (trainable CT).
  */
 import { numpy as np } from "../../engine/jax.js";
-import { isLeaf, type Params } from "../../engine/tree.js";
+import { setPath, type Params } from "../../engine/tree.js";
 import type { ActivationName } from "../../nn/activations.js";
 import { activationSites, type ModelConfig } from "../../nn/models/index.js";
 import { UsageError } from "../../errors.js";
@@ -24,18 +24,6 @@ export type CtOptions = {
 /** The raw value whose sigmoid is p: log(p / (1 − p)); p = 1 gives +∞ (fine in memory, never saved). */
 export function logit(p: number): number {
   return Math.log(p) - Math.log1p(-p);
-}
-
-/** Sets `value` at a dotted path ("block1.act") of a tree, creating plain nodes on the way. */
-export function setPath(tree: Params, path: string, value: Params | np.Array): void {
-  const parts = path.split(".");
-  let node = tree;
-  for (const part of parts.slice(0, -1)) {
-    const child = node[part];
-    if (child !== undefined && isLeaf(child)) throw new Error(`param path "${path}" runs through a tensor`);
-    node = (node[part] = child ? { ...(child as Params) } : {}) as Params;
-  }
-  node[parts[parts.length - 1]] = value;
 }
 
 /** The CTU parameter nodes of a model, by site name: raw β and c, scalars or one per channel. */

@@ -1,7 +1,7 @@
 /** SVF as an Adapter: trainable p per target, frozen {base, svd}. */
 import type { Key } from "../../engine/prng.js";
 import type { Params } from "../../engine/tree.js";
-import type { Adapter } from "../../lm/adapter.js";
+import type { Adapter } from "../adapter.js";
 import { initPolicy, svfParams, SVF_DEFAULTS, type SvfOptions } from "./compose.js";
 import type { SvdFactors } from "./svd.js";
 
@@ -17,7 +17,7 @@ export function svfAdapter(
     kind: "svf",
     trainable,
     frozen: { base, svd: factors as unknown as Params },
-    apply: (p, frozen) =>
+    build: (p, frozen) =>
       svfParams(frozen.base as Params, frozen.svd as unknown as SvdFactors, p, opts.maxMult),
     describe: {
       targets: Object.keys(factors).join(","),

@@ -10,9 +10,8 @@
  */
 import { nn, numpy as np, random } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
-import { fromNamedLeaves, treeMap, type Params } from "../../engine/tree.js";
+import { fromNamedLeaves, leafAt, treeMap, withLeaves, type Params } from "../../engine/tree.js";
 import type { SvdFactors } from "./svd.js";
-import { leafAt, withLeaves } from "./targets.js";
 
 export type SvfOptions = { initVal: number; maxMult: number; noise: number };
 export const SVF_DEFAULTS: SvfOptions = { initVal: 0.1, maxMult: 1, noise: 0.01 };

@@ -7,9 +7,8 @@
  */
 import { numpy as np } from "../../engine/jax.js";
 import { svd as hostSvd } from "../../engine/svd.js";
-import { fromHost, toHost, type HostTensors, type Params } from "../../engine/tree.js";
+import { fromHost, leafAt, toHost, type HostTensors, type Params } from "../../engine/tree.js";
 import type { Run } from "../../runs/store.js";
-import { leafAt } from "./targets.js";
 
 export type SvdFactors = Record<string, { U: np.Array; S: np.Array; V: np.Array }>;
 
@@ -49,7 +48,7 @@ export function factorsFromHost(tensors: HostTensors, targets: string[]): SvdFac
       if (!t) throw new Error(`SVD cache: missing "${name}.${k}"`);
       return t;
     };
-    const tree = fromHost({ U: part("U"), S: part("S"), V: part("V") }) as {
+    const tree = fromHost({ U: part("U"), S: part("S"), V: part("V") }, "SVD cache") as {
       U: np.Array;
       S: np.Array;
       V: np.Array;

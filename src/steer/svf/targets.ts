@@ -22,24 +22,3 @@ export function selectTargets(params: Params, set: TargetSet): string[] {
   if (!names.length) throw new UsageError(`no weight matrices match the target set "${set}"`);
   return names;
 }
-
-/** Reads a leaf by dotted name. Borrows. */
-export function leafAt(params: Params, name: string) {
-  let node: unknown = params;
-  for (const part of name.split(".")) node = (node as Params)?.[part];
-  if (node === undefined) throw new Error(`no parameter "${name}"`);
-  return node as import("../../engine/jax.js").numpy.Array;
-}
-
-/** A copy of the tree (same leaves, new plain objects) with `replacements` put in place by name. */
-export function withLeaves(params: Params, replacements: Record<string, unknown>, prefix = ""): Params {
-  const out: Params = {};
-  for (const [k, v] of Object.entries(params)) {
-    const name = prefix ? `${prefix}.${k}` : k;
-    if (name in replacements) out[k] = replacements[name] as Params[string];
-    else if (typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype)
-      out[k] = withLeaves(v as Params, replacements, name);
-    else out[k] = v;
-  }
-  return out;
-}

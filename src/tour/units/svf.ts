@@ -4,9 +4,13 @@
  */
 import { join, relative } from "node:path";
 import { HELD_OUT_TASKS } from "../../data/tasks/index.js";
-import { compareAdapters, compareTable as svfTable, type CompareResult } from "../../lm/compare.js";
-import { resumeAdapterTraining, startAdapterTraining, type AdaptCallbacks } from "../../lm/adapt-session.js";
-import { FINETUNE_DEFAULTS } from "../../lm/finetune.js";
+import { compareAdapters, compareTable as svfTable, type CompareResult } from "../../steer/compare.js";
+import {
+  resumeAdapterTraining,
+  startAdapterTraining,
+  type AdaptCallbacks,
+} from "../../steer/adapt-session.js";
+import { FINETUNE_DEFAULTS } from "../../steer/finetune.js";
 import {
   pretrain as pretrainLm,
   pretrainRunConfig,

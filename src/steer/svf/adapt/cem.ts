@@ -12,7 +12,7 @@
  * Defaults after the official configuration: population 32, elite fraction 0.2, α ∈ [0, 1].
  * Fitness is asynchronous and sees a whole generation at once, so callers may batch it.
  */
-import { createRng, hashSeed } from "../../../data/tasks/rng.js";
+import { createRng, hashSeed } from "../../../engine/rng.js";
 
 export type Fitness = { score: number; tiebreak?: number };
 

@@ -8,7 +8,7 @@
 import { jit } from "../../../engine/jax.js";
 import { treeDispose, treeRef, type Params } from "../../../engine/tree.js";
 import { UsageError } from "../../../errors.js";
-import type { AdaptRunConfig } from "../../../lm/adapt-session.js";
+import type { AdaptRunConfig } from "../../adapt-session.js";
 import { loadLm, type LoadedLm } from "../../../lm/store.js";
 import { Run } from "../../../runs/store.js";
 import { svfParamsFromZ } from "../compose.js";

@@ -5,8 +5,7 @@
  * expert's z (zero-weight terms are left out, and z · 1 is z).
  */
 import { numpy as np } from "../../../engine/jax.js";
-import { fromNamedLeaves, type Params } from "../../../engine/tree.js";
-import { leafAt } from "../targets.js";
+import { fromNamedLeaves, leafAt, type Params } from "../../../engine/tree.js";
 
 export type MixOptions = { perLayer: boolean; normalise: boolean };
 

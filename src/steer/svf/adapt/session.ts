@@ -14,7 +14,7 @@
 import { treeDispose, treeRef, type Params } from "../../../engine/tree.js";
 import { evalSplits, getFamily, isCorrect, trainSplit, answerTokens } from "../../../data/tasks/index.js";
 import { UsageError } from "../../../errors.js";
-import { loadTrainedAdapter } from "../../../lm/adapt-session.js";
+import { loadTrainedAdapter } from "../../adapt-session.js";
 import { createGenerator } from "../../../lm/generate.js";
 import type { CemGeneration } from "./cem.js";
 import { OTHER, readDispatch } from "./dispatch.js";

@@ -6,10 +6,10 @@ import { treeDispose, treeRef } from "../engine/tree.js";
 import { evalSplits, getFamily } from "../data/tasks/index.js";
 import { UsageError } from "../errors.js";
 import { loadTrainedAdapter } from "./adapt-session.js";
-import { taskAccuracy } from "./evaluate.js";
-import { createGenerator } from "./generate.js";
-import { lmParamCount } from "./model.js";
-import { loadLm } from "./store.js";
+import { taskAccuracy } from "../lm/evaluate.js";
+import { createGenerator } from "../lm/generate.js";
+import { lmParamCount } from "../lm/model.js";
+import { loadLm } from "../lm/store.js";
 
 export type CompareRequest = {
   base: string;

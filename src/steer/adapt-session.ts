@@ -10,14 +10,14 @@ import { countParams, fillLike, treeDispose } from "../engine/tree.js";
 import { getFamily } from "../data/tasks/index.js";
 import { UsageError } from "../errors.js";
 import { Run, defaultRunsRoot, newRunId } from "../runs/store.js";
-import { svfAdapter } from "../steer/svf/adapter.js";
-import { SVF_DEFAULTS, type SvfOptions } from "../steer/svf/compose.js";
-import { cachedSvd } from "../steer/svf/svd.js";
-import { selectTargets, type TargetSet } from "../steer/svf/targets.js";
-import { loraAdapter, type LoraOptions } from "../steer/lora/lora.js";
+import { svfAdapter } from "./svf/adapter.js";
+import { SVF_DEFAULTS, type SvfOptions } from "./svf/compose.js";
+import { cachedSvd } from "./svf/svd.js";
+import { selectTargets, type TargetSet } from "./svf/targets.js";
+import { loraAdapter, type LoraOptions } from "./lora/lora.js";
 import type { Adapter } from "./adapter.js";
 import { finetune, type FinetuneCallbacks, type FinetuneConfig, type FinetuneResult } from "./finetune.js";
-import { loadLm } from "./store.js";
+import { loadLm } from "../lm/store.js";
 
 export type AdapterSpec = { kind: "svf"; svf: SvfOptions } | { kind: "lora"; lora: LoraOptions };
 
@@ -130,6 +130,6 @@ export async function loadTrainedAdapter(idOrDir: string, runsRoot?: string): Pr
   );
   const trainableParams = countParams(trained);
   treeDispose(adapter.trainable);
-  const params = adapter.apply(trained, adapter.frozen);
+  const params = adapter.build(trained, adapter.frozen);
   return { run, config, lm: { ...lm, params }, params, trainableParams };
 }
