@@ -55,7 +55,7 @@ function ctAtThisScale(scale: TourScale, outcomes: UnitOutcome[]): string[] {
   if (probe !== undefined && ct !== undefined)
     out.push(
       Math.abs(ct - probe) < noise
-        ? `Training-free CT leaves the linear probe's test accuracy where it was (${pct(probe)} → ${pct(ct)}): no effect at this scale.`
+        ? `Training-free CT moves the linear probe's test accuracy from ${pct(probe)} to ${pct(ct)}, within that noise: no effect can be told at this scale.`
         : `Training-free CT moves the linear probe's test accuracy from ${pct(probe)} to ${pct(ct)}.`,
     );
   if (probe !== undefined && trainable !== undefined && trainable < probe - noise)

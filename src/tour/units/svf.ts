@@ -55,6 +55,8 @@ const CAPTIONS = {
     `Test accuracy of the pretrained LM and of the SVF expert trained on each task (${n} test questions per task).`,
 };
 
+const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
+
 type EvalRow = { task: string; heldOut: boolean; base: number; svf: number | null; n: number };
 
 /** What chapter 5's numbers can show at this scale, in plain words, from its outcomes. */
@@ -68,7 +70,7 @@ function svfAtThisScale(scale: TourScale, outcomes: UnitOutcome[]): string[] {
   const noise = noiseOf(n);
   const steps = Number(lm.config.steps);
   const out = [
-    `What these numbers mean at the "${scale}" scale: the LM is pretrained for ${steps.toLocaleString("en-US")} steps and each expert for ${Number(unit("svf-math")?.config.steps)} steps; each accuracy is the exact match of ${n} generated answers, so differences smaller than about ${points(noise)} points are noise.`,
+    `What these numbers mean at the "${scale}" scale: the LM is pretrained for ${plural(steps, "step")} and each expert for ${plural(Number(unit("svf-math")?.config.steps), "step")}; each accuracy is the exact match of ${n} generated answers, so differences smaller than about ${points(noise)} points are noise.`,
   ];
   const reasoning = rows.find((r) => r.task === "reasoning");
   if (reasoning && reasoning.base < 1 / 3)
@@ -84,7 +86,7 @@ function svfAtThisScale(scale: TourScale, outcomes: UnitOutcome[]): string[] {
   );
   if (atStart.length > 0)
     out.push(
-      `The experts for ${atStart.join(", ")} were best on validation at step 0, so the weights kept are the base's own (z = 1).`,
+      `The experts for ${atStart.join(", ")} were best on validation at step 0, so the weights kept are their starting point, which is the base itself.`,
     );
   const adapt = unit("svf-adapt")?.values as
     { base?: { accuracy: number }; fewshot?: { accuracy: number } } | undefined;
