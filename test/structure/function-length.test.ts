@@ -13,10 +13,8 @@ const PENDING = new Set([
   "src/lab/ui/charts/contour.ts contourSpec",
   "src/lab/ui/views/job-form.ts jobForm",
   "src/lab/app.ts createLabApp",
-  "src/steer/svf/adapt/session.ts selfAdapt",
-  "src/cli/optim.ts pathCommand",
 ]);
-const PENDING_AT_MOST = 6;
+const PENDING_AT_MOST = 4;
 
 describe("function length", () => {
   it(`no function in src/ is over ${MAX_LINES} lines, apart from the pending ones`, () => {
