@@ -5,13 +5,12 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { startEngine } from "../engine/device.js";
 import {
-  evaluateGrid,
   FUNCTION_PARAMS,
   FUNCTIONS,
   testFunction,
   type FunctionName,
 } from "../landscape/functions.js";
-import { pathFigure, runPath, type PathResult } from "../landscape/paths.js";
+import { runPath, savePathRun, type PathResult } from "../landscape/paths.js";
 import {
   acceptedKeys,
   canonicalKey,
@@ -22,11 +21,9 @@ import {
   parseParamPairs,
   type OptimizerName,
 } from "../optim/index.js";
-import { renderSvg, type VegaLiteSpec } from "../report/vega.js";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
-import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
-import { compareRequestOf, formatTable, runComparison } from "../train/compare.js";
+import { compareRequestOf, formatTable, resumeComparison, runComparison } from "../train/compare.js";
 import { optimCompareRequest } from "../requests/optim-compare.js";
+import { notResumable } from "../requests/request.js";
 import { addRequestOptions, requestFromCommand } from "./request-options.js";
 import { printResult } from "./output.js";
 import type { TrainCallbacks } from "../train/loop.js";
@@ -154,82 +151,75 @@ Examples:
 Without --json the paths are drawn into <run>/figures/paths.svg (and saved in <run>/paths.json).
 A path that overflows to Inf/NaN stops there: its points so far are kept and the command exits 1.`,
     )
-    .action(pathAction);
-}
-
-/** Runs each optimiser on the function; prints the paths as JSON or draws them into a new run. */
-async function pathAction(o: PathOptions): Promise<void> {
-  if (o.optimizer && o.optimizers) throw new UsageError("use --optimizer or --optimizers, not both");
-  const names = o.optimizers ?? [o.optimizer ?? "adam"];
-  for (const n of names)
-    if (!isOptimizerName(n))
-      throw new UsageError(`unknown optimizer "${n}" (choose from: ${OPTIMIZERS.join(", ")})`);
-  const optimizerNames = names as OptimizerName[];
-  const { fnParams, perOptimizer } = splitParams(o.fn, optimizerNames, o.param);
-  const fn = testFunction(o.fn, fnParams);
-  const start = o.start ?? fn.start;
-  const optimizers = optimizerNames.map((n) => ({
-    label: n,
-    transform: createOptimizer({ ...optimizerConfig(n, perOptimizer.get(n)), lr: o.lr }),
-    config: { ...optimizerConfig(n, perOptimizer.get(n)), lr: o.lr },
-  }));
-  await startEngine();
-  const progress = createProgress({ quiet: o.quiet || o.json });
-  const results: { label: string; result: PathResult }[] = [];
-  for (const opt of optimizers) {
-    progress.log(`${opt.label}: ${o.steps} steps on ${fn.name} from (${start.join(", ")})`);
-    const result = await runPath({
-      fn,
-      optimizer: opt.transform,
-      start,
-      steps: o.steps,
-      dtype: o.dtype,
-      seed: o.seed,
+    .action(async (o: PathOptions) => {
+      if (o.optimizer && o.optimizers) throw new UsageError("use --optimizer or --optimizers, not both");
+      const names = o.optimizers ?? [o.optimizer ?? "adam"];
+      for (const n of names)
+        if (!isOptimizerName(n))
+          throw new UsageError(`unknown optimizer "${n}" (choose from: ${OPTIMIZERS.join(", ")})`);
+      const optimizerNames = names as OptimizerName[];
+      const { fnParams, perOptimizer } = splitParams(o.fn, optimizerNames, o.param);
+      const fn = testFunction(o.fn, fnParams);
+      const start = o.start ?? fn.start;
+      const optimizers = optimizerNames.map((n) => ({
+        label: n,
+        transform: createOptimizer({ ...optimizerConfig(n, perOptimizer.get(n)), lr: o.lr }),
+        config: { ...optimizerConfig(n, perOptimizer.get(n)), lr: o.lr },
+      }));
+      await startEngine();
+      const progress = createProgress({ quiet: o.quiet || o.json });
+      const results: { label: string; result: PathResult }[] = [];
+      for (const opt of optimizers) {
+        progress.log(`${opt.label}: ${o.steps} steps on ${fn.name} from (${start.join(", ")})`);
+        const result = await runPath({
+          fn,
+          optimizer: opt.transform,
+          start,
+          steps: o.steps,
+          dtype: o.dtype,
+          seed: o.seed,
+        });
+        if (result.diverged)
+          process.stderr.write(`tiller: ${opt.label} on ${fn.name}: ${result.diverged.message}\n`);
+        results.push({ label: opt.label, result });
+      }
+      if (results.some((r) => r.result.diverged)) process.exitCode = 1;
+      const short = o.dtype === "float32" ? shortestFloat32 : (v: number) => v;
+      const plain = (r: PathResult) => ({
+        points: r.points.map(([x, y]) => [short(x), short(y)]),
+        values: r.values.map(short),
+        ...(r.diverged ? { diverged: r.diverged } : {}),
+      });
+      if (o.json) {
+        const out =
+          results.length === 1 && !o.optimizers
+            ? plain(results[0].result)
+            : Object.fromEntries(results.map((r) => [r.label, plain(r.result)]));
+        process.stdout.write(JSON.stringify(out) + "\n");
+        return;
+      }
+      const { run, figure } = await savePathRun({
+        runsRoot: o.runs,
+        name: o.name,
+        fn,
+        config: {
+          optimizers: optimizers.map((opt) => opt.config),
+          start,
+          steps: o.steps,
+          dtype: o.dtype,
+          seed: o.seed,
+        },
+        results,
+        points: Object.fromEntries(results.map((r) => [r.label, plain(r.result)])),
+      });
+      for (const r of results) {
+        const last = r.result.points.at(-1)!;
+        process.stdout.write(
+          `${r.label.padEnd(10)} ${r.result.points.length - 1} steps → (${last.map((v) => v.toPrecision(5)).join(", ")}), f = ${r.result.values.at(-1)?.toPrecision(5)}${r.result.diverged ? "  [diverged]" : ""}\n`,
+        );
+      }
+      process.stdout.write(`run: ${run.dir}\nfigure: ${figure}\n`);
     });
-    if (result.diverged)
-      process.stderr.write(`tiller: ${opt.label} on ${fn.name}: ${result.diverged.message}\n`);
-    results.push({ label: opt.label, result });
-  }
-  if (results.some((r) => r.result.diverged)) process.exitCode = 1;
-  const short = o.dtype === "float32" ? shortestFloat32 : (v: number) => v;
-  const plain = (r: PathResult) => ({
-    points: r.points.map(([x, y]) => [short(x), short(y)]),
-    values: r.values.map(short),
-    ...(r.diverged ? { diverged: r.diverged } : {}),
-  });
-  if (o.json) {
-    const out =
-      results.length === 1 && !o.optimizers
-        ? plain(results[0].result)
-        : Object.fromEntries(results.map((r) => [r.label, plain(r.result)]));
-    process.stdout.write(JSON.stringify(out) + "\n");
-    return;
-  }
-  const id = o.name ?? newRunId(["path", fn.name]);
-  const run = Run.create(o.runs ?? defaultRunsRoot(), id, {
-    id,
-    createdAt: new Date().toISOString(),
-    command: "optim-path",
-    function: { name: fn.name, params: fn.params },
-    optimizers: optimizers.map((opt) => opt.config),
-    start,
-    steps: o.steps,
-    dtype: o.dtype,
-    seed: o.seed,
-  });
-  writeJsonAtomic(run.path("paths.json"), Object.fromEntries(results.map((r) => [r.label, plain(r.result)])));
-  const grid = await evaluateGrid(fn, 72, 72);
-  const svg = await renderSvg(pathFigure(fn, grid, results) as VegaLiteSpec);
-  const figure = run.path("figures", "paths.svg");
-  writeFileAtomic(figure, svg);
-  run.setStatus(results.some((r) => r.result.diverged) ? "diverged" : "done", 0);
-  for (const r of results) {
-    const last = r.result.points.at(-1)!;
-    process.stdout.write(
-      `${r.label.padEnd(10)} ${r.result.points.length - 1} steps → (${last.map((v) => v.toPrecision(5)).join(", ")}), f = ${r.result.values.at(-1)?.toPrecision(5)}${r.result.diverged ? "  [diverged]" : ""}\n`,
-    );
-  }
-  process.stdout.write(`run: ${run.dir}\nfigure: ${figure}\n`);
 }
 
 /** Progress lines for one member of a comparison. */
@@ -272,16 +262,20 @@ Writes <run>/summary.json, summary.csv, figures/compare.svg, and one training ru
 under <run>/members/.`,
     )
     .action(async (_o: unknown, self: Command) => {
-      const { request } = requestFromCommand(self, optimCompareRequest);
+      const { request, given } = requestFromCommand(self, optimCompareRequest);
       const o = self.opts<{ quiet?: boolean; json?: boolean }>();
+      if (request.resume) {
+        const fixed = notResumable(optimCompareRequest, given);
+        if (fixed.length) throw new UsageError(`${fixed.join(", ")}: fixed by the run's config on --resume`);
+      }
       const progress = createProgress({ quiet: o.quiet || o.json });
       const signal = interruptSignal(() =>
         progress.log("Interrupted: finishing the current step, then stopping…"),
       );
-      const { run, rows, figure } = await runComparison(compareRequestOf(request), {
-        callbacks: memberCallbacks(progress),
-        signal,
-      });
+      const how = { callbacks: memberCallbacks(progress), signal, runsRoot: request.runs };
+      const { run, rows, figure } = request.resume
+        ? await resumeComparison(request.resume, how)
+        : await runComparison(compareRequestOf(request), how);
       progress.stop();
       const table = run.path("summary.csv");
       printResult(o.json, { run: run.dir, rows, table, figure }, [

@@ -1,7 +1,6 @@
 /** Chapter 3 of the tour: the Adam run of chapter 2 seen through its loss landscape. */
 import { join, relative } from "node:path";
 import { runFit, runHessian, runInterpolation, runPaths, runSurface } from "../../landscape/analyses.js";
-import { writeJsonAtomic } from "../../runs/atomic.js";
 import { Run } from "../../runs/store.js";
 import { readDynamics } from "../../train/dynamics.js";
 import { dynamicsFigures } from "../../train/dynamics-figures.js";
@@ -214,7 +213,7 @@ export async function landscapeUnit(ctx: UnitContext): Promise<UnitBody> {
     const a = await analyse(ctx, subject);
     const dynFiles = await dynamicsFiles(subject, subjectRel);
     const values = landscapeValues(a, s, subjectRel, rel);
-    writeJsonAtomic(own.path("results.json"), values);
+    own.writeJson("results.json", values);
     own.setStatus("done", 0);
     const { interp, hess, surface, fit } = a;
     return {
@@ -229,7 +228,7 @@ export async function landscapeUnit(ctx: UnitContext): Promise<UnitBody> {
       values,
     };
   } catch (err) {
-    own.setStatus("failed", 0, (err as Error).message);
+    own.recordFailure(err, 0);
     throw err;
   }
 }

@@ -18,7 +18,6 @@ import {
   type PretrainConfig,
 } from "../../lm/pretrain.js";
 import type { VegaLiteSpec } from "../../report/vega.js";
-import { writeFileAtomic, writeJsonAtomic } from "../../runs/atomic.js";
 import { Run } from "../../runs/store.js";
 import { SVF_DEFAULTS } from "../../steer/svf/compose.js";
 import { CEM_DEFAULTS } from "../../steer/svf/adapt/cem.js";
@@ -238,8 +237,8 @@ export async function svfEvalUnit(ctx: UnitContext): Promise<UnitBody> {
   const result: CompareResult = await compareAdapters(request, (what) =>
     ctx.progress.log(`  scoring ${what}…`),
   );
-  writeJsonAtomic(run.path("results.json"), result);
-  writeFileAtomic(run.path("table.md"), svfTable(result));
+  run.writeJson("results.json", result);
+  run.writeFile("table.md", svfTable(result));
   const bars = result.rows.flatMap((r) => [
     { task: r.task + (r.heldOut ? " (held out)" : ""), model: "base", accuracy: r.base.accuracy },
     ...(r.svf ? [{ task: r.task, model: "SVF expert", accuracy: r.svf.accuracy }] : []),
@@ -349,8 +348,8 @@ export async function svfAdaptUnit(ctx: UnitContext): Promise<UnitBody> {
     onGeneration: (_task, g, iterations) =>
       p.log(`  CEM generation ${g.iteration}/${iterations}: best few-shot accuracy ${pct(g.best)}`),
   });
-  writeJsonAtomic(run.path("results.json"), result);
-  writeFileAtomic(run.path("table.md"), selfAdaptTables(result));
+  run.writeJson("results.json", result);
+  run.writeFile("table.md", selfAdaptTables(result));
   run.setStatus("done", 0);
   const row = result.rows[0];
   const cemRecord = result.cem[c.task];
