@@ -10,6 +10,9 @@
  */
 import { createHash } from "node:crypto";
 import { UsageError } from "../errors.js";
+import { stableJson } from "../runs/stable-json.js";
+
+export { stableJson };
 
 export const TOUR_SCALES = ["tiny", "quick", "full"] as const;
 export type TourScale = (typeof TOUR_SCALES)[number];
@@ -320,18 +323,6 @@ export function tourUnits(settings: TourSettings, dataDir?: string): Unit[] {
       resumable: false,
     },
   ];
-}
-
-/** JSON with object keys sorted, so equal configs hash equally whatever their key order. */
-export function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-  if (value && typeof value === "object")
-    return `{${Object.keys(value)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  return JSON.stringify(value);
 }
 
 /** Each unit's key: a hash of its name, its config and its dependencies' keys. */

@@ -94,6 +94,9 @@ export async function withPhases<T>(
   }
 }
 
+/** The options `surfaceArg` adds. */
+export type SurfaceArgOptions = { surface?: string; panel: number; runs?: string; name?: string };
+
 /** The first argument of the analyses of a stored surface, and their shared options. */
 export const surfaceArg = (c: Command) =>
   c

@@ -1,7 +1,7 @@
 /** `tiller landscape fit`: the book's Gaussian fitted to a surface. */
 import { Command, Option } from "commander";
 import { runFit } from "../../landscape/analyses.js";
-import { out, files, surfaceArg } from "./common.js";
+import { out, files, surfaceArg, type SurfaceArgOptions } from "./common.js";
 
 export function fitCommand(): Command {
   return surfaceArg(new Command("fit"))
@@ -17,7 +17,9 @@ export function fitCommand(): Command {
     .action(
       async (
         surface: string,
-        o: { surface?: string; panel: number; runs?: string; name?: string; offset: "fit" | "max" },
+        o: SurfaceArgOptions & {
+          offset: "fit" | "max";
+        },
       ) => {
         const r = await runFit({
           surface,

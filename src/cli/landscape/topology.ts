@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { runTopology } from "../../landscape/analyses.js";
 import { nonNegativeNumber } from "../errors.js";
-import { out, files, surfaceArg } from "./common.js";
+import { out, files, surfaceArg, type SurfaceArgOptions } from "./common.js";
 
 export function topologyCommand(): Command {
   return surfaceArg(new Command("topology"))
@@ -22,11 +22,7 @@ export function topologyCommand(): Command {
     .action(
       async (
         surface: string,
-        o: {
-          surface?: string;
-          panel: number;
-          runs?: string;
-          name?: string;
+        o: SurfaceArgOptions & {
           threshold: number;
           raw?: boolean;
           compare?: string;

@@ -3,7 +3,7 @@ import { Command, Option } from "commander";
 import { runWavelets } from "../../landscape/analyses.js";
 import { WAVELETS, type WaveletName } from "../../landscape/wavelets.js";
 import { positiveInt } from "../errors.js";
-import { out, files, surfaceArg } from "./common.js";
+import { out, files, surfaceArg, type SurfaceArgOptions } from "./common.js";
 
 export function waveletsCommand(): Command {
   return surfaceArg(new Command("wavelets"))
@@ -23,11 +23,7 @@ export function waveletsCommand(): Command {
     .action(
       async (
         surface: string,
-        o: {
-          surface?: string;
-          panel: number;
-          runs?: string;
-          name?: string;
+        o: SurfaceArgOptions & {
           wavelet: WaveletName;
           levels: number;
         },

@@ -1,22 +1,16 @@
 /** Gaussian fit: one of the landscape analyses (see ../analyses.ts). */
-import { UsageError } from "../../errors.js";
 import { writeLandscape } from "../store.js";
 import { contourPanel, panels } from "../figures.js";
 import { describeFit, fitGaussian, gaussian, gridPoints } from "../gaussian-fit.js";
 import { figure } from "./common.js";
-import { loadSurface } from "./surface.js";
+import { loadPanel, type StoredSurface } from "./surface.js";
 
-export async function runFit(o: {
-  surface: string;
-  runsRoot?: string;
-  surfaceName?: string;
-  panel?: number;
-  offset?: "fit" | "max";
-  name?: string;
-}) {
-  const { run, name: surfaceName, record } = loadSurface(o.surface, o.runsRoot, o.surfaceName);
-  const panel = record.panels[o.panel ?? 0];
-  if (!panel) throw new UsageError(`surface ${surfaceName} has no panel ${o.panel}`);
+export async function runFit(
+  o: StoredSurface & {
+    offset?: "fit" | "max";
+  },
+) {
+  const { run, surfaceName, panel } = loadPanel(o);
   const fit = fitGaussian(gridPoints(panel.grid), { offset: o.offset ?? "max" });
   const name = o.name ?? `${surfaceName}-fit`;
   const fitted = panel.grid.y.map((y) => panel.grid.x.map((x) => gaussian(fit.params, x, y)));

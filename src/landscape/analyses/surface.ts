@@ -227,3 +227,20 @@ export function loadSurface(
   const record = readLandscape<SurfaceRecord & { name: string }>(name, run, "surface");
   return { run, name, record };
 }
+
+/** Which stored surface an analysis reads (a file, or a name in a run) and which of its panels. */
+export type StoredSurface = {
+  surface: string;
+  runsRoot?: string;
+  surfaceName?: string;
+  panel?: number;
+  name?: string;
+};
+
+/** The stored surface's run, name, record and the panel asked for (a usage error if it has none). */
+export function loadPanel(o: StoredSurface) {
+  const { run, name: surfaceName, record } = loadSurface(o.surface, o.runsRoot, o.surfaceName);
+  const panel = record.panels[o.panel ?? 0];
+  if (!panel) throw new UsageError(`surface ${surfaceName} has no panel ${o.panel}`);
+  return { run, surfaceName, record, panel };
+}

@@ -1,25 +1,19 @@
 /** Topology: one of the landscape analyses (see ../analyses.ts). */
-import { UsageError } from "../../errors.js";
 import { writeLandscape } from "../store.js";
 import { persistenceFigure } from "../figures.js";
 import { bottleneckDistance, persistence, summarize } from "../topology.js";
 import { figure } from "./common.js";
-import { loadSurface } from "./surface.js";
+import { loadPanel, loadSurface, type StoredSurface } from "./surface.js";
 
-export async function runTopology(o: {
-  surface: string;
-  runsRoot?: string;
-  surfaceName?: string;
-  panel?: number;
-  threshold?: number;
-  normalize?: boolean;
-  compare?: string;
-  compareName?: string;
-  name?: string;
-}) {
-  const { run, name: surfaceName, record } = loadSurface(o.surface, o.runsRoot, o.surfaceName);
-  const panel = record.panels[o.panel ?? 0];
-  if (!panel) throw new UsageError(`surface ${surfaceName} has no panel ${o.panel}`);
+export async function runTopology(
+  o: StoredSurface & {
+    threshold?: number;
+    normalize?: boolean;
+    compare?: string;
+    compareName?: string;
+  },
+) {
+  const { run, surfaceName, panel } = loadPanel(o);
   // As the book, on the loss normalised to [0, 1] so thresholds and distances compare across surfaces.
   const prepare = (z: number[][]) => {
     if (o.normalize === false) return z;

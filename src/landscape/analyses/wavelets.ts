@@ -1,23 +1,17 @@
 /** Wavelets: one of the landscape analyses (see ../analyses.ts). */
-import { UsageError } from "../../errors.js";
 import { writeLandscape } from "../store.js";
 import { panels, heatmapPanel, barChart } from "../figures.js";
 import { detailMagnitude, roughness, toRows, wavedec2, type WaveletName } from "../wavelets.js";
 import { figure } from "./common.js";
-import { loadSurface } from "./surface.js";
+import { loadPanel, type StoredSurface } from "./surface.js";
 
-export async function runWavelets(o: {
-  surface: string;
-  runsRoot?: string;
-  surfaceName?: string;
-  panel?: number;
-  wavelet?: WaveletName;
-  levels?: number;
-  name?: string;
-}) {
-  const { run, name: surfaceName, record } = loadSurface(o.surface, o.runsRoot, o.surfaceName);
-  const panel = record.panels[o.panel ?? 0];
-  if (!panel) throw new UsageError(`surface ${surfaceName} has no panel ${o.panel}`);
+export async function runWavelets(
+  o: StoredSurface & {
+    wavelet?: WaveletName;
+    levels?: number;
+  },
+) {
+  const { run, surfaceName, panel } = loadPanel(o);
   const wavelet = o.wavelet ?? "haar";
   const dec = wavedec2(panel.grid.loss, wavelet, o.levels ?? 2);
   const step = panel.grid.x.length > 1 ? panel.grid.x[1] - panel.grid.x[0] : 1;
