@@ -29,8 +29,11 @@ function nameOf(node: ts.Node, sf: ts.SourceFile): string {
   if (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent))
     return nameOf(parent, sf);
   if (ts.isCallExpression(parent)) {
-    const callee = parent.expression.getText(sf).replace(/\s+/g, "");
-    return `${callee.length > 40 ? callee.slice(-40) : callee}(…) callback`;
+    const callee = parent.expression;
+    const called = ts.isPropertyAccessExpression(callee)
+      ? `.${callee.name.text}`
+      : callee.getText(sf).slice(0, 40);
+    return `${called}(…) callback`;
   }
   return "(anonymous)";
 }
