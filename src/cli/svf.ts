@@ -1,5 +1,4 @@
 import { Command, Option } from "commander";
-import { mkdirSync } from "node:fs";
 import { startEngine } from "../engine/device.js";
 import { HELD_OUT_TASKS, TRAINING_TASKS, parseTaskList, getFamily } from "../data/tasks/index.js";
 import {
@@ -8,10 +7,9 @@ import {
   type AdaptCallbacks,
   type AdapterSpec,
 } from "../steer/adapt-session.js";
-import { compareAdapters, compareTable } from "../steer/compare.js";
+import { compareAdaptersRun } from "../steer/compare.js";
 import { FINETUNE_DEFAULTS, type FinetuneConfig, type FinetuneResult } from "../steer/finetune.js";
-import { Run, defaultRunsRoot, newRunId } from "../runs/store.js";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
+import type { Run } from "../runs/store.js";
 import { SVF_DEFAULTS } from "../steer/svf/compose.js";
 import { TARGET_SETS, type TargetSet } from "../steer/svf/targets.js";
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, UsageError } from "./errors.js";
@@ -19,6 +17,7 @@ import { createProgress, type Progress } from "./progress.js";
 import { svfAdaptCommand } from "./svf-adapt.js";
 import { interruptSignal } from "./signals.js";
 import { RUNS_HELP } from "./dialect.js";
+import { refuseOptionsOnResume } from "./resume.js";
 
 /** Options every adapter trainer takes (SVF and LoRA share the fine-tuner). */
 export type FinetuneOptions = {
@@ -225,13 +224,14 @@ Examples:
 The SVD of every targeted matrix is computed once and cached in the run (checkpoints/svd.safetensors);
 the best expert (by validation accuracy) is checkpoints/expert.safetensors.`,
     )
-    .action((o: SvfTrainOptions) =>
-      runAdapterCommand(
+    .action((o: SvfTrainOptions, cmd: Command) => {
+      if (o.resume) refuseOptionsOnResume(cmd);
+      return runAdapterCommand(
         o,
         { kind: "svf", svf: { initVal: o.initVal, maxMult: o.maxMult, noise: SVF_DEFAULTS.noise } },
         SVF_DEFAULT_LR,
-      ),
-    );
+      );
+    });
 }
 
 /** "math=runs/a,code=runs/b" → {math: "runs/a", code: "runs/b"}. */
@@ -287,17 +287,9 @@ Writes results.json and table.md into a new run and prints the table.`,
         lora: o.lora ? taskMap(o.lora) : {},
         runsRoot: o.runs,
       };
-      const run = Run.create(o.runs ?? defaultRunsRoot(), o.name ?? newRunId(["svf", "eval"]), {
-        kind: "svf-eval",
-        createdAt: new Date().toISOString(),
-        ...request,
-      });
-      const result = await compareAdapters(request, (what) => progress.log(`scoring ${what}…`));
-      const table = compareTable(result);
-      mkdirSync(run.dir, { recursive: true });
-      writeJsonAtomic(run.path("results.json"), result);
-      writeFileAtomic(run.path("table.md"), table);
-      run.setStatus("done", 0);
+      const { run, table } = await compareAdaptersRun(request, { name: o.name }, (what) =>
+        progress.log(`scoring ${what}…`),
+      );
       process.stdout.write(`${table}\nrun: ${run.dir}\n`);
     });
 }

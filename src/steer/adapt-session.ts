@@ -79,7 +79,7 @@ export async function resumeAdapterTraining(
   idOrDir: string,
   opts: { signal?: AbortSignal; callbacks?: AdaptCallbacks; runsRoot?: string } = {},
 ): Promise<{ run: Run; result: FinetuneResult }> {
-  const run = Run.open(idOrDir, opts.runsRoot);
+  const run = Run.openForWriting(idOrDir, opts.runsRoot);
   const config = run.config<AdaptRunConfig>();
   if (config.kind !== "adapter") throw new UsageError(`run ${run.dir} is not an SVF/LoRA run`);
   const cb = opts.callbacks ?? {};

@@ -19,7 +19,6 @@ import { renderSvg } from "../report/vega.js";
 import { lineChart } from "../report/charts.js";
 import { colorScale } from "../report/palette.js";
 import type { VegaLiteSpec } from "../report/vega.js";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
 import {
   defaultRunsRoot,
   newRunId,
@@ -201,7 +200,7 @@ export async function runComparison(
     for (const m of members) {
       if (opts.signal?.aborted) break;
       const memberOpts = { dataset, signal: opts.signal, callbacks: opts.callbacks?.(m.label) };
-      const { run: member, result } = existsSync(join(membersRoot, m.label, "config.json"))
+      const { run: member, result } = run.has(join("members", m.label, "config.json"))
         ? await resumeTraining(join(membersRoot, m.label), memberOpts)
         : await runTraining(
             { ...common, optimizer: m.optimizer, runsRoot: membersRoot, name: m.label },
@@ -212,22 +211,22 @@ export async function runComparison(
       results.push({ label: m.label, dir: member.dir, result });
     }
   } catch (e) {
-    run.setStatus("failed", results.length, (e as Error).message);
+    run.recordFailure(e, results.length);
     throw e;
   }
   const rows = members.map((m) => summarize(m.label, join(membersRoot, m.label)));
-  writeJsonAtomic(run.path("summary.json"), rows);
-  writeFileAtomic(run.path("summary.csv"), toCsv(rows));
-  const figure = run.path("figures", "compare.svg");
-  writeFileAtomic(
-    figure,
+  run.writeJson("summary.json", rows);
+  run.writeFile("summary.csv", toCsv(rows));
+  const figure = run.writeFile(
+    "figures/compare.svg",
     await renderSvg(compareFigure(members.map((m) => ({ label: m.label, run: join(membersRoot, m.label) })))),
   );
   const interrupted =
     results.length < members.length || results.some((r) => r.result.status === "interrupted");
+  // Interrupted: the epochs every member finished (0 when one never finished any).
   run.setStatus(
     interrupted ? "interrupted" : "done",
-    common.epochs,
+    interrupted ? Math.min(...rows.map((r) => r.epochs)) : common.epochs,
     interrupted ? "stopped by the user" : undefined,
   );
   return { run, rows, figure };
@@ -242,7 +241,7 @@ export async function resumeComparison(
   dirOrId: string,
   opts: Omit<Parameters<typeof runComparison>[1], "resume"> & { runsRoot?: string } = {},
 ): Promise<CompareResult> {
-  const run = Run.open(dirOrId, opts.runsRoot);
+  const run = Run.openForWriting(dirOrId, opts.runsRoot);
   const config = run.config<{ command?: string; request?: CompareRequest }>();
   if (config.command !== "compare" || !config.request)
     throw new UsageError(

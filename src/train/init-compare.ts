@@ -14,7 +14,6 @@
  * (src/init/diagnostics.ts); Execution Time s = wall time of the training. A run whose loss turns
  * NaN/Inf is marked diverged and shows nan for its training-side columns; the comparison goes on.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "../data/dataset.js";
 import { startEngine } from "../engine/device.js";
@@ -26,12 +25,12 @@ import { lossCurvesChart, spectraChart, type SpectrumPoint } from "../init/figur
 import { canonicalInitName } from "../init/registry.js";
 import { createModel } from "../nn/models/index.js";
 import { reportHtml, renderSvg } from "../report/index.js";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
 import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
 import type { TrainConfig } from "./config.js";
 import { convergenceEpochs, convergenceWindow, smoothedLosses } from "./convergence.js";
 import { train, type TrainCallbacks, type TrainResult } from "./loop.js";
 import { loadDataFor, resolveTrainConfig, type TrainRequest } from "./session.js";
+import { makeDirs } from "../runs/files.js";
 
 /** A training request (its modelOptions shared by every method) and the initialisers to compare. */
 export type InitCompareRequest = TrainRequest & { inits: string[] };
@@ -123,16 +122,16 @@ export async function compareInits(
       methods: configs.map((c) => c.model),
     });
   const methodsRoot = run.path("methods");
-  mkdirSync(methodsRoot, { recursive: true });
+  makeDirs(methodsRoot);
   const cb = opts.callbacks ?? {};
   const records: MethodRecord[] = [];
   try {
     for (const [index, config] of configs.entries()) {
       const method = methodName(config);
       cb.onMethodStart?.({ method, index, count: configs.length });
-      const resume = existsSync(join(methodsRoot, config.id, "config.json"));
+      const resume = run.has(join("methods", config.id, "config.json"));
       const methodRun = resume
-        ? Run.open(join(methodsRoot, config.id))
+        ? Run.openForWriting(join(methodsRoot, config.id))
         : Run.create(methodsRoot, config.id, config);
       const record = await trainMethod(config, dataset, methodRun, cb, { signal: opts.signal, resume });
       records.push(record);
@@ -142,7 +141,7 @@ export async function compareInits(
     }
     await writeFigures(run, records, req);
   } catch (e) {
-    run.setStatus("failed", records.length, (e as Error).message);
+    run.recordFailure(e, records.length);
     throw e;
   }
   const interrupted = records.some((r) => r.row.status === "interrupted");
@@ -162,7 +161,7 @@ export async function resumeInitComparison(
   dirOrId: string,
   opts: Omit<InitCompareOptions, "resume"> & { runsRoot?: string } = {},
 ): Promise<{ run: Run; rows: InitCompareRow[]; status: "done" | "interrupted" }> {
-  const run = Run.open(dirOrId, opts.runsRoot);
+  const run = Run.openForWriting(dirOrId, opts.runsRoot);
   const config = run.config<{ command?: string; request?: InitCompareRequest }>();
   if (config.command !== "init-compare" || !config.request)
     throw new UsageError(`run ${run.dir} is not an initialiser comparison`);
@@ -181,9 +180,8 @@ type MethodProgress = { losses: number[]; seconds: number[] };
 
 /** The progress up to the end of epoch `epochs` (the checkpoint a resume restarts from). */
 function savedProgress(methodRun: Run, epochs: number, stepsPerEpoch: number): MethodProgress {
-  const file = methodRun.path(PROGRESS_FILE);
-  if (epochs === 0 || !existsSync(file)) return { losses: [], seconds: [] };
-  const saved = JSON.parse(readFileSync(file, "utf8")) as MethodProgress;
+  if (epochs === 0 || !methodRun.has(PROGRESS_FILE)) return { losses: [], seconds: [] };
+  const saved = methodRun.readJson(PROGRESS_FILE) as MethodProgress;
   return { losses: saved.losses.slice(0, epochs * stepsPerEpoch), seconds: saved.seconds.slice(0, epochs) };
 }
 
@@ -217,7 +215,7 @@ async function trainMethod(
     },
     async onEpoch(e, params) {
       progress.seconds[e.epoch - 1] = seconds();
-      writeJsonAtomic(methodRun.path(PROGRESS_FILE), progress);
+      methodRun.writeJson(PROGRESS_FILE, progress);
       await cb.train?.onEpoch?.(e, params);
     },
   };
@@ -322,8 +320,8 @@ const DEFINITIONS = {
 
 function writeTables(run: Run, records: MethodRecord[]): void {
   const rows = records.map((r) => r.row);
-  writeFileAtomic(run.path("table.csv"), tableCsv(rows));
-  writeJsonAtomic(run.path("table.json"), {
+  run.writeFile("table.csv", tableCsv(rows));
+  run.writeJson("table.json", {
     columns: TABLE_COLUMNS,
     definitions: DEFINITIONS,
     rows: rows.map(jsonRow),
@@ -336,8 +334,8 @@ function writeTables(run: Run, records: MethodRecord[]): void {
     ),
     runs: Object.fromEntries(records.map((r) => [r.row.method, join("methods", r.config.id)])),
   });
-  writeJsonAtomic(
-    run.path("spectra.json"),
+  run.writeJson(
+    "spectra.json",
     Object.fromEntries(
       records.map((r) => [
         r.row.method,
@@ -353,8 +351,8 @@ function writeTables(run: Run, records: MethodRecord[]): void {
       ]),
     ),
   );
-  writeJsonAtomic(
-    run.path("curves.json"),
+  run.writeJson(
+    "curves.json",
     Object.fromEntries(
       records.map((r) => [r.row.method, { stepsPerEpoch: r.stepsPerEpoch, loss: r.losses }]),
     ),
@@ -385,8 +383,8 @@ async function writeFigures(run: Run, records: MethodRecord[], req: InitCompareR
   const divergedMethods = records.filter((r) => r.row.status === "diverged").map((r) => r.row.method);
   const lossSvg = await renderSvg(lossCurvesChart(curves, methods, divergedMethods));
   const spectraSvg = await renderSvg(spectraChart(points, methods, layerLabels));
-  writeFileAtomic(run.path("figures", "loss.svg"), lossSvg);
-  writeFileAtomic(run.path("figures", "spectra.svg"), spectraSvg);
+  run.writeFile("figures/loss.svg", lossSvg);
+  run.writeFile("figures/spectra.svg", spectraSvg);
   const rows = records.map((r) => r.row);
   const diverged = rows.filter((r) => r.status === "diverged");
   const html = reportHtml({
@@ -418,5 +416,5 @@ async function writeFigures(run: Run, records: MethodRecord[], req: InitCompareR
       { heading: "Request", code: JSON.stringify(req, null, 2) },
     ],
   });
-  writeFileAtomic(run.path("report.html"), html);
+  run.writeFile("report.html", html);
 }

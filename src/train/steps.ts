@@ -146,7 +146,8 @@ export async function runSteps(t: Trainer, opts: LoopOptions = {}): Promise<Loop
     return { status: "done", step: t.steps };
   } catch (e) {
     if (e instanceof DivergedError) return stop(run, "diverged", progress(done), done, e.message);
-    run?.setStatus("failed", progress(done), (e as Error).message);
+    // Never throws: a status write that fails too (a full disk) must not hide this error.
+    run?.recordFailure(e, progress(done));
     throw e;
   } finally {
     t.dispose();
