@@ -177,35 +177,7 @@ and one training run per method under methods/.`,
       const signal = interruptSignal(() =>
         progress.log("Interrupted: finishing the current step, then stopping…"),
       );
-      let total = 0;
-      let method = "";
-      const how = {
-        signal,
-        runsRoot: o.runs,
-        callbacks: {
-          onMethodStart: (m) => {
-            method = m.method;
-            progress.log(`[${m.index + 1}/${m.count}] ${m.method}`);
-          },
-          onMethodEnd: (r) =>
-            progress.log(
-              r.status === "diverged"
-                ? `${r.method}: diverged at step ${r.divergedAtStep} (${r.reason})`
-                : `${r.method}: ${r.status}, error ${r.errorRate.toFixed(2)}%, ${r.executionTime.toFixed(1)} s`,
-            ),
-          train: {
-            onStart: (info) => (total = info.stepsPerEpoch),
-            onStep: (e) => {
-              if (e.stepInEpoch === 1) progress.start(total, `${method} epoch ${e.epoch}`);
-              progress.update(e.stepInEpoch, { loss: e.loss.toFixed(4) });
-            },
-            onEpoch: (e) =>
-              progress.stop(
-                `  epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} · test acc ${(100 * e.test_accuracy).toFixed(2)}% · ${e.elapsed_s.toFixed(1)} s`,
-              ),
-          },
-        } satisfies InitCompareCallbacks,
-      };
+      const how = { signal, runsRoot: o.runs, callbacks: progressCallbacks(progress) };
       const { run, rows, status } = o.resume
         ? await resumeInitComparison(o.resume, how)
         : await compareInits(toRequest(o), how);
@@ -218,6 +190,35 @@ and one training run per method under methods/.`,
       if (rows.some((r) => r.status === "diverged")) process.exitCode = 1;
       if (status === "interrupted") process.exitCode = 130;
     });
+}
+
+/** Progress lines and bars for each method of a comparison. */
+function progressCallbacks(progress: ReturnType<typeof createProgress>): InitCompareCallbacks {
+  let total = 0;
+  let method = "";
+  return {
+    onMethodStart: (m) => {
+      method = m.method;
+      progress.log(`[${m.index + 1}/${m.count}] ${m.method}`);
+    },
+    onMethodEnd: (r) =>
+      progress.log(
+        r.status === "diverged"
+          ? `${r.method}: diverged at step ${r.divergedAtStep} (${r.reason})`
+          : `${r.method}: ${r.status}, error ${r.errorRate.toFixed(2)}%, ${r.executionTime.toFixed(1)} s`,
+      ),
+    train: {
+      onStart: (info) => (total = info.stepsPerEpoch),
+      onStep: (e) => {
+        if (e.stepInEpoch === 1) progress.start(total, `${method} epoch ${e.epoch}`);
+        progress.update(e.stepInEpoch, { loss: e.loss.toFixed(4) });
+      },
+      onEpoch: (e) =>
+        progress.stop(
+          `  epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} · test acc ${(100 * e.test_accuracy).toFixed(2)}% · ${e.elapsed_s.toFixed(1)} s`,
+        ),
+    },
+  };
 }
 
 function toRequest(o: CompareOptions): InitCompareRequest {
