@@ -9,6 +9,10 @@ import { landscapeSurfaceRequest, type LandscapeSurfaceRequest } from "./request
 import { optimCompareRequest } from "./requests/optim-compare.js";
 import { parseRequest, type RequestDef, type RequestOf } from "./requests/request.js";
 import { trainRequest } from "./requests/train.js";
+import { loraTrainRequest, svfTrainRequest } from "./requests/adapter.js";
+import { lmPretrainRequest } from "./requests/lm.js";
+import { trainAdapterFromRequest } from "./steer/train-request.js";
+import { openPretrainRun, pretrain as pretrainLm } from "./lm/pretrain.js";
 import { runSurface } from "./landscape/analyses.js";
 import { startEngine } from "./engine/device.js";
 import { Run } from "./runs/store.js";
@@ -96,6 +100,20 @@ export const requestSchemas = {
     await startEngine();
     await runSurface(surfaceOf(r));
     return { run: Run.open(r.run, r.runs).dir, status: "done" };
+  }),
+  "svf-train": session(svfTrainRequest, async (r, o) => {
+    const { run, result } = await trainAdapterFromRequest({ kind: "svf", ...r }, { signal: o.signal });
+    return { run: run.dir, status: result.status };
+  }),
+  "lora-train": session(loraTrainRequest, async (r, o) => {
+    const { run, result } = await trainAdapterFromRequest({ kind: "lora", ...r }, { signal: o.signal });
+    return { run: run.dir, status: result.status };
+  }),
+  "lm-pretrain": session(lmPretrainRequest, async (r, o) => {
+    await startEngine();
+    const { run, config } = openPretrainRun(r);
+    const result = await pretrainLm(run, config, { resume: Boolean(r.resume), signal: o.signal });
+    return { run: run.dir, status: result.status };
   }),
 } satisfies Record<string, Session>;
 

@@ -18,6 +18,13 @@ import { trainRequest } from "../src/requests/train.js";
 import { landscapeSurfaceRequest } from "../src/requests/landscape.js";
 import { requestSchemas } from "../src/sessions.js";
 import { flagOf } from "../src/requests/request.js";
+import { loraTrainRequest, svfTrainRequest } from "../src/requests/adapter.js";
+import { lmPretrainRequest } from "../src/requests/lm.js";
+import { FINETUNE_DEFAULTS } from "../src/steer/finetune.js";
+import { SVF_DEFAULTS } from "../src/steer/svf/compose.js";
+import { TARGET_SETS } from "../src/steer/svf/targets.js";
+import { PRETRAIN_DEFAULTS } from "../src/lm/pretrain.js";
+import { LM_SIZES } from "../src/lm/presets.js";
 
 const hasData = existsSync(resolveDataDir());
 const cli = ["--import", "tsx", "src/cli/main.ts"];
@@ -54,6 +61,9 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
   "ct-search": { run: "base", task: "fashion-mnist:5-9", betas: [0.8, 0.9], c: 0.4 },
   "ct-compare": { run: "base", task: "fashion-mnist:5-9", methods: ["linear-probe", "lora"], loraRank: 2 },
   "ct-robustness": { run: "base", betas: [0.9], attacks: false, n: 200 },
+  "svf-train": { base: "lm", task: "math", klCoef: 0.1, rewardNorm: true, initVal: 0.2 },
+  "lora-train": { base: "lm", task: "code", rank: 2, alpha: 8, objective: "rl" },
+  "lm-pretrain": { task: "math,code:2", size: "small", steps: 10, lossOn: "answer" },
   "landscape-surface": { run: "r1", directions: "random", range: [-0.5, 0.25], slices: true, steps: 9 },
 };
 
@@ -75,6 +85,25 @@ describe("request schemas", () => {
       const request = parseRequest(schema, SAMPLES[kind]) as Record<string, unknown>;
       expect(parseArgv(schema, requestArgv(schema, request)), kind).toEqual(request);
     }
+  });
+
+  it("the adapter and LM schemas default to the library's own defaults", () => {
+    const svf = parseRequest(svfTrainRequest, { base: "b", task: "math" });
+    const lora = parseRequest(loraTrainRequest, { base: "b", task: "math" });
+    for (const key of Object.keys(FINETUNE_DEFAULTS).filter((k) => k !== "lr"))
+      expect(svf[key as keyof typeof svf], key).toEqual(
+        FINETUNE_DEFAULTS[key as keyof typeof FINETUNE_DEFAULTS],
+      );
+    expect([svf.lr, lora.lr, svf.objective, lora.objective]).toEqual([2e-3, 2e-3, "rl", "sft"]);
+    expect([svf.initVal, svf.maxMult]).toEqual([SVF_DEFAULTS.initVal, SVF_DEFAULTS.maxMult]);
+    expect(svfTrainRequest.fields.targets.schema.removeDefault().options).toEqual([...TARGET_SETS]);
+    const lm = parseRequest(lmPretrainRequest, {});
+    for (const [key, value] of Object.entries(PRETRAIN_DEFAULTS))
+      expect(lm[key as keyof typeof lm], key).toEqual(value);
+    expect(lmPretrainRequest.fields.size.schema.removeDefault().options).toEqual([...LM_SIZES]);
+    expect(() => parseRequest(svfTrainRequest, { task: "math" })).toThrow(
+      /base \(<base>\): required \(or --resume <run>\)/,
+    );
   });
 
   it("a bad value is refused with the field and its flag named", () => {
