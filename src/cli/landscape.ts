@@ -17,7 +17,7 @@ import {
 } from "../landscape/analyses.js";
 import { WAVELETS, type WaveletName } from "../landscape/wavelets.js";
 import { intList, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from "./errors.js";
-import { createProgress } from "./progress.js";
+import { createProgress, lossField } from "./progress.js";
 import { RUNS_HELP } from "./dialect.js";
 
 function range(value: string): [number, number] {
@@ -81,7 +81,7 @@ function phases(quiet?: boolean) {
       bar.start(total, l);
       label = l;
     }
-    bar.update(done, { loss: detail ?? "" });
+    bar.update(done, lossField(detail));
   };
   return {
     update,

@@ -19,7 +19,9 @@ import { loraCommand } from "./lora.js";
 import { optimCommand } from "./optim.js";
 import { landscapeCommand } from "./landscape.js";
 import { dynamicsCommand } from "./dynamics.js";
-import { shutdownWorkers } from "../engine/jax.js";
+import { sweepCommand } from "./sweep.js";
+import { workerCommand } from "./worker.js";
+import { loadEngine, shutdownWorkers } from "../engine/jax.js";
 import { DEVICE_CHOICES } from "../engine/device.js";
 
 function deviceChoice(value: string): string {
@@ -77,6 +79,8 @@ Start here:
     optimCommand(),
     landscapeCommand(),
     dynamicsCommand(),
+    sweepCommand(),
+    workerCommand(),
   ])
     program.addCommand(cmd);
   const finish = (c: Command) => {
@@ -87,10 +91,12 @@ Start here:
     c.commands.forEach(finish);
   };
   finish(program);
-  // Commands start the engine themselves; the device travels to startEngine through the environment.
-  program.hook("preAction", () => {
+  // Commands select the device with startEngine; the device travels there through the environment.
+  // The engine itself (jax-js and what Node lacks for it) is loaded before any action runs.
+  program.hook("preAction", async () => {
     const device = program.opts<{ device?: string }>().device;
     if (device) process.env.TILLER_DEVICE = device;
+    await loadEngine();
   });
   return program;
 }

@@ -86,3 +86,11 @@ function lineProgress(): Progress {
     },
   };
 }
+
+/**
+ * The progress fields for an analysis's detail: the bar and the log line label the loss
+ * themselves, so a detail "loss 0.6269" fills the field as "0.6269" (not "loss loss 0.6269").
+ */
+export function lossField(detail?: string): { loss: string } {
+  return { loss: (detail ?? "–").replace(/^loss\s+/, "") };
+}

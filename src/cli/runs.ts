@@ -2,7 +2,8 @@ import { Command } from "commander";
 import { listRuns, Run, defaultRunsRoot } from "../runs/store.js";
 import { RUNS_HELP } from "./dialect.js";
 
-const pct = (x?: number) => (x === undefined ? "–" : `${(100 * x).toFixed(2)}%`);
+import { duration, percent as pct, sig } from "../report/format.js";
+import { runHeadline } from "../runs/headline.js";
 
 export function runsCommand(): Command {
   const cmd = new Command("runs").description("List and inspect runs in the run store.");
@@ -14,22 +15,26 @@ export function runsCommand(): Command {
     .action((o: { runs?: string; json?: boolean }) => {
       const { runs, problems } = listRuns(o.runs ?? defaultRunsRoot());
       if (o.json) {
-        process.stdout.write(JSON.stringify(runs, null, 2) + "\n");
+        const withHeadlines = runs.map((r) => {
+          const h = runHeadline(r.dir, r.config, r.best === undefined ? [] : [r.best]);
+          return { ...r, best: h.best, duration_s: r.duration_s ?? h.duration_s };
+        });
+        process.stdout.write(JSON.stringify(withHeadlines, null, 2) + "\n");
       } else if (runs.length === 0) {
         process.stdout.write(`no runs in ${o.runs ?? defaultRunsRoot()} — start one with "tiller train"\n`);
       } else {
         const rows = runs.map((r) => {
-          const c = r.config as { model?: { name?: string }; optimizer?: { name?: string; lr?: number } };
+          const h = runHeadline(r.dir, r.config, r.best === undefined ? [] : [r.best]);
           return [
             r.id,
-            c.model?.name ?? "?",
-            `${c.optimizer?.name ?? "?"} ${c.optimizer?.lr ?? ""}`,
-            r.status?.status ?? "?",
-            pct(r.best),
-            r.duration_s === undefined ? "–" : `${r.duration_s.toFixed(0)} s`,
+            h.what ?? "–",
+            h.optimizer ? `${h.optimizer}${h.lr !== undefined ? ` ${sig(h.lr)}` : ""}` : "–",
+            r.status?.status ?? "–",
+            pct(h.best),
+            duration(r.duration_s ?? h.duration_s),
           ];
         });
-        printTable(["id", "model", "optimizer", "status", "best acc", "time"], rows);
+        printTable(["id", "what", "optimizer", "status", "best acc", "time"], rows);
       }
       for (const p of problems) process.stderr.write(`warning: ${p}\n`);
     });

@@ -1,18 +1,6 @@
 /** Vega-Lite specs for comparing initialisers: loss curves per method, singular-value spectra per layer. */
 import { lineChart, type VegaLiteSpec } from "../report/index.js";
-
-export const METHOD_COLORS = [
-  "#2563eb",
-  "#ea580c",
-  "#16a34a",
-  "#dc2626",
-  "#9333ea",
-  "#0891b2",
-  "#ca8a04",
-  "#db2777",
-  "#4b5563",
-  "#65a30d",
-];
+import { colorScale } from "../report/palette.js";
 
 /**
  * Smoothed training loss per step for each method, x in epochs, log y. The y range is that of the
@@ -39,7 +27,7 @@ export function lossCurvesChart(
       field: "method",
       title: "Initialiser",
       domain: methods,
-      range: METHOD_COLORS.slice(0, methods.length),
+      range: colorScale(methods).range,
     },
     data: domain ? finite.filter((c) => c.loss <= domain[1]) : finite,
     points: false,
@@ -81,7 +69,7 @@ export function spectraChart(points: SpectrumPoint[], methods: string[], layers:
           field: "method",
           type: "nominal",
           title: "Initialiser",
-          scale: { domain: methods, range: METHOD_COLORS.slice(0, methods.length) },
+          scale: colorScale(methods),
         },
       },
     },

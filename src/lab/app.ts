@@ -17,6 +17,7 @@ import { DEFAULT_LR, OPTIMIZERS } from "../optim/index.js";
 import { RunStoreError } from "../runs/store.js";
 import { jobForms, type JobQueue } from "./jobs.js";
 import { readNewLines } from "./metrics-tail.js";
+import { parseTags, writeTags } from "./tags.js";
 import { LabRequestError, readRunFile, runDetail, runDir, runMetrics, runSummaries } from "./run-data.js";
 
 export type LabAppOptions = {
@@ -145,6 +146,19 @@ export function createLabApp(opts: LabAppOptions): Hono {
       "Cache-Control": "no-cache",
     };
     return c.body(new Uint8Array(bytes), 200, headers);
+  });
+
+  app.post("/api/runs/:id/tags", async (c) => {
+    const dir = runDir(runsRoot, c.req.param("id"));
+    const body = await jsonBody(c);
+    let tags: string[];
+    try {
+      tags = parseTags(body);
+    } catch (e) {
+      throw new LabRequestError(400, (e as Error).message);
+    }
+    writeTags(dir, tags);
+    return c.json({ tags });
   });
 
   app.get("/api/jobs", (c) => c.json({ jobs: jobs.list() }));

@@ -6,6 +6,8 @@
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { extname, join, sep } from "node:path";
+import { runHeadline } from "../runs/headline.js";
+import { readTags } from "./tags.js";
 import { assertRunId, Run, type EpochEvent, type MetricEvent, type StatusRecord } from "../runs/store.js";
 
 /** A fixable request problem (HTTP 400) or a missing thing (HTTP 404); the message is for the user. */
@@ -43,6 +45,8 @@ export type LabRunSummary = {
   best?: number;
   final?: number;
   duration_s?: number;
+  /** Labels a person gave the run (tags.json). */
+  tags: string[];
   /** Seconds since metrics.jsonl or status.json last changed. */
   idle_s: number;
   progress?: RunProgress;
@@ -165,6 +169,7 @@ function summarise(run: Run): {
   const model = config.model as { name?: string } | undefined;
   const optimizer = config.optimizer as { name?: string; lr?: number } | undefined;
   const lastStep = [...events].reverse().find((e) => e.type === "step");
+  const headline = runHeadline(run.dir, config, accs);
   const summary: LabRunSummary = {
     id: run.id,
     command:
@@ -173,17 +178,31 @@ function summarise(run: Run): {
         : typeof config.kind === "string"
           ? config.kind
           : "unknown",
-    ...(typeof model?.name === "string" ? { model: model.name } : {}),
-    ...(typeof optimizer?.name === "string" ? { optimizer: optimizer.name } : {}),
-    ...(typeof optimizer?.lr === "number" ? { lr: optimizer.lr } : {}),
+    ...(typeof model?.name === "string"
+      ? { model: model.name }
+      : headline.what
+        ? { model: headline.what }
+        : {}),
+    ...(typeof optimizer?.name === "string"
+      ? { optimizer: optimizer.name }
+      : headline.optimizer
+        ? { optimizer: headline.optimizer }
+        : {}),
+    ...(typeof optimizer?.lr === "number"
+      ? { lr: optimizer.lr }
+      : headline.lr !== undefined
+        ? { lr: headline.lr }
+        : {}),
     status: status?.status ?? "unknown",
     ...(status?.reason ? { reason: status.reason } : {}),
     ...(typeof config.createdAt === "string" ? { createdAt: config.createdAt } : {}),
-    ...(accs.length ? { best: Math.max(...accs), final: accs.at(-1) } : {}),
+    ...(headline.best !== undefined ? { best: headline.best } : {}),
+    ...(accs.length ? { final: accs.at(-1) } : {}),
     duration_s:
       lastStep || epochs.length
         ? Math.max(lastStep?.elapsed_s ?? 0, epochs.at(-1)?.elapsed_s ?? 0)
-        : undefined,
+        : headline.duration_s,
+    tags: readTags(run.dir),
     idle_s: idleSeconds(run),
   };
   const progress = Array.isArray(config.members)

@@ -452,8 +452,10 @@ export async function runSurface(o: SurfaceRequest) {
       contourPanel(r.grid, {
         title:
           kind === "hessian"
-            ? `top_eigenvectors=[${r.directions[0]}, ${r.directions[1]}]`
-            : `directions [${r.directions.join(", ")}]`,
+            ? `along Hessian eigenvectors ${r.directions[0] + 1} and ${r.directions[1] + 1}`
+            : kind === "pca"
+              ? `along principal components ${r.directions[0] + 1} and ${r.directions[1] + 1}`
+              : `along random directions ${r.directions[0] + 1} and ${r.directions[1] + 1}`,
         xTitle: label(r.directions[0]),
         yTitle: label(r.directions[1]),
         overlays: r.trajectory
@@ -465,7 +467,7 @@ export async function runSurface(o: SurfaceRequest) {
       await figure(
         subject.run,
         `${name}.svg`,
-        panels(`Loss landscape of ${subject.run.id} at epoch ${at.epoch} (${kind} directions)`, specs),
+        panels(`Loss landscape of ${subject.run.id.split("/").pop()} at epoch ${at.epoch}`, specs),
       ),
     );
     if (slices) {
@@ -692,6 +694,33 @@ export function parseOptimizerList(
     });
 }
 
+/** A start at 10 % of the grid's width and 70 % of its height: away from both diagonals. */
+export function defaultPathStart(grid: { x: number[]; y: number[] }): [number, number] {
+  const at = (v: number[], f: number) => v[0] + f * (v[v.length - 1] - v[0]);
+  return [at(grid.x, 0.1), at(grid.y, 0.7)];
+}
+
+/**
+ * The book's learning rates for SGD and heavy-ball momentum, lowered where the fitted Gaussian is
+ * steeper than the book's: gradient descent on a quadratic of curvature L diverges into a
+ * zig-zag for lr·L > 2 (SGD) or lr·L > 2(1 + β) (heavy ball), so keep lr·L at half of that. A
+ * learning rate given on the command line is kept as it is.
+ */
+export function stableParams(
+  spec: { label: string; name: string; params: Record<string, string | number> },
+  curvature: number,
+): Record<string, string | number> {
+  if (/(^|:)lr=/.test(spec.label) || !(curvature > 0)) return spec.params;
+  const lr = Number(spec.params.lr);
+  if (!Number.isFinite(lr)) return spec.params;
+  if (spec.name === "sgd") return { ...spec.params, lr: Math.min(lr, 1 / curvature) };
+  if (spec.name === "momentum" || spec.name === "nesterov") {
+    const beta = Number(spec.params.momentum ?? 0.9);
+    return { ...spec.params, lr: Math.min(lr, (1 + beta) / curvature) };
+  }
+  return spec.params;
+}
+
 export async function runPaths(o: {
   fit: string;
   runsRoot?: string;
@@ -724,7 +753,9 @@ export async function runPaths(o: {
     offset: p.offset,
   });
   const grid = surface.grid;
-  const start = o.start ?? [grid.x[0], grid.y[grid.y.length - 1]];
+  // Off the grid's diagonal: on a near-round bowl every optimiser would run down the same line.
+  const start = o.start ?? defaultPathStart(grid);
+  const curvature = Math.abs(p.A) / Math.min(p.sigmaX ** 2, p.sigmaY ** 2);
   const steps = o.steps ?? 100;
   const overlays: Overlay[] = [];
   const paths: {
@@ -735,7 +766,7 @@ export async function runPaths(o: {
     diverged?: object;
   }[] = [];
   for (const [k, spec] of parseOptimizerList(o.optimizers ?? "sgd,momentum,adam").entries()) {
-    const config = optimizerConfig(spec.name, spec.params);
+    const config = optimizerConfig(spec.name, stableParams(spec, curvature));
     const r = await runPath({ fn, optimizer: createOptimizer(config), start, steps });
     paths.push({ optimizer: spec.label, config, ...r });
     overlays.push({ label: spec.label, points: r.points.map(([x, y]) => ({ x, y })) });

@@ -3,10 +3,11 @@
  * squares, since Vega-Lite has no contour mark), slices, projections, spectra, wavelet panels,
  * persistence diagrams and optimiser paths. Rendered to SVG by `src/report/`.
  */
+import { colorScale } from "../report/palette.js";
 import type { VegaLiteSpec } from "../report/vega.js";
 import type { Grid2D } from "./surface.js";
 
-import { PALETTE, SCHEMA } from "../report/series.js";
+import { SCHEMA } from "../report/series.js";
 
 type Segment = { x: number; y: number; x2: number; y2: number; level: number };
 
@@ -144,29 +145,41 @@ export function contourPanel(
       },
     },
   ];
-  for (const [k, ov] of (o.overlays ?? []).entries()) {
+  // One colour per method, the same as on every other figure and in the lab.
+  const scale = colorScale((o.overlays ?? []).map((ov) => ov.label.split(":")[0]));
+  const colorOf = (label: string) => scale.range[scale.domain.indexOf(label.split(":")[0])];
+  const stroke = (label: string) => ({
+    datum: label,
+    type: "nominal",
+    scale: {
+      domain: (o.overlays ?? []).map((ov) => ov.label),
+      range: (o.overlays ?? []).map((ov) => colorOf(ov.label)),
+    },
+    legend: { title: "path (○ start, ■ end)", labelLimit: 400 },
+  });
+  for (const ov of o.overlays ?? []) {
     const values = ov.points.map((p, i) => ({ ...p, order: i, path: ov.label }));
     layers.push({
       data: { values },
-      mark: {
-        type: "line",
-        point: { filled: true, size: 18 },
-        color: PALETTE[k % PALETTE.length],
-        strokeWidth: 1.6,
-        clip: true,
-      },
+      mark: { type: "line", point: false, color: colorOf(ov.label), strokeWidth: 1.6, clip: true },
       encoding: {
         x: { field: "x", type: "quantitative" },
         y: { field: "y", type: "quantitative" },
         order: { field: "order" },
-        stroke: {
-          datum: ov.label,
-          type: "nominal",
-          scale: { range: PALETTE },
-          legend: { title: "path", labelLimit: 400 },
-        },
+        stroke: stroke(ov.label),
       },
     });
+    if (values.length > 1)
+      layers.push({
+        data: { values: [values[0], values[values.length - 1]].map((v, i) => ({ ...v, end: i === 1 })) },
+        mark: { type: "point", filled: true, size: 60, stroke: "black", strokeWidth: 1, clip: true },
+        encoding: {
+          x: { field: "x", type: "quantitative" },
+          y: { field: "y", type: "quantitative" },
+          shape: { condition: { test: "datum.end", value: "square" }, value: "circle" },
+          fill: { condition: { test: "datum.end", value: colorOf(ov.label) }, value: "white" },
+        },
+      });
   }
   return { title: o.title, width: 300, height: 300, layer: layers } as unknown as VegaLiteSpec;
 }

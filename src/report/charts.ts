@@ -1,4 +1,5 @@
 // Small Vega-Lite spec builders shared by reports and later features.
+import { SPLIT_COLORS as SPLIT } from "./palette.js";
 import type { VegaLiteSpec } from "./vega.js";
 
 export interface AxisField {
@@ -96,7 +97,7 @@ export interface TrainingCurves {
 }
 
 const SPLITS = ["train", "test"];
-const SPLIT_COLORS = ["#2563eb", "#ea580c"];
+const SPLIT_COLORS = [SPLIT.train, SPLIT.test];
 
 /** Loss and accuracy per epoch (train vs test), plus per-step loss when logged. */
 export function trainingCurves(metrics: RunMetrics): TrainingCurves {

@@ -2,19 +2,12 @@
  * Line charts of series over epochs or steps: small multiples (one panel per series, the book's
  * five dynamics panels) and several named series in one panel. Shared by every figure module.
  */
+import { SERIES_COLORS } from "./palette.js";
 import type { VegaLiteSpec } from "./vega.js";
 
 export const SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
-export const PALETTE = [
-  "#2563eb",
-  "#ea580c",
-  "#16a34a",
-  "#9333ea",
-  "#dc2626",
-  "#0891b2",
-  "#ca8a04",
-  "#db2777",
-];
+/** The palette module's series colours (one palette for report and lab). */
+export const PALETTE = SERIES_COLORS;
 
 /** Whole-number ticks for a count axis (epochs) when there are few, as Vega-Lite 5 has no tickMinStep. */
 function countAxis(xs: number[]): object {

@@ -17,6 +17,7 @@ import { treeDispose } from "../engine/tree.js";
 import { DEFAULT_LR, isOptimizerName, optimizerConfig, type OptimizerConfig } from "../optim/index.js";
 import { renderSvg } from "../report/vega.js";
 import { lineChart } from "../report/charts.js";
+import { colorScale } from "../report/palette.js";
 import type { VegaLiteSpec } from "../report/vega.js";
 import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
 import {
@@ -311,20 +312,14 @@ export function formatTable(rows: SummaryRow[]): string {
   return [line(header), line(widths.map((w) => "─".repeat(w))), ...body.map(line)].join("\n");
 }
 
-const PALETTE = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777"];
-
 /**
  * The four panels: training loss per logged step, test accuracy per epoch, global gradient norm per
  * logged step (both log scale), and the optimiser state's exact size.
  */
 export function compareFigure(members: { label: string; run: string }[]): VegaLiteSpec {
   const labels = members.map((m) => m.label);
-  const color = {
-    field: "optimizer",
-    title: "Optimiser",
-    domain: labels,
-    range: labels.map((_, i) => PALETTE[i % PALETTE.length]),
-  };
+  // One colour per optimiser, the same in the lab and on every figure.
+  const color = { field: "optimizer", title: "Optimiser", ...colorScale(labels) };
   const steps: object[] = [];
   const epochs: object[] = [];
   const memory: object[] = [];

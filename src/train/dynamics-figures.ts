@@ -3,6 +3,7 @@
  * per-epoch panels (loss, gradient norm, parameter change, weight norm, loss improvement), the
  * per-layer norms, and, when step records exist, the per-step panels.
  */
+import { SERIES_COLORS } from "../report/palette.js";
 import { multiLine, seriesPanels } from "../report/series.js";
 import type { VegaLiteSpec } from "../report/vega.js";
 import type { DynamicsRecord } from "./dynamics.js";
@@ -16,29 +17,44 @@ export type DynamicsFigures = {
   steps: VegaLiteSpec | null;
 };
 
+/** The five quantities of the book's panels, in its order, each in its own colour. */
+const PANELS = [
+  { title: "Loss", key: "loss" },
+  { title: "Gradient norm", key: "grad_norm" },
+  { title: "Parameter change", key: "param_change" },
+  { title: "Weight norm", key: "weight_norm" },
+  { title: "Loss improvement", key: "loss_improvement" },
+] as const;
+
+/**
+ * The five panels for epoch or step records. The first record's loss improvement is left out: it
+ * has no previous loss, and the recorder writes 0 there, which would read as "no improvement".
+ */
+function fivePanels(title: string, records: DynamicsRecord[], x: number[], xTitle: string): VegaLiteSpec {
+  return seriesPanels(
+    title,
+    PANELS.map((p, k) => ({
+      title: p.title,
+      x,
+      y: records.map((r, i) => (p.key === "loss_improvement" && i === 0 ? NaN : (r[p.key] ?? NaN))),
+      xTitle,
+      color: SERIES_COLORS[k],
+    })),
+    3,
+  );
+}
+
+/** `runId` names the run in the titles by its last part ("adam" for …/members/adam). */
 export function dynamicsFigures(runId: string, records: DynamicsRecord[]): DynamicsFigures {
   const epochs = records.filter((r) => r.type === "epoch");
   const steps = records.filter((r) => r.type === "step");
-  const x = epochs.map((r) => r.epoch);
-  const epochPanels = seriesPanels(`Training dynamics of ${runId}`, [
-    { title: "Loss", x, y: epochs.map((r) => r.loss), xTitle: "epoch", color: "#2563eb" },
-    {
-      title: "Gradient norm",
-      x,
-      y: epochs.map((r) => r.grad_norm ?? NaN),
-      xTitle: "epoch",
-      color: "#dc2626",
-    },
-    { title: "Parameter change", x, y: epochs.map((r) => r.param_change), xTitle: "epoch", color: "#16a34a" },
-    { title: "Weight norm", x, y: epochs.map((r) => r.weight_norm), xTitle: "epoch", color: "#9333ea" },
-    {
-      title: "Loss improvement",
-      x,
-      y: epochs.map((r) => r.loss_improvement),
-      xTitle: "epoch",
-      color: "#ea580c",
-    },
-  ]);
+  const name = runId.split("/").pop() ?? runId;
+  const epochPanels = fivePanels(
+    `Training dynamics per epoch · ${name}`,
+    epochs,
+    epochs.map((r) => r.epoch),
+    "epoch",
+  );
   const layerRows = (key: "grad_norm" | "weight_norm" | "param_change") =>
     epochs.flatMap((r) =>
       Object.entries(r.layers ?? {})
@@ -62,19 +78,13 @@ export function dynamicsFigures(runId: string, records: DynamicsRecord[]): Dynam
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     vconcat: layerSpecs,
   } as unknown as VegaLiteSpec;
-  let stepPanels: VegaLiteSpec | null = null;
-  if (steps.length) {
-    const sx = steps.map((r) => r.step);
-    stepPanels = seriesPanels(
-      `Per-step dynamics of ${runId}`,
-      [
-        { title: "Loss", x: sx, y: steps.map((r) => r.loss), xTitle: "step" },
-        { title: "Gradient norm", x: sx, y: steps.map((r) => r.grad_norm ?? NaN), xTitle: "step" },
-        { title: "Parameter change", x: sx, y: steps.map((r) => r.param_change), xTitle: "step" },
-        { title: "Weight norm", x: sx, y: steps.map((r) => r.weight_norm), xTitle: "step" },
-      ],
-      4,
-    );
-  }
+  const stepPanels = steps.length
+    ? fivePanels(
+        `Training dynamics per step · ${name}`,
+        steps,
+        steps.map((r) => r.step),
+        "step",
+      )
+    : null;
   return { epochs: epochPanels, layers, steps: stepPanels };
 }

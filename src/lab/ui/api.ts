@@ -54,6 +54,12 @@ export const api = {
   runs: () => call<{ runs: RunListEntry[]; problems: string[] }>("/api/runs"),
   run: (id: string) => call<RunDetail>(`/api/runs/${encodeURIComponent(id)}`),
   metrics: (id: string) => call<{ events: MetricEvent[] }>(`/api/runs/${encodeURIComponent(id)}/metrics`),
+  setTags: (id: string, tags: string[]) =>
+    call<{ tags: string[] }>(`/api/runs/${encodeURIComponent(id)}/tags`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ tags }),
+    }),
   jobs: () => call<{ jobs: JobRecord[] }>("/api/jobs"),
   job: (id: string) => call<JobRecord>(`/api/jobs/${encodeURIComponent(id)}`),
   submitJob: (body: object) =>

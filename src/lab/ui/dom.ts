@@ -29,12 +29,5 @@ export function announce(message: string): void {
   if (region) region.textContent = message;
 }
 
-export const pct = (x?: number | null) =>
-  typeof x === "number" && Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : "–";
-
-export function duration(s?: number): string {
-  if (typeof s !== "number" || !Number.isFinite(s)) return "–";
-  if (s < 90) return `${s.toFixed(1)} s`;
-  if (s < 5400) return `${(s / 60).toFixed(1)} min`;
-  return `${(s / 3600).toFixed(1)} h`;
-}
+/** Numbers read the same on every page and in the report: one formatter module. */
+export { bytes, count, duration, param, percent as pct, sig } from "../../report/format.js";

@@ -99,7 +99,7 @@ export async function compareMethods(
   for (const [name, make, summary] of tuned) {
     if (!methods.includes(name)) continue;
     const p = make();
-    opts.onMethod?.(p.method);
+    opts.onMethod?.(p.kind);
     const r = await fineTune(p, task, { seed, ...opts.finetune });
     rows.push({
       method: r.method,

@@ -16,6 +16,8 @@ export type ContourOptions = {
   yTitle?: string;
   width?: number;
   height?: number;
+  /** What the colours show ("loss" on a loss surface); "f" by default. */
+  zTitle?: string;
   /** Contours of log(f − min): for functions with a huge range (Rosenbrock). Default: chosen from the data. */
   log?: boolean;
   levels?: number;
@@ -43,8 +45,25 @@ export function wantsLog(values: ArrayLike<number>): boolean {
   return median > 0 && max / median > 5;
 }
 
-/** The grid as Vega's isocontour wants it: top row first (largest y), display transform applied. */
+/**
+ * The grid as Vega's isocontour wants it: top row first (largest y), display transform applied,
+ * and a ring of copies of the border samples around it. Marching squares cut every level's
+ * polygon diagonally at the grid's corners, which leaves the corners of the map blank; with the
+ * ring, the cut falls outside the drawn area, which is clipped.
+ */
 export function displayGrid(grid: Grid, log: boolean): { width: number; height: number; values: number[] } {
+  const inner = innerGrid(grid, log);
+  const nx = inner.width;
+  const ny = inner.height;
+  const at = (i: number, j: number) =>
+    inner.values[Math.min(ny - 1, Math.max(0, j)) * nx + Math.min(nx - 1, Math.max(0, i))];
+  const values: number[] = [];
+  for (let j = -1; j <= ny; j++) for (let i = -1; i <= nx; i++) values.push(at(i, j));
+  return { width: nx + 2, height: ny + 2, values };
+}
+
+/** The grid, top row first, display transform applied (no padding). */
+export function innerGrid(grid: Grid, log: boolean): { width: number; height: number; values: number[] } {
   const nx = grid.xs.length;
   const ny = grid.ys.length;
   if (grid.values.length !== nx * ny)
@@ -95,7 +114,9 @@ export function contourSpec(grid: Grid, o: ContourOptions = {}): VisualizationSp
             type: "isocontour",
             // From the minimum up, so every cell is filled (nothing left white below the first level).
             thresholds: thresholds(shown.values, o.levels ?? 18),
-            scale: { expr: "[width / datum.width, height / datum.height]" },
+            // Cells of the inner grid; the padding ring lies one cell outside the plot, clipped.
+            scale: { expr: "[width / (datum.width - 2), height / (datum.height - 2)]" },
+            translate: { expr: "[-width / (datum.width - 2), -height / (datum.height - 2)]" },
           },
         ],
       },
@@ -142,7 +163,7 @@ export function contourSpec(grid: Grid, o: ContourOptions = {}): VisualizationSp
       {
         fill: "fill",
         type: "gradient",
-        title: log ? "log₁₀(f − min)" : "f",
+        title: log ? `log₁₀(${o.zTitle ?? "f"} − min)` : (o.zTitle ?? "f"),
         gradientLength: { signal: "height - 40" },
       },
       ...(names.length ? [{ stroke: "path", title: "optimiser", symbolType: "stroke" }] : []),
@@ -150,6 +171,7 @@ export function contourSpec(grid: Grid, o: ContourOptions = {}): VisualizationSp
     marks: [
       {
         type: "path",
+        clip: true,
         from: { data: "contours" },
         encode: {
           enter: {

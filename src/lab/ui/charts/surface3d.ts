@@ -4,7 +4,7 @@
  */
 import { el } from "../dom.js";
 import { SERIES_COLORS } from "../palette.js";
-import { displayGrid, wantsLog, type Grid, type PathSeries } from "./contour.js";
+import { innerGrid, wantsLog, type Grid, type PathSeries } from "./contour.js";
 
 export type SurfacePath = PathSeries & { values: number[] };
 type Eye = { x: number; y: number; z: number };
@@ -19,15 +19,19 @@ export async function surface3d(
     paths?: SurfacePath[];
     xTitle?: string;
     yTitle?: string;
+    /** What the height shows ("loss" on a loss surface); "f" by default. */
+    zTitle?: string;
     log?: boolean;
     height?: number;
   },
 ): Promise<{ dispose(): void }> {
   const { default: Plotly } = await import("plotly.js-gl3d-dist-min");
   const log = o.log ?? wantsLog(grid.values);
-  const shown = displayGrid(grid, log);
+  const shown = innerGrid(grid, log);
+  const zName = o.zTitle ?? "f";
+  const zTitle = log ? `log₁₀(${zName} − min)` : zName;
   const nx = grid.xs.length;
-  // displayGrid puts the top row (largest y) first; Plotly wants row j at ys[j].
+  // innerGrid puts the top row (largest y) first; Plotly wants row j at ys[j].
   const z = Array.from({ length: grid.ys.length }, (_, j) =>
     shown.values.slice((grid.ys.length - 1 - j) * nx, (grid.ys.length - j) * nx),
   );
@@ -47,7 +51,7 @@ export async function surface3d(
       z,
       colorscale: "Viridis",
       showscale: true,
-      colorbar: { title: { text: log ? "log₁₀(f − min)" : "f" }, thickness: 12 },
+      colorbar: { title: { text: zTitle }, thickness: 12 },
       contours: { z: { show: true, usecolormap: true, project: { z: true } } },
       opacity: 0.95,
       name: "surface",
@@ -72,7 +76,7 @@ export async function surface3d(
       scene: {
         xaxis: { title: { text: o.xTitle ?? "x" } },
         yaxis: { title: { text: o.yTitle ?? "y" } },
-        zaxis: { title: { text: log ? "log₁₀(f − min)" : "f" } },
+        zaxis: { title: { text: zTitle } },
         camera: { eye },
       },
       showlegend: (o.paths ?? []).length > 0,

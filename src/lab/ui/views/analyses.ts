@@ -10,7 +10,9 @@ import { api, fileUrl, type RunDetail } from "../api.js";
 import { contourChart, type Grid } from "../charts/contour.js";
 import { lineSpec, liveChart } from "../charts/vega.js";
 import { el, put } from "../dom.js";
-import { SERIES_COLORS } from "../palette.js";
+import { methodColor, SERIES_COLORS } from "../palette.js";
+import { dataTable } from "../tables/data-table.js";
+import { percent as pct, sig } from "../../../report/format.js";
 import { dynamicsView, membersView } from "./series.js";
 import type { VisualizationSpec } from "vega-embed";
 
@@ -22,9 +24,9 @@ export const LANDSCAPE_FORMAT = "tiller-landscape-v1";
 /** Surfaces first, then spectra, slices, fits and paths; everything else after, by name. */
 const ORDER = [
   /^summary\.json$/,
-  /^landscape\/surface/,
-  /^landscape\/hessian/,
-  /^landscape\/interpolation/,
+  /landscape\/[^/]*surface(?!-fit|-paths)/,
+  /landscape\/[^/]*hessian/,
+  /landscape\/[^/]*interpolation/,
   /-fit\.json$/,
   /-paths\.json$/,
   /^results\.json$/,
@@ -44,20 +46,31 @@ export async function analysisViews(section: HTMLElement, d: RunDetail): Promise
     );
     void membersView(body, d, live);
   }
-  if (d.files.some((f) => f.path === "dynamics.jsonl")) {
+  for (const f of d.files.filter((f) => /^(members\/[^/]+\/)?dynamics\.jsonl$/.test(f.path))) {
     const body = el("div", { class: "analysis-body" });
+    const of = f.path.replace(/\/?dynamics\.jsonl$/, "");
     section.append(
-      el("section", { class: "card analysis", id: "dynamics" }, el("h2", {}, "Training dynamics"), body),
+      el(
+        "section",
+        { class: "card analysis", id: of ? `dynamics-${of.split("/").pop()}` : "dynamics" },
+        el("h2", {}, of ? `Training dynamics · ${of}` : "Training dynamics"),
+        body,
+      ),
     );
-    void dynamicsView(body, d, live);
+    void dynamicsView(body, d, live, f.path);
   }
   const files = [...d.files].sort((a, b) => rank(a.path) - rank(b.path) || a.path.localeCompare(b.path));
   for (const f of files) {
     const load = () => (f.path.endsWith(".md") ? fetchText(d.id, f.path) : api.json<unknown>(d.id, f.path));
     let view: View | undefined;
     try {
-      if (/^landscape\/[^/]+\.json$/.test(f.path)) view = landscapeView(f.path, (await load()) as Json);
-      else if (f.path === "results.json") view = resultsView((await load()) as Json);
+      if (/^(members\/[^/]+\/)?landscape\/[^/]+\.json$/.test(f.path))
+        view = landscapeView(f.path, (await load()) as Json);
+      else if (f.path === "results.json")
+        view = resultsView(
+          (await load()) as Json,
+          d.files.some((g) => g.path === "table.md"),
+        );
       else if (f.path === "summary.json") view = summaryView((await load()) as unknown);
       else if (/^[^/]+\.md$/.test(f.path)) view = markdownView(f.path, (await load()) as string);
     } catch (e) {
@@ -157,7 +170,8 @@ async function renderSurface(body: HTMLElement, r: Json, name: string): Promise<
     const trajectory = Array.isArray(panel.trajectory) ? panel.trajectory : [];
     const chart = await contourChart(contour, grid, {
       label: `Contour map of the loss surface ${name}, panel ${k + 1}`,
-      title: `panel ${k + 1}: directions [${(panel.directions ?? []).join(", ")}]`,
+      title: panels.length > 1 ? `Loss, panel ${k + 1} of ${panels.length}` : "Loss around the checkpoint",
+      zTitle: "loss",
       xTitle,
       yTitle,
       width: 380,
@@ -175,6 +189,7 @@ async function renderSurface(body: HTMLElement, r: Json, name: string): Promise<
       label: `3-D loss surface ${name}, panel ${k + 1}`,
       xTitle,
       yTitle,
+      zTitle: "loss",
       log: false,
       height: 400,
     });
@@ -496,12 +511,13 @@ function renderNumbers(body: HTMLElement, r: Json): Promise<void> {
 
 type BetaScore = { beta: number; valAccuracy: number; testAccuracy: number };
 
-function resultsView(r: Json): View | undefined {
+/** `withTable`: the run also wrote table.md, the same rows formatted; show them once, there. */
+function resultsView(r: Json, withTable: boolean): View | undefined {
   const search = (Array.isArray(r.scores) ? r : (r.search as Json | null)) ?? undefined;
   const scores = search?.scores as BetaScore[] | undefined;
   const rows = Array.isArray(r.rows) ? (r.rows as Json[]) : undefined;
   const ok = Array.isArray(scores) && scores.every((s) => typeof s.beta === "number");
-  if (!ok && !rows) return undefined;
+  if (!ok && (!rows || withTable)) return undefined;
   return {
     title: ok ? "Curvature Tuning: accuracy vs β" : "Results",
     async render(body) {
@@ -543,7 +559,7 @@ function resultsView(r: Json): View | undefined {
           "Validation and test accuracy against the CT parameter β",
         );
       }
-      if (rows?.length) body.append(objectTable(rows));
+      if (rows?.length && !withTable) body.append(objectTable(rows));
     },
   };
 }
@@ -590,27 +606,8 @@ export function parsePipeTable(text: string): { header: string[]; rows: string[]
 }
 
 function objectTable(rows: Json[]): HTMLElement {
-  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) =>
-    rows.some((r) => typeof r[k] !== "object" || r[k] === null),
-  );
-  return el(
-    "table",
-    { class: "results" },
-    el("thead", {}, el("tr", {}, ...keys.map((k) => el("th", { scope: "col" }, k)))),
-    el(
-      "tbody",
-      {},
-      ...rows.map((r) =>
-        el(
-          "tr",
-          {},
-          ...keys.map((k) =>
-            el("td", {}, typeof r[k] === "number" ? fmt(r[k] as number) : String(r[k] ?? "")),
-          ),
-        ),
-      ),
-    ),
-  );
+  const first = (r: Json) => String(Object.values(r)[0] ?? "");
+  return dataTable(rows, { color: (r) => methodColor(first(r)) });
 }
 
 async function fetchText(runId: string, path: string): Promise<string> {
@@ -627,11 +624,6 @@ function problem(text: string): HTMLElement {
   return el("p", { class: "problem" }, text);
 }
 
-const pct = (x: number | undefined) => (typeof x === "number" ? `${(100 * x).toFixed(2)}%` : "–");
-
 function fmt(x: number | undefined | null): string {
-  if (typeof x !== "number" || !Number.isFinite(x)) return "–";
-  return Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0)
-    ? x.toExponential(3)
-    : String(+x.toPrecision(5));
+  return sig(x, 5);
 }

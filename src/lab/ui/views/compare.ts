@@ -1,7 +1,51 @@
-/** Two or more runs on the same axes: test accuracy and loss per epoch, training loss per step. */
-import { api, type EpochEvent, type StepEvent } from "../api.js";
-import { lineSpec, liveChart, positive } from "../charts/vega.js";
-import { el } from "../dom.js";
+/**
+ * Two or more runs on the same axes: test accuracy and loss per epoch, training loss per step —
+ * with the page's curve settings, one colour per run (per optimiser when each run has its own),
+ * and the hyper-parameter table that says how the runs differ.
+ */
+import { api, type EpochEvent, type MetricEvent, type RunDetail, type StepEvent } from "../api.js";
+import { curveChart, curveTools, loadSettings, type Curve, type CurveChart } from "../charts/curves.js";
+import { el, param } from "../dom.js";
+import { methodColor, seriesColor } from "../palette.js";
+import { hparamTable } from "../tables/hparams.js";
+
+/** A run's name on the charts: its optimiser and learning rate, then its id. */
+function runLabel(d: RunDetail): string {
+  const opt = d.optimizer ? `${d.optimizer}${d.lr !== undefined ? ` lr ${param(d.lr)}` : ""} · ` : "";
+  return `${opt}${d.id}`;
+}
+
+/** Colours: each optimiser's own when the runs' optimisers differ, else the series colours in order. */
+export function runColors(runs: { optimizer?: string }[]): string[] {
+  const opts = runs.map((r) => r.optimizer ?? "");
+  const distinct = new Set(opts).size === opts.length && opts.every((o) => methodColor(o));
+  return runs.map((r, i) => (distinct ? methodColor(r.optimizer!)! : seriesColor(i)));
+}
+
+function rowsOf(label: string, events: MetricEvent[]) {
+  const steps = events.filter((e): e is StepEvent => e.type === "step");
+  const epochs = events.filter((e): e is EpochEvent => e.type === "epoch");
+  const first = epochs[0]?.epoch;
+  const inFirst = steps.filter((s) => s.epoch === first).map((s) => s.step);
+  const perEpoch = inFirst.length ? Math.max(...inFirst) / first : undefined;
+  return {
+    steps: steps.map((s) => ({
+      run: label,
+      step: s.step,
+      epoch: perEpoch ? s.step / perEpoch : s.epoch,
+      elapsed_s: s.elapsed_s,
+      loss: s.loss,
+    })),
+    epochs: epochs.map((e) => ({
+      run: label,
+      epoch: e.epoch,
+      elapsed_s: e.elapsed_s,
+      ...(perEpoch ? { step: e.epoch * perEpoch } : {}),
+      acc: e.test_accuracy,
+      loss: e.test_loss,
+    })),
+  };
+}
 
 export async function compareView(root: HTMLElement, signal: AbortSignal, ids: string[]): Promise<void> {
   root.append(
@@ -12,82 +56,73 @@ export async function compareView(root: HTMLElement, signal: AbortSignal, ids: s
     root.append(el("p", {}, "Pick two or more runs on the runs page to compare them."));
     return;
   }
-  const loaded = await Promise.all(ids.map(async (id) => ({ id, events: (await api.metrics(id)).events })));
+  const loaded = await Promise.all(
+    ids.map(async (id) => ({ detail: await api.run(id), events: (await api.metrics(id)).events })),
+  );
   if (signal.aborted) return;
-  const epochs = loaded.flatMap(({ id, events }) =>
-    events
-      .filter((e): e is EpochEvent => e.type === "epoch")
-      .map((e) => ({ run: id, epoch: e.epoch, acc: e.test_accuracy, loss: e.test_loss })),
-  );
-  const steps = loaded.flatMap(({ id, events }) =>
-    events
-      .filter((e): e is StepEvent => e.type === "step" && positive((e as StepEvent).loss))
-      .map((e) => ({ run: id, step: e.step, loss: e.loss })),
-  );
-  const color = { field: "run", title: "Run" };
+  const labels = loaded.map((l) => runLabel(l.detail));
+  const colors = runColors(loaded.map((l) => l.detail));
+  const rows = loaded.map((l, i) => rowsOf(labels[i], l.events));
+  const color = { field: "run", title: "Run", domain: labels, range: colors };
+  const curves: [string, Curve, object[]][] = [
+    [
+      "compare-accuracy",
+      {
+        title: "Test accuracy per epoch",
+        label: `Test accuracy per epoch of ${ids.join(", ")}`,
+        y: { field: "acc", title: "Test accuracy", format: ".1%" },
+        color,
+        points: true,
+      },
+      rows.flatMap((r) => r.epochs),
+    ],
+    [
+      "compare-loss",
+      {
+        title: "Test loss per epoch",
+        label: `Test loss per epoch of ${ids.join(", ")}`,
+        y: { field: "loss", title: "Test loss", scalable: true },
+        color,
+        points: true,
+      },
+      rows.flatMap((r) => r.epochs),
+    ],
+    [
+      "compare-steps",
+      {
+        title: "Training loss per step",
+        label: `Training loss per step of ${ids.join(", ")}`,
+        y: { field: "loss", title: "Loss", scalable: true },
+        color,
+      },
+      rows.flatMap((r) => r.steps),
+    ],
+  ];
+  const charts: CurveChart[] = [];
+  const tools = curveTools(loadSettings(), (s) => charts.forEach((c) => void c.apply(s)));
   const grid = el("div", { class: "chart-grid wide" });
-  root.append(grid);
-  const slot = (id: string) => grid.appendChild(el("div", { id }));
-  await liveChart(
-    slot("compare-accuracy"),
-    lineSpec({
-      title: "Test accuracy per epoch",
-      x: { field: "epoch", title: "Epoch", integer: true },
-      y: { field: "acc", title: "Test accuracy", format: ".1%" },
-      color,
-      points: true,
-    }),
-    epochs.filter((r) => typeof r.acc === "number"),
-    `Test accuracy per epoch of ${ids.join(", ")}`,
-  );
-  await liveChart(
-    slot("compare-loss"),
-    lineSpec({
-      title: "Test loss per epoch",
-      x: { field: "epoch", title: "Epoch", integer: true },
-      y: { field: "loss", title: "Test loss" },
-      color,
-      points: true,
-    }),
-    epochs.filter((r) => typeof r.loss === "number"),
-    `Test loss per epoch of ${ids.join(", ")}`,
-  );
-  await liveChart(
-    slot("compare-steps"),
-    lineSpec({
-      title: "Training loss per step",
-      x: { field: "step", title: "Step" },
-      y: { field: "loss", title: "Loss (log scale)", log: true },
-      color,
-    }),
-    steps,
-    `Training loss per step of ${ids.join(", ")}`,
-  );
-  const table = el(
-    "table",
-    { class: "runs" },
-    el("caption", {}, "Final and best test accuracy"),
-    el(
-      "thead",
-      {},
-      el("tr", {}, ...["Run", "Epochs", "Final", "Best"].map((h) => el("th", { scope: "col" }, h))),
-    ),
-    el(
-      "tbody",
-      {},
-      ...ids.map((id) => {
-        const mine = epochs.filter((e) => e.run === id && typeof e.acc === "number");
-        const accs = mine.map((e) => e.acc as number);
-        return el(
-          "tr",
-          {},
-          el("td", {}, el("a", { href: `#/runs/${encodeURIComponent(id)}` }, id)),
-          el("td", { class: "num" }, String(mine.length)),
-          el("td", { class: "num" }, accs.length ? `${(100 * accs.at(-1)!).toFixed(2)}%` : "–"),
-          el("td", { class: "num" }, accs.length ? `${(100 * Math.max(...accs)).toFixed(2)}%` : "–"),
-        );
+  root.append(
+    hparamTable(
+      loaded.map((l, i) => {
+        const accs = rows[i].epochs.map((e) => e.acc).filter((a): a is number => typeof a === "number");
+        return {
+          id: l.detail.id,
+          href: `#/runs/${encodeURIComponent(l.detail.id)}`,
+          color: colors[i],
+          config: l.detail.config,
+          metrics: {
+            epochs: accs.length,
+            "final test accuracy": accs.at(-1),
+            "best test accuracy": l.detail.best ?? (accs.length ? Math.max(...accs) : undefined),
+          },
+        };
       }),
+      { caption: "How the runs differ, and how they did", id: "compare-hparams" },
     ),
+    tools,
+    grid,
   );
-  root.append(table);
+  for (const [id, curve, data] of curves)
+    charts.push(await curveChart(grid.appendChild(el("div", { id })), curve, data, loadSettings()));
+  signal.addEventListener("abort", () => charts.forEach((c) => c.finalize()));
 }

@@ -1,179 +1,78 @@
 /**
  * One run: status and progress, live training curves (server-sent events from metrics.jsonl),
- * the views of its analyses, every figure it wrote, its config and files.
+ * the views of its analyses, every figure it wrote, its config and files. A run that analyses
+ * another (the tour's landscape run, whose subject is a member of the optimiser comparison) links
+ * to it and shows the subject's results here too.
  */
-import {
-  api,
-  ApiError,
-  fileUrl,
-  followRun,
-  type EpochEvent,
-  type MetricEvent,
-  type RunDetail,
-  type StepEvent,
-} from "../api.js";
-import type { VisualizationSpec } from "vega-embed";
-import { lineSpec, liveChart, positive, splitColor, type LiveChart } from "../charts/vega.js";
-import { announce, clear, duration, el, pct, put } from "../dom.js";
+import { api, ApiError, fileUrl, followRun, type MetricEvent, type RunDetail } from "../api.js";
+import { announce, bytes, clear, duration, el, param, pct, put } from "../dom.js";
 import { analysisViews } from "./analyses.js";
+import { liveCurves, type LiveCurves } from "./run-curves.js";
 import { sleep, statusBadge } from "./runs.js";
+
+type Sections = {
+  header: HTMLElement;
+  progress: HTMLElement;
+  jobLog: HTMLElement;
+  analyses: HTMLElement;
+  subject: HTMLElement;
+  figures: HTMLElement;
+  config: HTMLElement;
+  files: HTMLElement;
+};
 
 export async function runView(root: HTMLElement, signal: AbortSignal, id: string): Promise<void> {
   const detail = await waitForRun(root, signal, id);
   if (!detail) return;
-  const header = el("header", { class: "run-header" });
-  const curves = el(
-    "section",
-    { class: "card", "aria-labelledby": "curves-title" },
-    el("h2", { id: "curves-title" }, "Training curves"),
+  const card = (title: string, key: string) =>
+    el(
+      "section",
+      { class: "card", "aria-labelledby": `${key}-title`, id: key },
+      el("h2", { id: `${key}-title` }, title),
+    );
+  const curvesCard = card("Training curves", "curves");
+  curvesCard.hidden = true; // until there is a curve to show (comparisons and analyses have none of their own)
+  const curves = liveCurves(() => (curvesCard.hidden = false));
+  curvesCard.append(curves.element);
+  const s: Sections = {
+    header: el("header", { class: "run-header" }),
+    progress: el("p", { id: "run-progress" }),
+    jobLog: el("pre", { class: "log job-log", "aria-label": "the job's latest output", hidden: true }),
+    analyses: el("section", { id: "analyses" }),
+    subject: el("section", { id: "subject" }),
+    figures: el("section", { class: "card", "aria-labelledby": "figures-title" }),
+    config: el("section", { class: "card", "aria-labelledby": "config-title" }),
+    files: el("section", { class: "card", "aria-labelledby": "files-title" }),
+  };
+  root.append(
+    s.header,
+    s.progress,
+    s.jobLog,
+    curvesCard,
+    s.analyses,
+    s.subject,
+    s.figures,
+    s.config,
+    s.files,
   );
-  const summary = el("p", {
-    class: "chart-summary",
-    role: "status",
-    "aria-live": "polite",
-    id: "live-summary",
-  });
-  const grid = el("div", { class: "chart-grid" });
-  curves.append(summary, grid);
-  curves.hidden = true; // until there is a curve to show (comparisons and analyses have none of their own)
-  const analyses = el("section", { id: "analyses" });
-  const figures = el("section", { class: "card", "aria-labelledby": "figures-title" });
-  const config = el("section", { class: "card", "aria-labelledby": "config-title" });
-  const files = el("section", { class: "card", "aria-labelledby": "files-title" });
-  root.append(header, curves, analyses, figures, config, files);
+  renderStatic(s, detail);
+  drawAnalyses(s, detail);
+  void drawSubject(s.subject, detail);
 
-  const renderStatic = (d: RunDetail) => {
-    renderHeader(header, d);
-    renderFigures(figures, d);
-    renderConfig(config, d);
-    renderFiles(files, d);
-  };
-  renderStatic(detail);
-  // A fresh box per drawing: a drawing still loading when a newer one starts fills a detached box.
-  const drawAnalyses = (d: RunDetail) => {
-    const box = el("div");
-    analyses.replaceChildren(box);
-    void analysisViews(box, d);
-  };
-  drawAnalyses(detail);
   const startedRunning = detail.status === "running";
-
-  const steps: StepEvent[] = [];
-  const epochs = new Map<number, EpochEvent>();
-  const charts: { stepLoss?: LiveChart; loss?: LiveChart; accuracy?: LiveChart; gradNorm?: LiveChart } = {};
-  const slot = (name: string) => {
-    const div = el("div", { id: `chart-${name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}` });
-    grid.append(div);
-    return div;
-  };
-  let drawing = Promise.resolve();
-  let pending = false;
-  const redraw = () => {
-    if (pending) return;
-    pending = true;
-    drawing = drawing.then(async () => {
-      pending = false;
-      if (signal.aborted) return;
-      const stepRows = steps
-        .filter((s) => positive(s.loss))
-        .map((s) => ({ step: s.step, epoch: s.epoch, loss: s.loss }));
-      const ep = [...epochs.values()].sort((a, b) => a.epoch - b.epoch);
-      const long = ep.flatMap((e) => [
-        { epoch: e.epoch, split: "train", loss: e.train_loss, accuracy: e.train_accuracy },
-        { epoch: e.epoch, split: "test", loss: e.test_loss, accuracy: e.test_accuracy },
-      ]);
-      const gradRows = steps
-        .filter((s) => positive(s.grad_norm))
-        .map((s) => ({ step: s.step, grad_norm: s.grad_norm }));
-      const draw = async (
-        key: keyof typeof charts,
-        spec: () => VisualizationSpec,
-        rows: object[],
-        label: string,
-      ) => {
-        if (!charts[key] && rows.length === 0) return;
-        curves.hidden = false; // before drawing: a chart sized to its container measures it now
-        if (charts[key]) await charts[key].update(rows);
-        else charts[key] = await liveChart(slot(key), spec(), rows, label);
-      };
-      await draw(
-        "stepLoss",
-        () =>
-          lineSpec({
-            title: "Training loss per step",
-            x: { field: "step", title: "Step" },
-            y: { field: "loss", title: "Loss (log scale)", log: true },
-          }),
-        stepRows,
-        "Training loss per logged step, log scale",
-      );
-      await draw(
-        "loss",
-        () =>
-          lineSpec({
-            title: "Loss per epoch",
-            x: { field: "epoch", title: "Epoch", integer: true },
-            y: { field: "loss", title: "Loss" },
-            color: splitColor,
-            points: true,
-          }),
-        long.filter((r) => typeof r.loss === "number"),
-        "Train and test loss per epoch",
-      );
-      await draw(
-        "accuracy",
-        () =>
-          lineSpec({
-            title: "Accuracy per epoch",
-            x: { field: "epoch", title: "Epoch", integer: true },
-            y: { field: "accuracy", title: "Accuracy", format: ".1%" },
-            color: splitColor,
-            points: true,
-          }),
-        long.filter((r) => typeof r.accuracy === "number"),
-        "Train and test accuracy per epoch",
-      );
-      await draw(
-        "gradNorm",
-        () =>
-          lineSpec({
-            title: "Gradient norm per step",
-            x: { field: "step", title: "Step" },
-            y: { field: "grad_norm", title: "‖g‖₂ (log scale)", log: true },
-          }),
-        gradRows,
-        "Global gradient norm per logged step, log scale",
-      );
-      const last = steps.at(-1);
-      const lastEpoch = ep.at(-1);
-      summary.textContent =
-        (last
-          ? `Step ${last.step} (epoch ${last.epoch}): loss ${fmt(last.loss)}. `
-          : "No steps logged yet. ") +
-        (lastEpoch
-          ? `Epoch ${lastEpoch.epoch}: test accuracy ${pct(lastEpoch.test_accuracy)}, test loss ${fmt(lastEpoch.test_loss)}.`
-          : "");
-    });
-  };
-
   const stop = followRun(id, {
     onMetrics(events: MetricEvent[]) {
-      for (const e of events) {
-        if (e.type === "step") steps.push(e as StepEvent);
-        else if (e.type === "epoch") epochs.set((e as EpochEvent).epoch, e as EpochEvent);
-      }
-      redraw();
+      curves.add(events);
+      renderProgress(s.progress, detail, curves);
     },
-    onReset() {
-      steps.length = 0;
-      epochs.clear();
-    },
-    onStatus(s) {
-      if (s.status && s.status !== detail.status) {
-        announce(`Run ${id}: ${s.status}`);
+    onReset: () => curves.reset(),
+    onStatus(st) {
+      if (st.status && st.status !== detail.status) {
+        announce(`Run ${id}: ${st.status}`);
         void api.run(id).then((d) => {
           Object.assign(detail, d);
-          renderStatic(d);
+          renderStatic(s, d);
+          renderProgress(s.progress, d, curves);
         });
       }
     },
@@ -184,44 +83,65 @@ export async function runView(root: HTMLElement, signal: AbortSignal, id: string
         if (signal.aborted) return;
         const d = await api.run(id);
         Object.assign(detail, d);
-        renderStatic(d);
-        drawAnalyses(d);
+        renderStatic(s, d);
+        renderProgress(s.progress, d, curves);
+        drawAnalyses(s, d);
       });
     },
   });
-  // While the run trains or a job works on it: refresh the header (progress) and the job's output,
-  // and redraw figures and analyses when new files appear (a surface job writes into this run).
-  const jobLog = el("pre", { class: "log job-log", "aria-label": "the job's latest output", hidden: true });
-  header.after(jobLog);
-  const busy = (d: RunDetail) =>
-    d.status === "running" || d.job?.status === "running" || d.job?.status === "queued";
-  void (async () => {
-    let files = detail.files.map((f) => `${f.path}:${f.bytes}`).join();
-    while (!signal.aborted && busy(detail)) {
-      await sleep(2000, signal);
-      if (signal.aborted) break;
-      try {
-        const d = await api.run(id);
-        Object.assign(detail, d);
-        renderHeader(header, d);
-        const job = d.job && d.job.status !== "done" ? await api.job(d.job.id) : undefined;
-        jobLog.hidden = !job?.log;
-        if (job?.log) jobLog.textContent = job.log.split("\n").slice(-8).join("\n");
-        const now = d.files.map((f) => `${f.path}:${f.bytes}`).join();
-        if (now !== files && !busy(d)) {
-          files = now;
-          renderStatic(d);
-          drawAnalyses(d);
-        }
-      } catch {
-        // transient: the next poll will tell
-      }
-    }
-  })();
+  void followWhileBusy(s, detail, curves, signal);
   signal.addEventListener("abort", () => {
     stop();
-    for (const c of Object.values(charts)) c?.finalize();
+    curves.finalize();
   });
+}
+
+function renderStatic(s: Sections, d: RunDetail): void {
+  renderHeader(s.header, d);
+  renderFigures(s.figures, d, d.files);
+  renderConfig(s.config, d);
+  renderFiles(s.files, d);
+}
+
+/** A fresh box per drawing: a drawing still loading when a newer one starts fills a detached box. */
+function drawAnalyses(s: Sections, d: RunDetail): void {
+  const box = el("div");
+  s.analyses.replaceChildren(box);
+  void analysisViews(box, d);
+}
+
+const busy = (d: RunDetail) =>
+  d.status === "running" || d.job?.status === "running" || d.job?.status === "queued";
+
+/**
+ * While the run trains or a job works on it: refresh the header, progress, file sizes and the
+ * job's output, and redraw figures and analyses when new files appear (a surface job writes into
+ * this run).
+ */
+async function followWhileBusy(s: Sections, detail: RunDetail, curves: LiveCurves, signal: AbortSignal) {
+  let files = detail.files.map((f) => `${f.path}:${f.bytes}`).join();
+  while (!signal.aborted && busy(detail)) {
+    await sleep(2000, signal);
+    if (signal.aborted) break;
+    try {
+      const d = await api.run(detail.id);
+      Object.assign(detail, d);
+      renderHeader(s.header, d);
+      renderProgress(s.progress, d, curves);
+      renderFiles(s.files, d);
+      const job = d.job && d.job.status !== "done" ? await api.job(d.job.id) : undefined;
+      s.jobLog.hidden = !job?.log;
+      if (job?.log) s.jobLog.textContent = job.log.split("\n").slice(-8).join("\n");
+      const now = d.files.map((f) => `${f.path}:${f.bytes}`).join();
+      if (now !== files && !busy(d)) {
+        files = now;
+        renderStatic(s, d);
+        drawAnalyses(s, d);
+      }
+    } catch {
+      // transient: the next poll will tell
+    }
+  }
 }
 
 /** A run a job was just asked for may not exist for a second or two; wait for it then. */
@@ -263,7 +183,7 @@ function renderHeader(header: HTMLElement, d: RunDetail): void {
   clear(header);
   const facts = [
     d.model ? `${d.model}` : d.command,
-    d.optimizer ? `${d.optimizer}${d.lr !== undefined ? ` lr ${d.lr}` : ""}` : null,
+    d.optimizer ? `${d.optimizer}${d.lr !== undefined ? ` lr ${param(d.lr)}` : ""}` : null,
     d.best !== undefined ? `best test accuracy ${pct(d.best)}` : null,
     d.duration_s !== undefined ? duration(d.duration_s) : null,
   ].filter(Boolean);
@@ -283,26 +203,43 @@ function renderHeader(header: HTMLElement, d: RunDetail): void {
     el("h1", {}, d.id, " ", statusBadge(d)),
     el("p", { class: "facts" }, facts.join(" · ")),
     d.reason ? el("p", { class: "reason" }, d.reason) : null,
-    d.progress && d.status === "running"
-      ? el(
-          "p",
-          {},
-          el("progress", {
-            max: 1,
-            value: d.progress.fraction.toFixed(4),
-            "aria-label": "training progress",
-          }),
-          ` ${Math.round(100 * d.progress.fraction)}% · epoch ${d.progress.epoch}/${d.progress.epochs}`,
-        )
-      : null,
     cancel,
   );
 }
 
-function renderFigures(section: HTMLElement, d: RunDetail): void {
+/**
+ * Where a training run is: the later of what the server last read and what the event stream
+ * brought since, so the bar never lags the curves ("epoch 0/3" beside "Epoch 1: 71.56%").
+ */
+export function progressOf(d: RunDetail, seen: ReturnType<LiveCurves["seen"]>) {
+  const p = d.progress;
+  if (!p) return undefined;
+  const epoch = Math.max(p.epoch, seen.epoch?.epoch ?? 0, seen.step ? seen.step.epoch - 1 : 0);
+  const perEpoch = p.steps ? p.steps / p.epochs : seen.stepsPerEpoch;
+  const step = Math.max(p.step, seen.step?.step ?? 0, perEpoch ? (seen.epoch?.epoch ?? 0) * perEpoch : 0);
+  const fraction = p.steps ? Math.min(1, step / p.steps) : Math.min(1, epoch / p.epochs);
+  return { fraction: Math.max(p.fraction, fraction), epoch, epochs: p.epochs, step, steps: p.steps };
+}
+
+function renderProgress(box: HTMLElement, d: RunDetail, curves: LiveCurves): void {
+  const p = progressOf(d, curves.seen());
+  if (!p || d.status !== "running") return void box.replaceChildren();
+  const text = `${Math.round(100 * p.fraction)}% · ${p.steps ? `step ${p.step}/${p.steps} · ` : ""}epoch ${p.epoch}/${p.epochs}`;
+  box.replaceChildren(
+    el("progress", { max: 1, value: p.fraction.toFixed(4), "aria-label": "training progress" }),
+    ` ${text}`,
+  );
+}
+
+function renderFigures(
+  section: HTMLElement,
+  d: RunDetail,
+  files: RunDetail["files"],
+  title = "Figures",
+): void {
   clear(section);
-  const figs = d.files.filter((f) => f.kind === "figure");
-  section.append(el("h2", { id: "figures-title" }, `Figures (${figs.length})`));
+  const figs = files.filter((f) => f.kind === "figure");
+  section.append(el("h2", { id: "figures-title" }, `${title} (${figs.length})`));
   if (!figs.length) {
     section.append(
       el(
@@ -339,10 +276,57 @@ function renderFigures(section: HTMLElement, d: RunDetail): void {
   section.append(gallery);
 }
 
+/** The run another run analyses: "<run>" or "<run>/members/<name>" (the tour's landscape subject). */
+export function subjectOf(config: Record<string, unknown>): { run: string; prefix: string } | undefined {
+  const subject = config.subject;
+  if (typeof subject !== "string") return undefined;
+  const m = /^([A-Za-z0-9_][A-Za-z0-9._-]*)((?:\/members\/[A-Za-z0-9._-]+)?)$/.exec(subject);
+  return m ? { run: m[1], prefix: m[2] ? `${m[2].slice(1)}/` : "" } : undefined;
+}
+
+/** The subject's analyses and figures, on this run's page. */
+async function drawSubject(section: HTMLElement, d: RunDetail): Promise<void> {
+  const subject = subjectOf(d.config);
+  if (!subject) return;
+  let other: RunDetail;
+  try {
+    other = await api.run(subject.run);
+  } catch {
+    return;
+  }
+  const files = other.files.filter((f) => f.path.startsWith(subject.prefix));
+  const href = `#/runs/${encodeURIComponent(subject.run)}`;
+  const figures = el("section", { class: "card", "aria-labelledby": "figures-title" });
+  renderFigures(figures, other, files, "Figures of the subject");
+  const analyses = el("div");
+  section.replaceChildren(
+    el(
+      "p",
+      { class: "facts", id: "subject-link" },
+      "Results computed on ",
+      el("a", { href }, `${subject.run}${subject.prefix ? ` / ${subject.prefix.replace(/\/$/, "")}` : ""}`),
+      ", shown below.",
+    ),
+    analyses,
+    figures,
+  );
+  await analysisViews(analyses, { ...other, files: files.filter((f) => f.kind !== "figure") });
+}
+
 function renderConfig(section: HTMLElement, d: RunDetail): void {
   clear(section);
-  section.append(
+  const subject = subjectOf(d.config);
+  put(
+    section,
     el("h2", { id: "config-title" }, "Config"),
+    subject
+      ? el(
+          "p",
+          {},
+          "Subject: ",
+          el("a", { href: `#/runs/${encodeURIComponent(subject.run)}` }, String(d.config.subject)),
+        )
+      : null,
     el("pre", { class: "config" }, JSON.stringify(d.config, null, 2)),
   );
 }
@@ -359,13 +343,9 @@ function renderFiles(section: HTMLElement, d: RunDetail): void {
           "li",
           {},
           el("a", { href: fileUrl(d.id, f.path), target: "_blank", rel: "noopener" }, f.path),
-          ` · ${(f.bytes / 1024).toFixed(1)} KiB`,
+          ` · ${bytes(f.bytes)}`,
         ),
       ),
     ),
   );
-}
-
-function fmt(x: number | null | undefined): string {
-  return typeof x === "number" && Number.isFinite(x) ? x.toPrecision(4) : "–";
 }

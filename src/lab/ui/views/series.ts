@@ -74,7 +74,7 @@ export async function membersView(container: HTMLElement, d: RunDetail, live: ()
   const members =
     (d.config.members as { label?: string }[] | undefined)?.map((m) => String(m.label ?? "")) ?? [];
   if (!members.length) return;
-  const color = { field: "optimizer", title: "Optimiser" };
+  const color = { field: "optimizer", title: "Optimiser", names: members };
   const tag = (data: Row[][], type: string): Row[] =>
     data.flatMap((rows, i) =>
       rows.filter((r) => r.type === type).map((r) => ({ ...r, optimizer: members[i] })),
@@ -138,23 +138,33 @@ export async function membersView(container: HTMLElement, d: RunDetail, live: ()
 }
 
 /** The training-dynamics record: loss, gradient norm, parameter change, weight norm, loss improvement. */
-export async function dynamicsView(container: HTMLElement, d: RunDetail, live: () => boolean): Promise<void> {
+export async function dynamicsView(
+  container: HTMLElement,
+  d: RunDetail,
+  live: () => boolean,
+  path = "dynamics.jsonl",
+): Promise<void> {
+  const member = /^members\/([^/]+)\//.exec(path)?.[1];
   const panel = (key: string, title: string, y: string, log = false): Panel => ({
-    key: `dynamics-${key}`,
+    key: member ? `dynamics-${member}-${key}` : `dynamics-${key}`,
     spec: lineSpec({
       title,
       x: { field: "epoch", title: "Epoch", integer: true },
       y: { field: key, title: y, log },
       points: true,
     }),
-    label: `${title} per epoch`,
+    label: `${title} per epoch${member ? ` of ${member}` : ""}`,
+    // The first epoch has no previous loss: its "improvement" of 0 is no measurement.
     rows: ([rows]) =>
-      rows.filter((r) => r.type === "epoch" && typeof r[key] === "number" && (!log || positive(r[key]))),
+      rows
+        .filter((r) => r.type === "epoch")
+        .filter((r, i) => !(key === "loss_improvement" && i === 0))
+        .filter((r) => typeof r[key] === "number" && (!log || positive(r[key]))),
   });
   await followFiles(
     container,
     d.id,
-    ["dynamics.jsonl"],
+    [path],
     [
       panel("loss", "Loss", "loss"),
       panel("grad_norm", "Gradient norm", "‖g‖₂ (log scale)", true),
