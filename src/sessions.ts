@@ -27,6 +27,8 @@ import {
   searchRequestOf,
 } from "./steer/ct/session.js";
 import { compareRequestOf, runComparison } from "./train/compare.js";
+import { compareInits, initCompareRequestOf } from "./train/init-compare.js";
+import { initCompareRequest } from "./requests/init-compare.js";
 import type { TrainCallbacks } from "./train/loop.js";
 import { trainFromRequest } from "./train/session.js";
 
@@ -79,6 +81,13 @@ export const requestSchemas = {
     });
     const worst = rows.find((x) => x.status !== "done")?.status ?? "done";
     return { run: run.dir, status: worst };
+  }),
+  "init-compare": session(initCompareRequest, async (r, o) => {
+    const { run, status } = await compareInits(initCompareRequestOf(r), {
+      signal: o.signal,
+      callbacks: { train: o.callbacks },
+    });
+    return { run: run.dir, status };
   }),
   "ct-pretrain": session(ctPretrainRequest, async (r, o) => {
     const { run, result } = await pretrain(pretrainRequestOf(r), o);

@@ -57,6 +57,7 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
     params: { clipNorm: "1" },
   },
   "optim-compare": { optimizers: ["sgd", "adam"], hidden: [32], epochs: 2, limit: 500 },
+  "init-compare": { inits: ["lecun", "orthogonal"], initMode: "fan_out", momentum: 0.5, biasInit: 0.1 },
   "ct-pretrain": { task: "fashion-mnist:0-4", model: "mlp", hidden: [64], epochs: 2 },
   "ct-search": { run: "base", task: "fashion-mnist:5-9", betas: [0.8, 0.9], c: 0.4 },
   "ct-compare": { run: "base", task: "fashion-mnist:5-9", methods: ["linear-probe", "lora"], loraRank: 2 },

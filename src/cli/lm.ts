@@ -110,7 +110,7 @@ function forkCommand(): Command {
       `
 Examples:
   $ tiller lm fork runs/<pretrain> --step 2500            # the model after 2,500 of its steps
-  $ tiller svf train --base runs/<pretrain>-at-2500 --task reasoning
+  $ tiller svf train runs/<pretrain>-at-2500 --task reasoning
 
 The learning rate of tiller lm pretrain is constant and its example stream a function of the seed,
 so the fork is the run that --steps N would have made (on the same device): a base with more

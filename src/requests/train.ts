@@ -25,6 +25,15 @@ export const DEFAULT_MAX_SKIPS = 10;
 
 const width = z.number().int().min(1).max(65_536);
 
+/** Command-line text of a bias rule: zeros, torch_default or a number. */
+function biasRule(text: string): string | number {
+  if (text === "zeros" || text === "torch_default") return text;
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n))
+    throw new Error(`expected zeros, torch_default or a number, got "${text}"`);
+  return n;
+}
+
 /** Model shape and initialisation: the fields `train`, `optim compare` and `init compare` share. */
 export const modelFields = {
   model: modelField,
@@ -51,7 +60,7 @@ export const modelFields = {
   biasInit: field(z.union([z.enum(["zeros", "torch_default"]), z.number().finite()]).optional(), {
     description: "biases: zeros, torch_default or a number (default zeros with --init)",
     placeholder: "<rule>",
-    fromText: (t) => (t === "zeros" || t === "torch_default" || t.trim() === "" ? t : Number(t)),
+    fromText: biasRule,
   }),
   zeroInitLast: field(z.boolean().optional(), {
     description: "start the last projection (classifier head) at zero",
