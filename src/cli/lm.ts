@@ -93,7 +93,7 @@ async function runPretrain(
   if (result.status === "interrupted") process.exitCode = 130;
 }
 
-type ForkOptions = { step: number; runs?: string; name?: string; quiet?: boolean };
+type ForkOptions = { step: number; runs?: string; name?: string; quiet?: boolean; json?: boolean };
 
 function forkCommand(): Command {
   return new Command("fork")
@@ -104,6 +104,7 @@ function forkCommand(): Command {
     .requiredOption("--step <n>", "the step checkpoint to end at", positiveInt)
     .option("--runs <dir>", RUNS_HELP)
     .option("--name <id>", "run id (default: <run id>-at-<step>)")
+    .option("--json", "print the result as one JSON object")
     .option("-q, --quiet", "no progress output")
     .addHelpText(
       "after",

@@ -18,6 +18,7 @@ import {
 import { nonNegativeInt, positiveInt, UsageError } from "./errors.js";
 import { createProgress } from "./progress.js";
 import { RUNS_HELP } from "./dialect.js";
+import { printResult } from "./output.js";
 
 type AdaptOptions = {
   merge?: string;
@@ -39,6 +40,7 @@ type AdaptOptions = {
   runs?: string;
   name?: string;
   quiet?: boolean;
+  json?: boolean;
 };
 
 /** "math=runs/a,code=runs/b" → {math: "runs/a", code: "runs/b"} (categories are expert task names). */
@@ -88,14 +90,14 @@ async function cemFigure(task: string, c: SelfAdaptResult["cem"][string]): Promi
 }
 
 /** results.json, table.md and the CEM figures into the run; prints the tables. */
-async function store(run: Run, result: SelfAdaptResult): Promise<void> {
+async function store(run: Run, result: SelfAdaptResult, json?: boolean): Promise<void> {
   const table = selfAdaptTables(result);
   writeJsonAtomic(run.path("results.json"), result);
   writeFileAtomic(run.path("table.md"), table);
   for (const [task, c] of Object.entries(result.cem))
     writeFileAtomic(run.path("figures", `cem-${task}.svg`), await cemFigure(task, c));
   run.setStatus("done", 0);
-  process.stdout.write(`${table}\nrun: ${run.dir}\n`);
+  printResult(json, { run: run.dir, ...result }, [table, `run: ${run.dir}`]);
 }
 
 async function merge(list: string, o: AdaptOptions): Promise<void> {
@@ -114,7 +116,7 @@ async function merge(list: string, o: AdaptOptions): Promise<void> {
     createdAt: new Date().toISOString(),
     merged: sources.map((r) => r.dir),
   });
-  await store(run, result);
+  await store(run, result, o.json);
 }
 
 export function svfAdaptCommand(): Command {
@@ -149,6 +151,7 @@ export function svfAdaptCommand(): Command {
     .option("--merge <runs>", "instead: one table from finished adapt runs (comma list), e.g. one per task")
     .option("--runs <dir>", RUNS_HELP)
     .option("--name <id>", "run id")
+    .option("--json", "print the results as one JSON object")
     .option("-q, --quiet", "no progress output")
     .addHelpText(
       "after",
@@ -177,7 +180,7 @@ table.md and figures/cem-<task>.svg into a new run and prints the tables.`,
       if (chosen.includes("classifier") && !o.classifier)
         throw new UsageError("--strategy classifier needs --classifier <svf run trained on --task dispatch>");
       await startEngine();
-      const progress = createProgress({ quiet: o.quiet });
+      const progress = createProgress({ quiet: o.quiet || o.json });
       const request: SelfAdaptRequest = {
         experts,
         classifier: o.classifier,
@@ -218,7 +221,7 @@ table.md and figures/cem-<task>.svg into a new run and prints the tables.`,
           },
         });
         progress.stop();
-        await store(run, result);
+        await store(run, result, o.json);
       } catch (e) {
         run.setStatus("failed", 0, (e as Error).message);
         throw e;
