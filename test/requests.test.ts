@@ -240,6 +240,11 @@ describe.runIf(hasData)("the same request from the lab, the CLI and the library"
     const printed = JSON.parse(r.stdout) as { run: string; status: string };
     expect(printed).toMatchObject({ run: join(cliRoot, "same"), status: "done" });
     expect(strip(config(join(labRoot, "same")))).toEqual(strip(config(join(cliRoot, "same"))));
+    // Every command that prints a result prints it as one JSON object with --json.
+    const shown = JSON.parse(tiller(["runs", "show", "same", "--runs", cliRoot, "--json"]).stdout);
+    expect(shown).toMatchObject({ id: "same", status: { status: "done" }, checkpoints: [1] });
+    const report = JSON.parse(tiller(["report", "same", "--json"], { TILLER_RUNS: cliRoot }).stdout);
+    expect(report.report).toBe(join(cliRoot, "same", "report.html"));
   }, 180_000);
 
   it("a lab job and the CLI write the same config.json for the same optimiser comparison", async () => {

@@ -80,6 +80,31 @@ export const trainingFields = {
   logEvery: logEveryField,
 };
 
+export type TrainingFields = z.infer<
+  z.ZodObject<{ [K in keyof typeof trainingFields]: (typeof trainingFields)[K]["schema"] }>
+>;
+
+/** What a step with NaN/Inf loss or gradient norm does to a training run (or a comparison's member). */
+export const divergenceFields = {
+  onDivergence: field(z.enum(["stop", "skip"]).default("stop"), {
+    description: "a step with NaN/Inf loss or gradient norm: stop the run (diverged), or skip it unapplied",
+    placeholder: "<what>",
+  }),
+  maxSkips: field(z.number().int().min(0).optional(), {
+    description: `with --on-divergence skip: more skipped steps than this stop the run (default ${DEFAULT_MAX_SKIPS})`,
+  }),
+};
+
+/** `maxSkips` only with `onDivergence: "skip"`. */
+export function checkDivergence(r: { maxSkips?: number; onDivergence: string }, ctx: z.RefinementCtx): void {
+  if (r.maxSkips !== undefined && r.onDivergence !== "skip")
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ["maxSkips"],
+      message: "applies to --on-divergence skip",
+    });
+}
+
 export const trainRequest = defineRequest(
   "train",
   "Train a model on Fashion-MNIST; every epoch is logged and checkpointed in a run directory.",
@@ -132,13 +157,7 @@ export const trainRequest = defineRequest(
       placeholder: "<every>",
       resumable: true,
     }),
-    onDivergence: field(z.enum(["stop", "skip"]).default("stop"), {
-      description: "a step with NaN/Inf loss or gradient norm: stop the run (diverged), or skip it unapplied",
-      placeholder: "<what>",
-    }),
-    maxSkips: field(z.number().int().min(0).optional(), {
-      description: `with --on-divergence skip: more skipped steps than this stop the run (default ${DEFAULT_MAX_SKIPS})`,
-    }),
+    ...divergenceFields,
   },
   (r, ctx) => {
     const issue = (path: string, message: string) =>

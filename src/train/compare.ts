@@ -31,7 +31,7 @@ import {
 import { UsageError } from "../errors.js";
 import type { OptimCompareRequest } from "../requests/optim-compare.js";
 import type { MemoryFields, TrainCallbacks, TrainResult } from "./loop.js";
-import { loadDataFor, resolveTrainConfig, runTraining, type TrainRequest } from "./session.js";
+import { loadDataFor, resolveTrainConfig, runTraining, trainingOf, type TrainRequest } from "./session.js";
 
 /** The book's defaults for a comparison: SGD lr 0.01 with momentum 0.9, Adam 1e-3, Lion 1e-4. */
 export const COMPARE_DEFAULTS: Record<string, Partial<OptimizerConfig>> = {
@@ -132,15 +132,7 @@ export function compareRequestOf(r: OptimCompareRequest): CompareRequest {
     model: r.model,
     modelOptions: { hidden: r.hidden, channels: r.channels, activation: r.activation },
     members: compareMembers(labels, file),
-    epochs: r.epochs,
-    batchSize: r.batchSize,
-    seed: r.seed,
-    limit: r.limit ?? null,
-    normalize: r.normalize,
-    dataDir: r.dataDir,
-    runsRoot: r.runs,
-    name: r.name,
-    logEvery: r.logEvery,
+    ...trainingOf(r),
     onDivergence: r.onDivergence,
     maxSkips: r.maxSkips,
   };

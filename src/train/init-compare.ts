@@ -31,7 +31,7 @@ import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
 import type { TrainConfig } from "./config.js";
 import { convergenceEpochs, convergenceWindow, smoothedLosses } from "./convergence.js";
 import { train, type TrainCallbacks, type TrainResult } from "./loop.js";
-import { loadDataFor, resolveTrainConfig, type TrainRequest } from "./session.js";
+import { loadDataFor, resolveTrainConfig, trainingOf, type TrainRequest } from "./session.js";
 import type { InitCompareFields } from "../requests/init-compare.js";
 import type { OptimizerConfig } from "../optim/index.js";
 
@@ -59,15 +59,7 @@ export function initCompareRequestOf(r: InitCompareFields): InitCompareRequest {
       ...(r.optimizer === "sgd" ? { momentum: r.momentum ?? 0.9 } : {}),
       ...(r.momentum !== undefined && r.optimizer !== "sgd" ? { momentum: r.momentum } : {}),
     } as OptimizerConfig,
-    epochs: r.epochs,
-    batchSize: r.batchSize,
-    seed: r.seed,
-    limit: r.limit ?? null,
-    normalize: r.normalize,
-    dataDir: r.dataDir,
-    runsRoot: r.runs,
-    name: r.name,
-    logEvery: r.logEvery,
+    ...trainingOf(r),
   };
 }
 

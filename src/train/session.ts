@@ -13,7 +13,7 @@ import { createOptimizer, optimizerConfig, type OptimizerConfig } from "../optim
 import { defaultRunsRoot, newRunId, Run, RunStoreError } from "../runs/store.js";
 import { evaluationSubset } from "../data/subsets.js";
 import { parseSchedule } from "../optim/schedules.js";
-import type { TrainRequestFields } from "../requests/train.js";
+import type { TrainingFields, TrainRequestFields } from "../requests/train.js";
 import { UsageError } from "../errors.js";
 import { DEFAULT_MAX_SKIPS, type TrainConfig } from "./config.js";
 import { loadParamsFromCheckpoint, train, type TrainCallbacks, type TrainResult } from "./loop.js";
@@ -114,6 +114,21 @@ export async function resumeTraining(
   return { run, result, config };
 }
 
+/** The data and bookkeeping fields every training-like request shares (`trainingFields`), as the library names them. */
+export function trainingOf(r: TrainingFields) {
+  return {
+    epochs: r.epochs,
+    batchSize: r.batchSize,
+    seed: r.seed,
+    limit: r.limit ?? null,
+    normalize: r.normalize,
+    dataDir: r.dataDir,
+    runsRoot: r.runs,
+    name: r.name,
+    logEvery: r.logEvery,
+  };
+}
+
 /** The library's request for a validated `train` request (`requests/train.ts`). */
 export function trainRequestOf(r: TrainRequestFields): TrainRequest {
   const { hidden, channels, dense, activation, init, biasInit, zeroInitLast } = r;
@@ -128,15 +143,7 @@ export function trainRequestOf(r: TrainRequestFields): TrainRequest {
       ...(r.weightDecay !== undefined ? { weightDecay: r.weightDecay } : {}),
       ...(r.schedule ? { schedule: parseSchedule(r.schedule) } : {}),
     },
-    epochs: r.epochs,
-    batchSize: r.batchSize,
-    seed: r.seed,
-    limit: r.limit ?? null,
-    normalize: r.normalize,
-    dataDir: r.dataDir,
-    runsRoot: r.runs,
-    name: r.name,
-    logEvery: r.logEvery,
+    ...trainingOf(r),
     onDivergence: r.onDivergence,
     maxSkips: r.maxSkips,
   };

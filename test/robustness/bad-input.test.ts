@@ -78,7 +78,7 @@ describe("usage errors: exit 2, one line", () => {
     { args: ["runs", "show", "../x"], message: /invalid run id/, long: true },
     { args: ["lab", "--port", "70000"], message: /port 0–65535/, long: true },
     { args: ["ct", "search", "x", "--betas", "1.5"], message: /beta values must lie in \[0, 1\]/ },
-    { args: ["ct", "search", "x", "--c", "2"], message: /\[0, 1\]/, long: true },
+    { args: ["ct", "search", "x", "--c", "2"], message: /expected a number ≤ 1, got 2/, long: true },
     { args: ["ct", "figure", "--steps", "0"], message: /positive integer/, long: true },
     {
       args: ["ct", "compare", "x", "--methods", "bogus"],
