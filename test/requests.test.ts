@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import { resolveDataDir } from "../src/data/fashion-mnist.js";
 import { addRequestOptions, requestFromCommand } from "../src/cli/request-options.js";
 import { JobQueue, jobForms, parseJobRequest } from "../src/lab/jobs.js";
+import { startLab } from "../src/lab/server.js";
 import { requestArgv } from "../src/requests/argv.js";
 import { parseRequest, type RequestDef } from "../src/requests/request.js";
 import { trainRequest } from "../src/requests/train.js";
@@ -137,6 +138,20 @@ describe("request schemas", () => {
     );
   });
 
+  it("the lab serves each job kind's form fields from the schemas", async () => {
+    const lab = await startLab({ runsRoot: mkdtempSync(join(tmpdir(), "tiller-lab-")), port: 0 });
+    try {
+      const body = (await (await fetch(new URL("/api/requests", lab.url))).json()) as {
+        kinds: Record<string, { summary: string; fields: { name: string }[] }>;
+      };
+      expect(Object.keys(body.kinds)).toEqual(["train", "optim-compare", "landscape-surface"]);
+      expect(body.kinds.train.summary).toBe(trainRequest.summary);
+      expect(body.kinds["landscape-surface"].fields.map((f) => f.name)).toContain("directions");
+    } finally {
+      await lab.close();
+    }
+  });
+
   it("the hand-written landscape surface command takes every flag of its schema", () => {
     const help = tiller(["landscape", "surface", "--help"]).stdout;
     for (const [name, f] of Object.entries(landscapeSurfaceRequest.fields))
@@ -191,6 +206,39 @@ const strip = (c: Record<string, unknown>) => {
 };
 const config = (dir: string) =>
   JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, unknown>;
+
+describe("the same adapter request from the CLI and the library", () => {
+  it("the registry runs an svf train request to the same config.json as the command line", async () => {
+    const libRoot = mkdtempSync(join(tmpdir(), "tiller-lib-"));
+    const cliRoot = mkdtempSync(join(tmpdir(), "tiller-cli-"));
+    const base = "test/fixtures/reference/lm/llama-tiny";
+    const request = {
+      base,
+      task: "math",
+      steps: 2,
+      evalEvery: 2,
+      evalExamples: 4,
+      trainExamples: 16,
+      batchSize: 4,
+    };
+    const entry = requestSchemas["svf-train"];
+    const done = await entry.run(parseRequest(entry.schema, { ...request, runs: libRoot, name: "svf" }));
+    expect(done).toEqual({ run: join(libRoot, "svf"), status: "done" });
+    const argv = requestArgv(entry.schema, { ...request, runs: cliRoot, name: "svf" });
+    expect(argv.slice(0, 2)).toEqual([base, "--task"]);
+    const r = tiller(["svf", "train", ...argv, "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ run: join(cliRoot, "svf"), status: "done" });
+    // The adapter run records the runs folder it was started in; everything else is the request's.
+    const { runsRoot: a, ...lib } = strip(config(join(libRoot, "svf")));
+    const { runsRoot: b, ...cli } = strip(config(join(cliRoot, "svf")));
+    expect([a, b]).toEqual([libRoot, cliRoot]);
+    expect(lib).toEqual(cli);
+    const fixed = tiller(["svf", "train", "--resume", join(cliRoot, "svf"), "--steps", "9"]);
+    expect(fixed.status).toBe(2);
+    expect(fixed.stderr).toMatch(/steps: fixed by the run's config on --resume/);
+  }, 120_000);
+});
 
 describe.runIf(hasData)("the same request from the lab, the CLI and the library", () => {
   it("a lab job and the CLI write the same config.json for the same train request", async () => {
