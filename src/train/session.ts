@@ -218,6 +218,8 @@ export async function trainFromRequest(
 ): Promise<{ run: Run; result: TrainResult; config: TrainConfig }> {
   await startEngine();
   const start = r.resume ? reopenTrainRun(r.resume, r.runs) : createTrainRun(r);
+  // A resumed run may find its data elsewhere (another machine); the data itself is the config's.
+  if (r.resume && r.dataDir) start.config.data = { ...start.config.data, dataDir: r.dataDir };
   opts.onStart?.(start);
   const { run, config, initialParams, resume } = start;
   // Bad data or a corrupt checkpoint found after the run directory exists marks the run failed.
