@@ -31,7 +31,7 @@ function finetuneFields(objective: "rl" | "sft") {
     }),
     steps: field(z.number().int().min(1).max(1_000_000).default(60), { description: "optimisation steps" }),
     batchSize: field(z.number().int().min(1).max(65_536).default(32), { description: "prompts per step" }),
-    lr: field(z.number().positive().max(100).default(2e-3), {
+    lr: field(z.number().positive().finite().default(2e-3), {
       description: "Adam learning rate",
       placeholder: "<x>",
     }),

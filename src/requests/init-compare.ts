@@ -68,7 +68,7 @@ export const initCompareRequest = defineRequest(
       placeholder: "<x>",
     }),
     optimizer: field(z.enum(OPTIMIZERS).default("sgd"), { description: "optimiser" }),
-    lr: field(z.number().positive().max(100).default(0.01), {
+    lr: field(z.number().positive().finite().default(0.01), {
       description: "learning rate",
       placeholder: "<x>",
     }),

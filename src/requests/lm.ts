@@ -25,11 +25,11 @@ export const lmPretrainRequest = defineRequest(
       description: "optimisation steps",
     }),
     batchSize: field(z.number().int().min(1).max(65_536).default(64), { description: "sequences per step" }),
-    lr: field(z.number().positive().max(100).default(3e-3), {
+    lr: field(z.number().positive().finite().default(3e-3), {
       description: "AdamW learning rate",
       placeholder: "<x>",
     }),
-    weightDecay: field(z.number().min(0).max(10).default(0.01), {
+    weightDecay: field(z.number().min(0).finite().default(0.01), {
       description: "AdamW decoupled weight decay",
       placeholder: "<x>",
     }),

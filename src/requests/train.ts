@@ -121,7 +121,7 @@ export const trainRequest = defineRequest(
       placeholder: "<x>",
     }),
     nesterov: field(z.boolean().optional(), { description: "sgd: Nesterov momentum" }),
-    weightDecay: field(z.number().min(0).max(10).optional(), {
+    weightDecay: field(z.number().min(0).finite().optional(), {
       description: "weight decay (L2 for sgd/adam, decoupled for adamw)",
       placeholder: "<x>",
     }),
