@@ -17,7 +17,6 @@ import {
 } from "../landscape/analyses.js";
 import { WAVELETS, type WaveletName } from "../landscape/wavelets.js";
 import { intList, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from "./errors.js";
-import { printResult } from "./output.js";
 import { createProgress, lossField } from "./progress.js";
 import { RUNS_HELP } from "./dialect.js";
 
@@ -90,17 +89,10 @@ function phases(quiet?: boolean) {
   };
 }
 
-type Json = { json?: boolean };
-/** A result line for people; with --json the result is printed as one object instead (`done`). */
-const json = (o: object) => (o as Json).json === true;
-const out = (o: object, line: string) => {
-  if (!json(o)) process.stdout.write(line + "\n");
-};
+const out = (line: string) => process.stdout.write(line + "\n");
 /** Every command takes -q; the analyses of a stored surface have no progress to hide. */
 const QUIET = "-q, --quiet";
-/** The files written, or with --json the whole result (numbers, names and files) as one object. */
-const done = (o: object, result: { files: string[] }) =>
-  json(o) ? printResult(true, result, []) : result.files.forEach((f) => out(o, `wrote ${f}`));
+const files = (list: string[]) => list.forEach((f) => out(`wrote ${f}`));
 
 export function landscapeCommand(): Command {
   const cmd = new Command("landscape")
@@ -161,13 +153,12 @@ Examples (the book's chapter, on a trained ReLU MLP):
             steps: o.steps,
           });
           p.stop();
-          out(o, `interpolation ${r.from} → ${r.to} on ${o.examples} ${o.split} images`);
+          out(`interpolation ${r.from} → ${r.to} on ${o.examples} ${o.split} images`);
           const at = (a: number) => r.slice.alpha.findIndex((x) => Math.abs(x - a) < 1e-9);
           for (const a of [0, 0.5, 1]) {
             const i = at(a);
             if (i >= 0)
               out(
-                o,
                 `  α = ${a}: loss ${r.slice.loss[i].toFixed(4)}, accuracy ${(100 * r.slice.accuracy[i]).toFixed(2)}%`,
               );
           }
@@ -175,10 +166,9 @@ Examples (the book's chapter, on a trained ReLU MLP):
             Math.max(...r.slice.loss.filter((_, i) => r.slice.alpha[i] >= 0 && r.slice.alpha[i] <= 1)),
           );
           out(
-            o,
             `  highest loss between the endpoints: ${r.slice.loss[worst].toFixed(4)} at α = ${r.slice.alpha[worst].toFixed(3)}`,
           );
-          done(o, r);
+          files(r.files);
         },
       ),
   );
@@ -226,13 +216,13 @@ Examples (the book's chapter, on a trained ReLU MLP):
           p.stop();
           if (r.result.pca) {
             const ev = r.result.pca.explainedVarianceRatio;
-            out(o, `PCA: explained variance ${ev.map((v) => (100 * v).toFixed(1) + "%").join(", ")}`);
+            out(`PCA: explained variance ${ev.map((v) => (100 * v).toFixed(1) + "%").join(", ")}`);
             r.epochs.forEach((e, i) =>
-              out(o, `  epoch ${e}: (${r.result.pca!.coordinates[i].map((v) => v.toFixed(4)).join(", ")})`),
+              out(`  epoch ${e}: (${r.result.pca!.coordinates[i].map((v) => v.toFixed(4)).join(", ")})`),
             );
           }
-          if (r.result.tsne) out(o, `t-SNE: ${r.epochs.length} points embedded`);
-          done(o, r);
+          if (r.result.tsne) out(`t-SNE: ${r.epochs.length} points embedded`);
+          files(r.files);
         },
       ),
   );
@@ -303,30 +293,25 @@ Examples (the book's chapter, on a trained ReLU MLP):
           });
           p.stop();
           out(
-            o,
             `Hessian of the mean loss at epoch ${r.epoch} (${o.examples} ${o.split} images, loss ${r.loss.toFixed(4)})`,
           );
           out(
-            o,
             `top ${o.topK} eigenvalues (${o.method}): ${r.eigen.eigenvalues.map((v) => v.toPrecision(6)).join(", ")}`,
           );
           out(
-            o,
             `  products: ${r.eigen.iterations.join(", ")}${r.eigen.converged.every(Boolean) ? "" : " (some did not converge; raise --max-iter)"}`,
           );
           if (r.trace)
             out(
-              o,
               `trace (Hutchinson, ${r.trace.samples.length} samples): ${r.trace.trace.toPrecision(6)} ± ${r.trace.stderr.toPrecision(3)}`,
             );
           if (r.density) {
             const nodes = r.density.nodes.flat();
             out(
-              o,
               `density (SLQ): support [${Math.min(...nodes).toPrecision(4)}, ${Math.max(...nodes).toPrecision(4)}], integral ${r.densityIntegral!.toFixed(6)}`,
             );
           }
-          done(o, r);
+          files(r.files);
         },
       ),
   );
@@ -391,28 +376,24 @@ Examples (the book's chapter, on a trained ReLU MLP):
           p.stop();
           const rec = r.record;
           out(
-            o,
             `surface "${r.name}" at epoch ${rec.subject.epoch}: centre loss ${rec.center.loss.toFixed(4)}, accuracy ${(100 * rec.center.accuracy).toFixed(2)}%`,
           );
           if (rec.directions.kind === "hessian")
             out(
-              o,
               `  directions: top Hessian eigenvectors, λ = ${rec.directions.eigenvalues.map((v) => v.toPrecision(5)).join(", ")}`,
             );
           if (rec.directions.kind === "pca")
             out(
-              o,
               `  directions: trajectory PCA, explained ${rec.directions.explainedVarianceRatio.map((v) => (100 * v).toFixed(1) + "%").join(", ")}`,
             );
           for (const panel of rec.panels) {
             const flat = panel.grid.loss.flat();
             out(
-              o,
               `  panel d${panel.directions[0]}×d${panel.directions[1]}: loss ${Math.min(...flat).toFixed(4)} … ${Math.max(...flat).toFixed(4)}`,
             );
           }
-          out(o, `  ${rec.pointsPerSecond.toFixed(1)} grid points/s, ${rec.elapsed_s.toFixed(1)} s in all`);
-          done(o, r);
+          out(`  ${rec.pointsPerSecond.toFixed(1)} grid points/s, ${rec.elapsed_s.toFixed(1)} s in all`);
+          files(r.files);
         },
       ),
   );
@@ -453,8 +434,8 @@ Examples (the book's chapter, on a trained ReLU MLP):
             offset: o.offset,
             name: o.name,
           });
-          out(o, r.printed);
-          done(o, r);
+          out(r.printed);
+          files(r.files);
         },
       ),
   );
@@ -506,15 +487,14 @@ Examples (the book's chapter, on a trained ReLU MLP):
             start: o.start,
             name: o.name,
           });
-          out(o, `paths from (${r.start.map((v) => v.toFixed(4)).join(", ")}), ${o.steps} steps:`);
+          out(`paths from (${r.start.map((v) => v.toFixed(4)).join(", ")}), ${o.steps} steps:`);
           for (const p of r.paths) {
             const last = p.points.at(-1)!;
             out(
-              o,
               `  ${p.optimizer}: f ${p.values[0]?.toFixed(4)} → ${p.values.at(-1)?.toFixed(4)} at (${last.map((v) => v.toFixed(4)).join(", ")})${p.diverged ? " (diverged)" : ""}`,
             );
           }
-          done(o, r);
+          files(r.files);
         },
       ),
   );
@@ -555,13 +535,12 @@ Examples (the book's chapter, on a trained ReLU MLP):
             levels: o.levels,
             name: o.name,
           });
-          out(o, `roughness per scale (${o.wavelet}):`);
+          out(`roughness per scale (${o.wavelet}):`);
           for (const s of r.roughness)
             out(
-              o,
               `  level ${s.level} (scale ${s.scale.toPrecision(3)}): RMS detail ${s.rms.toPrecision(4)}, ${(100 * s.energyFraction).toFixed(3)}% of the energy`,
             );
-          done(o, r);
+          files(r.files);
         },
       ),
   );
@@ -611,15 +590,13 @@ Examples (the book's chapter, on a trained ReLU MLP):
           });
           const s = r.summary;
           out(
-            o,
             `features: ${s.counts.h0} in H0 (basins), ${s.counts.h1} in H1 (rings); total persistence H0 ${s.totalPersistence[0].toPrecision(4)}, H1 ${s.totalPersistence[1].toPrecision(4)}`,
           );
-          if (!o.raw) out(o, "values normalised to [0, 1] (--raw for losses)");
-          out(o, `minima with persistence > ${o.threshold}: ${s.significantMinima.length}`);
+          if (!o.raw) out("values normalised to [0, 1] (--raw for losses)");
+          out(`minima with persistence > ${o.threshold}: ${s.significantMinima.length}`);
           for (const m of s.significantMinima) {
             const at = r.locate(m.at);
             out(
-              o,
               `  ${m.value.toPrecision(5)} at (${at.x.toFixed(4)}, ${at.y.toFixed(4)}), persistence ${Number.isFinite(m.persistence) ? m.persistence.toPrecision(4) : "∞"}`,
             );
           }
@@ -627,20 +604,16 @@ Examples (the book's chapter, on a trained ReLU MLP):
             const f = s.longestLived[d];
             if (f)
               out(
-                o,
                 `longest-lived finite H${d} feature: born ${f.birth.toPrecision(4)}, dies ${f.death.toPrecision(4)} (persistence ${(f.death - f.birth).toPrecision(4)})`,
               );
           }
           if (r.bottleneck)
             out(
-              o,
               `bottleneck distance to ${r.bottleneck.other}: H0 ${r.bottleneck.h0.toPrecision(4)}, H1 ${r.bottleneck.h1.toPrecision(4)}`,
             );
-          done(o, r);
+          files(r.files);
         },
       ),
   );
-  // Every analysis prints a result: --json gives it as one object.
-  for (const sub of cmd.commands) sub.option("--json", "print the result as one JSON object");
   return cmd;
 }
