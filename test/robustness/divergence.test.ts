@@ -182,7 +182,7 @@ describe("divergence", () => {
     expectCleanFailure(
       await tiller(tinyTrain(runs, data, "no-skip", ["--max-skips", "3"])),
       2,
-      /--max-skips applies to --on-divergence skip/,
+      /maxSkips \(--max-skips\): applies to --on-divergence skip/,
     );
   });
 
