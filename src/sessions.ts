@@ -26,7 +26,7 @@ import {
   runSearch,
   searchRequestOf,
 } from "./steer/ct/session.js";
-import { compareRequestOf, runComparison } from "./train/compare.js";
+import { compareRequestOf, resumeComparison, runComparison } from "./train/compare.js";
 import { compareInits, initCompareRequestOf } from "./train/init-compare.js";
 import { initCompareRequest } from "./requests/init-compare.js";
 import type { TrainCallbacks } from "./train/loop.js";
@@ -75,10 +75,10 @@ export const requestSchemas = {
     return { run: run.dir, status: result.status };
   }),
   "optim-compare": session(optimCompareRequest, async (r, o) => {
-    const { run, rows } = await runComparison(compareRequestOf(r), {
-      signal: o.signal,
-      callbacks: () => o.callbacks ?? {},
-    });
+    const how = { signal: o.signal, callbacks: () => o.callbacks ?? {}, runsRoot: r.runs };
+    const { run, rows } = r.resume
+      ? await resumeComparison(r.resume, how)
+      : await runComparison(compareRequestOf(r), how);
     const worst = rows.find((x) => x.status !== "done")?.status ?? "done";
     return { run: run.dir, status: worst };
   }),

@@ -62,4 +62,3 @@ export function intList(value: string): number[] {
     throw new InvalidArgumentError(`expected comma-separated positive integers like 512,64, got "${value}"`);
   return parts.map(Number);
 }
-

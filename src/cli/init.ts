@@ -99,6 +99,8 @@ and one training run per method under methods/.`,
         `table: ${table}`,
         `report: ${report}`,
       ]);
+      // As optim compare: a diverged row is a failure the exit code reports.
+      if (rows.some((r) => r.status === "diverged")) process.exitCode = 1;
       if (status === "interrupted") process.exitCode = 130;
     });
 }

@@ -14,8 +14,6 @@ import { required, runArgument, RUNS_HELP } from "./dialect.js";
 import { addRequestOptions, requestFromCommand } from "./request-options.js";
 import { printResult } from "./output.js";
 import { lmPretrainRequest } from "../requests/lm.js";
-import { notResumable } from "../requests/request.js";
-import { UsageError } from "../errors.js";
 
 function pretrainCommand(): Command {
   return addRequestOptions(new Command("pretrain").description(lmPretrainRequest.summary), lmPretrainRequest)
@@ -34,11 +32,7 @@ The run holds config.json (model config, tokenizer), metrics.jsonl (loss, valida
 checkpoints/step-N.safetensors, checkpoints/model.safetensors and results.json (test accuracy).`,
     )
     .action(async (_o: unknown, self: Command) => {
-      const { request, given } = requestFromCommand(self, lmPretrainRequest);
-      if (request.resume) {
-        const fixed = notResumable(lmPretrainRequest, given);
-        if (fixed.length) throw new UsageError(`${fixed.join(", ")}: fixed by the run's config on --resume`);
-      }
+      const { request } = requestFromCommand(self, lmPretrainRequest);
       await startEngine();
       const { run, config } = openPretrainRun(request);
       const o = self.opts<{ quiet?: boolean; json?: boolean }>();

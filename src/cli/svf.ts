@@ -1,11 +1,8 @@
 import { Command } from "commander";
-import { mkdirSync } from "node:fs";
 import { startEngine } from "../engine/device.js";
 import { HELD_OUT_TASKS, TRAINING_TASKS, parseTaskList, getFamily } from "../data/tasks/index.js";
 import type { AdaptCallbacks } from "../steer/adapt-session.js";
-import { compareAdapters, compareTable } from "../steer/compare.js";
-import { Run, defaultRunsRoot, newRunId } from "../runs/store.js";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
+import { compareAdaptersRun } from "../steer/compare.js";
 import { UsageError } from "./errors.js";
 import { createProgress, type Progress } from "./progress.js";
 import { svfAdaptCommand } from "./svf-adapt.js";
@@ -14,7 +11,6 @@ import { aliasOption, required, runArgument, RUNS_HELP } from "./dialect.js";
 import { addRequestOptions, requestFromCommand } from "./request-options.js";
 import { printResult } from "./output.js";
 import { loraTrainRequest, svfTrainRequest } from "../requests/adapter.js";
-import { notResumable } from "../requests/request.js";
 import { trainAdapterFromRequest } from "../steer/train-request.js";
 
 function callbacks(progress: Progress): AdaptCallbacks {
@@ -56,11 +52,7 @@ export function adapterCommand(
     .addHelpText("after", examples)
     .action(async (...args: unknown[]) => {
       const self = args.at(-1) as Command;
-      const { request, given } = requestFromCommand(self, def);
-      if (request.resume) {
-        const fixed = notResumable(def, given);
-        if (fixed.length) throw new UsageError(`${fixed.join(", ")}: fixed by the run's config on --resume`);
-      }
+      const { request } = requestFromCommand(self, def);
       const o = self.opts<Presentation>();
       const progress = createProgress({ quiet: o.quiet || o.json });
       const signal = interruptSignal(() =>
@@ -81,6 +73,7 @@ export function adapterCommand(
         {
           run: run.dir,
           status: result.status,
+          reason: result.reason,
           validation: result.validation,
           bestStep: result.bestStep,
           test: result.test ?? null,
@@ -88,7 +81,7 @@ export function adapterCommand(
         },
         [
           `run: ${run.dir}`,
-          `status: ${result.status}`,
+          `status: ${result.status}${result.reason ? ` (${result.reason})` : ""}`,
           ...(result.status === "done"
             ? [
                 `best validation accuracy ${(100 * result.validation).toFixed(1)}% at step ${result.bestStep}; ` +
@@ -98,6 +91,7 @@ export function adapterCommand(
             : []),
         ],
       );
+      if (result.status === "diverged") process.exitCode = 1;
       if (result.status === "interrupted") process.exitCode = 130;
     });
 }
@@ -182,17 +176,9 @@ Writes results.json and table.md into a new run and prints the table.`,
         lora: o.lora ? taskMap(o.lora) : {},
         runsRoot: o.runs,
       };
-      const run = Run.create(o.runs ?? defaultRunsRoot(), o.name ?? newRunId(["svf", "eval"]), {
-        kind: "svf-eval",
-        createdAt: new Date().toISOString(),
-        ...request,
-      });
-      const result = await compareAdapters(request, (what) => progress.log(`scoring ${what}…`));
-      const table = compareTable(result);
-      mkdirSync(run.dir, { recursive: true });
-      writeJsonAtomic(run.path("results.json"), result);
-      writeFileAtomic(run.path("table.md"), table);
-      run.setStatus("done", 0);
+      const { run, table, result } = await compareAdaptersRun(request, { name: o.name }, (what) =>
+        progress.log(`scoring ${what}…`),
+      );
       printResult(o.json, { run: run.dir, ...result }, [table, `run: ${run.dir}`]);
     });
 }

@@ -11,7 +11,6 @@ import { keyFromSeed } from "../engine/prng.js";
 import { fillLike, globalNorm, treeDispose, treeMap, treeRef, type Params } from "../engine/tree.js";
 import { evalSplits, parseTaskMixture, trainStream, type TaskExample } from "../data/tasks/index.js";
 import { adamw, applyUpdates, type OptState } from "../optim/index.js";
-import { writeJsonAtomic } from "../runs/atomic.js";
 import { UsageError } from "../errors.js";
 import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
 import type { LmPretrainRequest } from "../requests/lm.js";
@@ -109,7 +108,7 @@ function latestStep(run: Run): number | null {
  */
 export function openPretrainRun(r: LmPretrainRequest): { run: Run; config: PretrainConfig } {
   if (r.resume) {
-    const run = Run.open(r.resume, r.runs);
+    const run = Run.openForWriting(r.resume, r.runs);
     return { run, config: pretrainConfigOf(run) };
   }
   const { tasks, weights } = parseTaskMixture(r.task);
@@ -358,7 +357,7 @@ export async function pretrain(
           return v;
         });
         const results = { validation, test, elapsed_s: clock.elapsed(), paramCount: lmParamCount(cfg) };
-        writeJsonAtomic(run.path("results.json"), results);
+        run.writeJson("results.json", results);
       },
       dispose() {
         step.dispose();

@@ -33,6 +33,12 @@ export const optimCompareRequest = defineRequest(
     }),
     ...trainingFields,
     ...divergenceFields,
+    resume: field(z.string().min(1).optional(), {
+      description: "continue an interrupted comparison (id or directory): the interrupted member resumes",
+      placeholder: "<run>",
+      resumable: true,
+      form: false,
+    }),
   },
   checkDivergence,
 );
