@@ -15,6 +15,7 @@ import { trainAdapterFromRequest } from "./steer/train-request.js";
 import { openPretrainRun, pretrain as pretrainLm } from "./lm/pretrain.js";
 import { runSurface } from "./landscape/analyses.js";
 import { startEngine } from "./engine/device.js";
+import { loadEngine } from "./engine/jax.js";
 import { Run } from "./runs/store.js";
 import { UsageError } from "./errors.js";
 import { pretrain, pretrainRequestOf } from "./steer/ct/pretrain.js";
@@ -133,5 +134,7 @@ export async function runRequest(kind: string, raw: unknown, opts?: SessionOptio
   const entry = (requestSchemas as Record<string, Session>)[kind];
   if (!entry)
     throw new UsageError(`unknown request kind "${kind}" (one of ${Object.keys(requestSchemas).join(", ")})`);
-  return entry.run(parseRequest(entry.schema, raw), opts);
+  const request = parseRequest(entry.schema, raw);
+  await loadEngine(); // importing the library loads no engine; a session may use it before startEngine
+  return entry.run(request, opts);
 }

@@ -196,7 +196,7 @@ describe("one CLI dialect", () => {
   it("an option the run's config fixes is refused with --resume, naming it", () => {
     const r = tiller(["train", "--resume", "somewhere", "--epochs", "5", "--lr", "0.1"]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/lr, epochs: fixed by the run's config on --resume/);
+    expect(r.stderr).toMatch(/--lr, --epochs: fixed by the run's config on --resume/);
   });
 });
 
@@ -236,7 +236,7 @@ describe("the same adapter request from the CLI and the library", () => {
     expect(lib).toEqual(cli);
     const fixed = tiller(["svf", "train", "--resume", join(cliRoot, "svf"), "--steps", "9"]);
     expect(fixed.status).toBe(2);
-    expect(fixed.stderr).toMatch(/steps: fixed by the run's config on --resume/);
+    expect(fixed.stderr).toMatch(/--steps: fixed by the run's config on --resume/);
   }, 120_000);
 });
 

@@ -130,7 +130,7 @@ export function requestFromCommand<D extends RequestDef>(
   const request = parseRequest(def, given);
   // A resumed run goes on with the config it was made with: options that would change it are refused.
   if ((request as { resume?: string }).resume !== undefined) {
-    const fixed = notResumable(def, Object.keys(given));
+    const fixed = notResumable(def, Object.keys(given)).map((k) => `--${flagOf(k, def.fields[k].meta)}`);
     if (fixed.length) throw new UsageError(`${fixed.join(", ")}: fixed by the run's config on --resume`);
   }
   return { request, given: Object.keys(given) };
