@@ -293,6 +293,20 @@ describe.runIf(hasData)("the same request from the lab, the CLI and the library"
     expect(shown).toMatchObject({ id: "same", status: { status: "done" }, checkpoints: [1] });
     const report = JSON.parse(tiller(["report", "same", "--json"], { TILLER_RUNS: cliRoot }).stdout);
     expect(report.report).toBe(join(cliRoot, "same", "report.html"));
+    const line = tiller([
+      "landscape",
+      "interpolate",
+      "same",
+      "--runs",
+      cliRoot,
+      "--steps",
+      "3",
+      "--examples",
+      "16",
+      "--json",
+    ]);
+    expect(line.status, line.stderr).toBe(0);
+    expect(JSON.parse(line.stdout).files).toHaveLength(2);
   }, 180_000);
 
   it("a lab job and the CLI write the same config.json for the same optimiser comparison", async () => {
