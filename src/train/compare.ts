@@ -35,6 +35,7 @@ import {
   resolveTrainConfig,
   resumeTraining,
   runTraining,
+  trainingOf,
   type TrainRequest,
 } from "./session.js";
 
@@ -137,15 +138,7 @@ export function compareRequestOf(r: OptimCompareRequest): CompareRequest {
     model: r.model,
     modelOptions: { hidden: r.hidden, channels: r.channels, activation: r.activation },
     members: compareMembers(labels, file),
-    epochs: r.epochs,
-    batchSize: r.batchSize,
-    seed: r.seed,
-    limit: r.limit ?? null,
-    normalize: r.normalize,
-    dataDir: r.dataDir,
-    runsRoot: r.runs,
-    name: r.name,
-    logEvery: r.logEvery,
+    ...trainingOf(r),
     onDivergence: r.onDivergence,
     maxSkips: r.maxSkips,
   };

@@ -29,11 +29,38 @@ import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
 import type { TrainConfig } from "./config.js";
 import { convergenceEpochs, convergenceWindow, smoothedLosses } from "./convergence.js";
 import { train, type TrainCallbacks, type TrainResult } from "./loop.js";
-import { loadDataFor, resolveTrainConfig, type TrainRequest } from "./session.js";
+import { loadDataFor, resolveTrainConfig, trainingOf, type TrainRequest } from "./session.js";
+import type { InitCompareFields } from "../requests/init-compare.js";
+import type { OptimizerConfig } from "../optim/index.js";
 import { makeDirs } from "../runs/files.js";
 
 /** A training request (its modelOptions shared by every method) and the initialisers to compare. */
 export type InitCompareRequest = TrainRequest & { inits: string[] };
+
+/** The library's request for a validated `init compare` request (`requests/init-compare.ts`). */
+export function initCompareRequestOf(r: InitCompareFields): InitCompareRequest {
+  const initOptions = { mode: r.initMode, gain: r.initGain, scale: r.initScale, alpha: r.initAlpha };
+  return {
+    model: r.model,
+    modelOptions: {
+      hidden: r.hidden,
+      channels: r.channels,
+      dense: r.dense,
+      activation: r.activation,
+      biasInit: r.biasInit,
+      zeroInitLast: r.zeroInitLast,
+      initOptions: Object.fromEntries(Object.entries(initOptions).filter(([, v]) => v !== undefined)),
+    },
+    inits: r.inits,
+    optimizer: {
+      name: r.optimizer,
+      lr: r.lr,
+      ...(r.optimizer === "sgd" ? { momentum: r.momentum ?? 0.9 } : {}),
+      ...(r.momentum !== undefined && r.optimizer !== "sgd" ? { momentum: r.momentum } : {}),
+    } as OptimizerConfig,
+    ...trainingOf(r),
+  };
+}
 
 export const TABLE_COLUMNS = [
   "Method",

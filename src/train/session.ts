@@ -15,7 +15,7 @@ import { readTrainRunConfig } from "../runs/records.js";
 import { defaultRunsRoot, newRunId, Run, RunStoreError } from "../runs/store.js";
 import { evaluationSubset } from "../data/subsets.js";
 import { parseSchedule } from "../optim/schedules.js";
-import type { TrainRequestFields } from "../requests/train.js";
+import type { TrainingFields, TrainRequestFields } from "../requests/train.js";
 import { UsageError } from "../errors.js";
 import { DEFAULT_MAX_SKIPS, type TrainConfig } from "./config.js";
 import { loadParamsFromCheckpoint, train, type TrainCallbacks, type TrainResult } from "./loop.js";
@@ -119,6 +119,21 @@ export async function resumeTraining(
   return { run, result, config };
 }
 
+/** The data and bookkeeping fields every training-like request shares (`trainingFields`), as the library names them. */
+export function trainingOf(r: TrainingFields) {
+  return {
+    epochs: r.epochs,
+    batchSize: r.batchSize,
+    seed: r.seed,
+    limit: r.limit ?? null,
+    normalize: r.normalize,
+    dataDir: r.dataDir,
+    runsRoot: r.runs,
+    name: r.name,
+    logEvery: r.logEvery,
+  };
+}
+
 /** The library's request for a validated `train` request (`requests/train.ts`). */
 export function trainRequestOf(r: TrainRequestFields): TrainRequest {
   const { hidden, channels, dense, activation, init, biasInit, zeroInitLast } = r;
@@ -133,15 +148,7 @@ export function trainRequestOf(r: TrainRequestFields): TrainRequest {
       ...(r.weightDecay !== undefined ? { weightDecay: r.weightDecay } : {}),
       ...(r.schedule ? { schedule: parseSchedule(r.schedule) } : {}),
     },
-    epochs: r.epochs,
-    batchSize: r.batchSize,
-    seed: r.seed,
-    limit: r.limit ?? null,
-    normalize: r.normalize,
-    dataDir: r.dataDir,
-    runsRoot: r.runs,
-    name: r.name,
-    logEvery: r.logEvery,
+    ...trainingOf(r),
     onDivergence: r.onDivergence,
     maxSkips: r.maxSkips,
   };
@@ -219,6 +226,8 @@ export async function trainFromRequest(
 ): Promise<{ run: Run; result: TrainResult; config: TrainConfig }> {
   await startEngine();
   const start = r.resume ? reopenTrainRun(r.resume, r.runs) : createTrainRun(r);
+  // A resumed run may find its data elsewhere (another machine); the data itself is the config's.
+  if (r.resume && r.dataDir) start.config.data = { ...start.config.data, dataDir: r.dataDir };
   opts.onStart?.(start);
   const { run, config, initialParams, resume } = start;
   // Bad data or a corrupt checkpoint found after the run directory exists marks the run failed.
