@@ -19,6 +19,7 @@ import { createModel } from "../nn/models/index.js";
 import { defaultRunsRoot, Run, RunStoreError } from "../runs/store.js";
 import { evaluationSubset } from "../landscape/objective.js";
 import { UsageError } from "../errors.js";
+import { checkFashionMnist } from "../data/fashion-mnist.js";
 import { writeRunReport } from "../report/run-report.js";
 import {
   intList,
@@ -269,6 +270,7 @@ async function create(o: TrainOptions): Promise<Started> {
   } else if (o.fromEpoch) throw new UsageError("--from-epoch needs --from <run>");
   const config: Started["config"] = { ...resolveTrainConfig(req), ...(from ? { initFrom: from } : {}) };
   const initialParams = from ? initialWeights(config, from, o.out) : undefined;
+  checkFashionMnist(config.data.dataDir); // before the run exists: a missing folder leaves no failed run
   const run = Run.create(req.runsRoot ?? defaultRunsRoot(), config.id, config);
   return { run, config, initialParams };
 }
