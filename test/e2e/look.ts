@@ -8,6 +8,7 @@ const lab = await startLab({ runsRoot: root, port: 0, pollMs: 200 });
 const b = await openBrowser();
 const page = await b.context.newPage();
 page.on("pageerror", (e) => console.log("pageerror", e.message));
+page.on("console", (m) => m.type() === "error" || m.type() === "warning" ? console.log("console", m.text()) : undefined);
 for (const h of hashes) {
   await page.goto(`${lab.url}${h}`);
   await page.waitForTimeout(Number(process.env.WAIT ?? 6000));

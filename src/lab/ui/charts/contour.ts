@@ -184,11 +184,13 @@ export function contourSpec(grid: Grid, o: ContourOptions = {}): VisualizationSp
   const dy = (grid.ys[ny - 1] - grid.ys[0]) / (ny - 1);
   const names = o.names ?? [];
   const shown = displayGrid(grid, log);
+  const width = o.width ?? 420;
+  const height = o.height ?? 420;
   return {
     $schema: "https://vega.github.io/schema/vega/v5.json",
     ...(o.title ? { title: { text: o.title, anchor: "start", fontSize: 14, fontWeight: 600 } } : {}),
-    width: o.width ?? 420,
-    height: o.height ?? 420,
+    width,
+    height,
     padding: 6,
     autosize: "pad",
     data: [
@@ -202,8 +204,8 @@ export function contourSpec(grid: Grid, o: ContourOptions = {}): VisualizationSp
             // From the minimum up, so every cell is filled (nothing left white below the first level).
             thresholds: thresholds(shown.values, o.levels ?? 18),
             // Cells of the inner grid; the padding ring lies one cell outside the plot, clipped.
-            scale: { expr: "[width / (datum.width - 2), height / (datum.height - 2)]" },
-            translate: { expr: "[-width / (datum.width - 2), -height / (datum.height - 2)]" },
+            scale: [width / nx, height / ny],
+            translate: [-width / nx, -height / ny],
           },
         ],
       },
