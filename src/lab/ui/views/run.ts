@@ -7,6 +7,7 @@
 import { api, ApiError, fileUrl, followRun, type MetricEvent, type RunDetail } from "../api.js";
 import { announce, bytes, clear, duration, el, param, pct, put } from "../dom.js";
 import { analysisViews } from "./analyses.js";
+import { progressOf } from "./progress.js";
 import { liveCurves, type LiveCurves } from "./run-curves.js";
 import { sleep, statusBadge } from "./runs.js";
 
@@ -205,20 +206,6 @@ function renderHeader(header: HTMLElement, d: RunDetail): void {
     d.reason ? el("p", { class: "reason" }, d.reason) : null,
     cancel,
   );
-}
-
-/**
- * Where a training run is: the later of what the server last read and what the event stream
- * brought since, so the bar never lags the curves ("epoch 0/3" beside "Epoch 1: 71.56%").
- */
-export function progressOf(d: RunDetail, seen: ReturnType<LiveCurves["seen"]>) {
-  const p = d.progress;
-  if (!p) return undefined;
-  const epoch = Math.max(p.epoch, seen.epoch?.epoch ?? 0, seen.step ? seen.step.epoch - 1 : 0);
-  const perEpoch = p.steps ? p.steps / p.epochs : seen.stepsPerEpoch;
-  const step = Math.max(p.step, seen.step?.step ?? 0, perEpoch ? (seen.epoch?.epoch ?? 0) * perEpoch : 0);
-  const fraction = p.steps ? Math.min(1, step / p.steps) : Math.min(1, epoch / p.epochs);
-  return { fraction: Math.max(p.fraction, fraction), epoch, epochs: p.epochs, step, steps: p.steps };
 }
 
 function renderProgress(box: HTMLElement, d: RunDetail, curves: LiveCurves): void {
