@@ -50,6 +50,7 @@ export async function landscapeBench(o: {
   const t0 = performance.now();
   await surface2d(plane, { steps });
   const tillerMs = performance.now() - t0;
+  o.results.tiller.landscape_surface_points_per_call = plane.pointsPerCall;
   plane.dispose();
   objective.dispose();
   o.results.tiller.landscape_surface_ms = tillerMs;
@@ -69,17 +70,19 @@ export async function landscapeBench(o: {
   ];
 }
 
-// `node --import tsx bench/landscape.ts [--quick] [--no-torch]`: this case alone.
+// `node --import tsx bench/landscape.ts [--quick] [--no-torch] [--torch-device cuda]`: this case
+// alone (TILLER_DEVICE picks Tiller's device).
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const results = { tiller: {}, torch: {} };
   const [row] = await landscapeBench({
     quick: process.argv.includes("--quick"),
     skipTorch: process.argv.includes("--no-torch"),
+    torchDevice: process.argv.includes("--torch-device") ? "cuda" : "cpu",
     results,
   });
   const ratio = row[2] === undefined ? "–" : `${(row[1] / row[2]).toFixed(2)}×`;
   process.stdout.write(
-    `${row[0]}: Tiller ${row[1].toFixed(0)} ms, PyTorch ${row[2]?.toFixed(0) ?? "–"} ms, Tiller / PyTorch ${ratio}\n` +
+    `${row[0]}, ${JSON.stringify(results.tiller)}: Tiller ${row[1].toFixed(0)} ms, PyTorch ${row[2]?.toFixed(0) ?? "–"} ms, Tiller / PyTorch ${ratio}\n` +
       `load average ${os
         .loadavg()
         .map((l) => l.toFixed(1))

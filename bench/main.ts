@@ -1,7 +1,12 @@
 /**
  * `npm run bench`: the same workloads in Tiller (jax-js, wasm, worker pool) and in PyTorch (Debian
- * python3-torch, OpenBLAS, 2 threads), one after the other in one invocation. Prints ms for each
- * and the ratio Tiller / PyTorch; writes bench/results/<timestamp>.json. Medians of repeated timings.
+ * python3-torch, 2 threads), one after the other in one invocation. Prints ms for each and the ratio
+ * Tiller / PyTorch; writes bench/results/<timestamp>.json. Medians of repeated timings.
+ *
+ * PyTorch gets its best BLAS kernel (scripts/reference/blas_kernel.py sets OPENBLAS_CORETYPE in its
+ * process only, when OpenBLAS picked a generic one); the BLAS, kernel, float64 check and 1024³
+ * GFLOP/s are printed and stored under `torch.blas`. A PyTorch on the reference BLAS is flagged:
+ * its ratios favour Tiller unfairly.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -18,7 +23,18 @@ import { randomBatch, syntheticTrainStep } from "./train-step.js";
 import { landscapeBench } from "./landscape.js";
 import { svdBench } from "./svd.js";
 
+type BlasReport = {
+  library: string;
+  corename?: string;
+  default_corename?: string;
+  set_by_bench: boolean;
+  rel_error_vs_float64: number;
+  matmul_gflops: number;
+  fair: boolean;
+};
+
 type TorchBench = {
+  blas: BlasReport;
   torch_version: string;
   threads: number;
   mlp_train_step_ms: number;
@@ -51,7 +67,7 @@ async function trainStepMs(
   repeats: number,
 ): Promise<number> {
   const step = syntheticTrainStep(name, optimizer, 256);
-  const ms = await median(() => step.run(), repeats, 2);
+  const ms = await median(async () => void (await step.run()), repeats, 2);
   step.dispose();
   return ms;
 }
@@ -106,6 +122,22 @@ async function convLayerMs(repeats: number): Promise<number> {
   return ms;
 }
 
+/** One line on PyTorch's BLAS: which kernel, who chose it, its accuracy and speed, and fairness. */
+function blasLine(b: BlasReport): string {
+  const kernel = b.corename
+    ? ` ${b.corename}${b.set_by_bench ? ` (set by the bench; OpenBLAS picked ${b.default_corename})` : ""}`
+    : "";
+  const line =
+    `PyTorch BLAS: ${b.library}${kernel}, matmul 1024³ ${b.matmul_gflops.toFixed(0)} GFLOP/s, ` +
+    `relative error vs float64 ${b.rel_error_vs_float64.toExponential(1)}`;
+  return b.fair
+    ? line
+    : `${line}\nWARNING: PyTorch is not on its best BLAS kernel here, so the ratios favour Tiller unfairly` +
+        (b.library.startsWith("reference")
+          ? " (install Debian's libopenblas0-pthread so that torch loads OpenBLAS)"
+          : "");
+}
+
 async function main() {
   const device = await startEngine();
   const r = quick ? 3 : 10;
@@ -146,6 +178,7 @@ async function main() {
     );
   }
   process.stdout.write(lines.join("\n") + "\n");
+  if (torch) process.stdout.write(blasLine(torch.blas) + "\n");
   const dir = join(process.cwd(), "bench", "results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);

@@ -23,6 +23,7 @@ import { startEngine } from "../src/engine/device.js";
 import { keyFromSeed, splitKey } from "../src/engine/prng.js";
 import { gatherBatch } from "../src/data/batches.js";
 import { syntheticTrainStep } from "./train-step.js";
+import { kernelGroups, type Measure } from "./kernel-groups.js";
 
 const B = 256;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -38,41 +39,10 @@ async function timeMs(fn: () => Promise<void>, repeats: number, warmup = 3): Pro
   return median(t);
 }
 
-type Measure = {
-  name: string;
-  duration: number;
-  detail?: { devtools?: { properties?: [string, string][] } };
-};
-
-/** Kernel times grouped by kind, and the reductions one by one (output size × reduction length). */
-function kernelGroups(entries: Measure[]) {
-  const groups: Record<string, { count: number; ms: number }> = {};
-  const reductions: { size: number; reduction: string; ms: number }[] = [];
-  for (const e of entries) {
-    const props = Object.fromEntries(e.detail?.devtools?.properties ?? []);
-    const size = Number(props.size ?? 0);
-    const red = props.reduction as string | undefined;
-    const redSize = red ? Number(red.split(":")[1]) : 0;
-    const kind = !props.exp
-      ? `routine ${e.name}`
-      : !red
-        ? "elementwise"
-        : size * redSize >= 1 << 20
-          ? "matmul-sized reduction"
-          : "small reduction";
-    if (red) reductions.push({ size, reduction: red, ms: Number(e.duration.toFixed(3)) });
-    groups[kind] ??= { count: 0, ms: 0 };
-    groups[kind].count++;
-    groups[kind].ms += e.duration;
-  }
-  reductions.sort((a, b) => b.ms - a.ms);
-  return { groups, reductions };
-}
-
 async function main() {
   const device = await startEngine();
   const step = syntheticTrainStep("mlp", { name: "sgd", lr: 0.01 }, B);
-  const oneStep = () => step.run();
+  const oneStep = async () => void (await step.run());
   const stepMs = await timeMs(oneStep, 30);
 
   // The step's matrix products alone: h1 = x W1, h2 = h1 W2, o = h2 W3; dW = hᵀ d; dh = d Wᵀ.

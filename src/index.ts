@@ -9,7 +9,19 @@ export { loadFashionMnist } from "./data/fashion-mnist.js";
 export { epochPermutation } from "./data/order.js";
 export { train, makeTrainStep, loadParamsFromCheckpoint } from "./train/loop.js";
 export { evaluate } from "./train/evaluate.js";
-export { runTraining, resumeTraining, type TrainRequest } from "./train/session.js";
+export { runTraining, resumeTraining, trainFromRequest, type TrainRequest } from "./train/session.js";
+
+// Requests: one schema per command; the registry of kinds and the functions that run them.
+export {
+  requestSchemas,
+  runRequest,
+  type RequestKind,
+  type Session,
+  type SessionResult,
+} from "./sessions.js";
+export { parseRequest, notResumable, type RequestDef, type RequestOf } from "./requests/request.js";
+export { requestArgv } from "./requests/argv.js";
+export { formFields, type FieldInfo } from "./requests/describe.js";
 export { Run, listRuns } from "./runs/store.js";
 export { writeRunReport } from "./report/run-report.js";
 

@@ -34,7 +34,7 @@ describe.runIf(hasData)("tiller ct", () => {
       "2000",
       "--epochs",
       "2",
-      "--out",
+      "--runs",
       root,
       "--name",
       "base",
@@ -47,9 +47,8 @@ describe.runIf(hasData)("tiller ct", () => {
     const r = tiller([
       "ct",
       "search",
-      "--run",
       base,
-      "--dataset",
+      "--task",
       "fashion-mnist:0-4+contrast@5",
       "--betas",
       "0.8,0.9",
@@ -57,7 +56,7 @@ describe.runIf(hasData)("tiller ct", () => {
       "1000",
       "--val",
       "400",
-      "--out",
+      "--runs",
       root,
       "--name",
       "s",
@@ -76,9 +75,8 @@ describe.runIf(hasData)("tiller ct", () => {
     const r = tiller([
       "ct",
       "compare",
-      "--run",
       base,
-      "--dataset",
+      "--task",
       "fashion-mnist:5-9",
       "--betas",
       "0.9",
@@ -94,7 +92,7 @@ describe.runIf(hasData)("tiller ct", () => {
       "32",
       "--head-steps",
       "50",
-      "--out",
+      "--runs",
       root,
       "--name",
       "c",
@@ -122,13 +120,13 @@ describe.runIf(hasData)("tiller ct", () => {
   }, 300_000);
 
   it("bad input exits with one line: 2 for usage errors, 1 for a missing run", () => {
-    const badGrid = tiller(["ct", "search", "--run", base, "--betas", "1:0.5:0.1"]);
+    const badGrid = tiller(["ct", "search", base, "--betas", "1:0.5:0.1"]);
     expect(badGrid.status).toBe(2);
     expect(badGrid.stderr).toMatch(/bad beta grid/);
-    const badTask = tiller(["ct", "search", "--run", base, "--dataset", "mnist"]);
+    const badTask = tiller(["ct", "search", base, "--task", "mnist"]);
     expect(badTask.status).toBe(2);
     expect(badTask.stderr).toMatch(/unknown task "mnist"/);
-    const missing = tiller(["ct", "search", "--run", "nope", "--out", root]);
+    const missing = tiller(["ct", "search", "nope", "--runs", root]);
     expect(missing.status).toBe(1);
     expect(missing.stderr.trim().split("\n")[0]).toMatch(/^tiller: error: no run at/);
   }, 60_000);

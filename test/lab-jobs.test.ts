@@ -172,9 +172,7 @@ describe("job commands", () => {
       "/runs",
     );
     expect(train.args).toEqual(
-      "train --model mlp --optimizer sgd --lr 0.05 --epochs 2 --batch-size 256 --seed 0 --limit 500 --log-every 10 --out /runs --name t1".split(
-        " ",
-      ),
+      "train --model mlp --optimizer sgd --lr 0.05 --epochs 2 --limit 500 --runs /runs --name t1".split(" "),
     );
     const compare = jobCommand(
       parseJobRequest({
@@ -187,14 +185,10 @@ describe("job commands", () => {
       "/runs",
     );
     expect(compare.args).toEqual(
-      "optim compare --model mlp --optimizers sgd,adam --epochs 1 --batch-size 256 --seed 0 --log-every 10 --out /runs --name c1".split(
-        " ",
-      ),
+      "optim compare --model mlp --optimizers sgd,adam --epochs 1 --runs /runs --name c1".split(" "),
     );
     const surface = jobCommand(parseJobRequest({ kind: "landscape-surface", run: "r1", steps: 12 }), "/runs");
-    expect(surface.args).toEqual(
-      "landscape surface r1 --directions random --count 2 --steps 12 --examples 256 --out /runs".split(" "),
-    );
+    expect(surface.args).toEqual("landscape surface r1 --runs /runs --steps 12".split(" "));
     expect([train.newRun, compare.newRun, surface.newRun]).toEqual([true, true, false]);
   });
 

@@ -27,7 +27,18 @@ function weights(dir: string, epoch: number) {
 
 describe.runIf(hasData)("training on Fashion-MNIST", () => {
   const root = mkdtempSync(join(tmpdir(), "tiller-train-"));
-  const common = ["--limit", "2000", "--batch-size", "64", "--seed", "3", "--out", root, "-q", "--no-report"];
+  const common = [
+    "--limit",
+    "2000",
+    "--batch-size",
+    "64",
+    "--seed",
+    "3",
+    "--runs",
+    root,
+    "-q",
+    "--no-report",
+  ];
 
   it("an MLP trained for 3 epochs on 2,000 images reaches ≥ 75% test accuracy (PyTorch twin, same setup: 78.3%)", () => {
     const r = tiller(["train", "--model", "mlp", "--epochs", "3", "--name", "e2e", ...common]);
@@ -102,8 +113,8 @@ describe("CLI errors", () => {
   const cases: [string[], number, RegExp][] = [
     [["train", "--model", "resnet9"], 2, /argument 'resnet9' is invalid/],
     [["train", "--lr", "-1"], 2, /expected a positive number/],
-    [["train", "--epochs", "0"], 2, /expected a positive integer/],
-    [["train", "--hidden", "512,x"], 2, /comma-separated positive integers/],
+    [["train", "--epochs", "0"], 2, /expected a number ≥ 1, got 0/],
+    [["train", "--hidden", "512,x"], 2, /expected a number, got "x"/],
     [["train", "--bogus"], 2, /unknown option '--bogus'/],
     [["train", "--data-dir", "/nonexistent", "--limit", "10"], 1, /apt-get install dataset-fashion-mnist/],
     [["report", "no-such-run"], 1, /no run at/],

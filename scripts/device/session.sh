@@ -16,6 +16,24 @@ for part in $parts; do
       TILLER_THREADS=0 timeout 120 node build/bench/profile.js >"$out/profile-1t.json" 2>>"$out/cpu.log"
       TILLER_THREADS=2 timeout 120 node build/bench/profile.js >"$out/profile-2t.json" 2>>"$out/cpu.log"
       timeout 120 python3 scripts/reference/bench_torch.py --threads 2 --quick >"$out/torch-cpu-2t.json" 2>>"$out/cpu.log" ;;
+    gpuprofile)
+      # Kernels, submits and host vs GPU time per step (bench/gpu-profile.ts), as packed.
+      timeout 300 node build/bench/gpu-profile.js --out "$out/gpu-profile.json" 2>>"$out/gpu-profile.log" | tee -a "$out/gpu-profile.txt" ;;
+    gpuprofile-patched)
+      # The same with .gpu/patched/*.js (candidate jax-js dist files) swapped in, then restored.
+      dist=node_modules/@jax-js/jax/dist
+      mkdir -p /tmp/jax-orig && cp $dist/*.js /tmp/jax-orig/ && cp .gpu/patched/*.js $dist/
+      timeout 300 node build/bench/gpu-profile.js --out "$out/gpu-profile-patched.json" 2>>"$out/gpu-profile.log" | tee -a "$out/gpu-profile.txt"
+      cp /tmp/jax-orig/*.js $dist/ ;;
+    surface)
+      # The 40×40 surface on WebGPU, one point per call vs a row per call, and PyTorch CUDA.
+      for pts in 1 40; do
+        TILLER_DEVICE=webgpu TILLER_SURFACE_POINTS=$pts timeout 120 node build/bench/landscape.js --torch-device cuda $([ $pts = 1 ] || echo --no-torch) 2>>"$out/surface.log" | tee -a "$out/surface.txt"
+      done ;;
+    cpubench)
+      # npm run bench on this machine's CPU: Tiller's pool and PyTorch both on 2 threads.
+      TILLER_THREADS=2 timeout 400 node build/bench/main.js ${CPU_ARGS:-} 2>>"$out/cpubench.log" | tee "$out/cpubench.txt"
+      cp "$(ls -t bench/results/2*.json | head -1)" "$out/cpubench.json" ;;
     svd)
       TILLER_THREADS=2 timeout 300 node build/bench/svd.js --threads 2 --jax-max 512 --out "$out/svd.json" 2>>"$out/svd.log" | tee "$out/svd.txt" ;;
   esac

@@ -12,6 +12,7 @@ Two threads (the machine's cores), float32; --device cuda runs it on the GPU
 import argparse
 import json
 import os
+import sys
 import time
 
 p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -23,6 +24,12 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", str(ARGS.threads))
 os.environ.setdefault("OMP_NUM_THREADS", str(ARGS.threads))
 
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blas_kernel import ensure_best_kernel, loaded_blas  # noqa: E402
+
+ensure_best_kernel()  # OPENBLAS_CORETYPE in this process only (may re-execute it once)
+
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -52,7 +59,7 @@ def main():
     losses = [point(a, b) for b in grid for a in grid]
     ms = (time.perf_counter() - t0) * 1000
     assert all(np.isfinite(losses))
-    print(json.dumps({"surface_ms": ms, "steps": ARGS.steps, "torch_version": torch.__version__, "threads": ARGS.threads, "device": str(dev)}))
+    print(json.dumps({"surface_ms": ms, "steps": ARGS.steps, "torch_version": torch.__version__, "threads": ARGS.threads, "device": str(dev), "blas": loaded_blas(torch)}))
 
 
 if __name__ == "__main__":

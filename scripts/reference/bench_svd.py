@@ -8,6 +8,7 @@ after one warm-up. Also times torch.linalg.svdvals (values only). Prints ONE JSO
 import argparse
 import json
 import os
+import sys
 import statistics
 import time
 
@@ -18,6 +19,11 @@ p.add_argument("--threads", type=int, default=2)
 ARGS = p.parse_args()
 os.environ.setdefault("OPENBLAS_NUM_THREADS", str(ARGS.threads))
 os.environ.setdefault("OMP_NUM_THREADS", str(ARGS.threads))
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blas_kernel import ensure_best_kernel, loaded_blas  # noqa: E402
+
+ensure_best_kernel()  # OPENBLAS_CORETYPE in this process only (may re-execute it once)
 
 import torch  # noqa: E402
 
@@ -35,7 +41,7 @@ def median_ms(fn):
 def main():
     torch.set_num_threads(ARGS.threads)
     torch.manual_seed(0)
-    out = {"torch_version": torch.__version__, "threads": torch.get_num_threads(), "svd_ms": {}, "svdvals_ms": {}}
+    out = {"torch_version": torch.__version__, "threads": torch.get_num_threads(), "blas": loaded_blas(torch), "svd_ms": {}, "svdvals_ms": {}}
     for n in (int(s) for s in ARGS.sizes.split(",")):
         a = torch.randn(n, n)
         out["svd_ms"][str(n)] = median_ms(lambda: torch.linalg.svd(a, full_matrices=False))

@@ -14,6 +14,8 @@ Workloads:
   conv_layer_ms       3x3 conv 32 -> 64 channels, 28x28, padding 1, batch 256, forward only;
                       conv_layer_gflops counts 2 * N * Cout * H * W * Cin * 9 flops (no bias).
 
+The BLAS gets its best kernel first (blas_kernel.py: OPENBLAS_CORETYPE, this process only); the
+"blas" entry says which library and kernel ran, its error against float64 and its 1024^3 GFLOP/s.
 Timings are only as good as the machine is quiet: the JSON carries the 1-minute load
 average before and after, so a noisy run can be spotted. Prints ONE JSON line. Options: --repeats N (timing samples per workload), --quick.
 """
@@ -40,11 +42,15 @@ ARGS = parse_args()
 os.environ.setdefault("OPENBLAS_NUM_THREADS", str(ARGS.threads))
 os.environ.setdefault("OMP_NUM_THREADS", str(ARGS.threads))
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blas_kernel import blas_report, ensure_best_kernel  # noqa: E402
+
+ensure_best_kernel()  # OPENBLAS_CORETYPE in this process only (may re-execute it once)
+
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from twin import build_model  # noqa: E402
 
 
@@ -130,8 +136,12 @@ def main():
     conv_ms = time_ms(conv_forward, slow_repeats, warmup)
     conv_flops = 2 * B * 64 * 28 * 28 * 32 * 9
 
+    blas = blas_report(torch, torch.get_num_threads())
+
     print(json.dumps({
         "torch_version": torch.__version__,
+        # Which BLAS, which kernel (and whether this script chose it), its float64 check, 1024^3 GFLOP/s.
+        "blas": blas,
         "threads": torch.get_num_threads(),
         "openblas_threads": openblas_threads(),
         "repeats": repeats,

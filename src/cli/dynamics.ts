@@ -11,6 +11,7 @@ import { dynamicsFromCheckpoints, readDynamics, type DynamicsRecord } from "../t
 import { dynamicsFigures } from "../train/dynamics-figures.js";
 import { writeFigure } from "../landscape/store.js";
 import { UsageError } from "../errors.js";
+import { RUNS_HELP } from "./dialect.js";
 
 export function dynamicsCommand(): Command {
   return new Command("dynamics")
@@ -18,7 +19,7 @@ export function dynamicsCommand(): Command {
       "Draw a run's training dynamics: loss, gradient norm, parameter change, weight norm, loss improvement.",
     )
     .argument("<run>", "run id or directory")
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .option("--from-checkpoints", "rebuild from checkpoints and metrics even if dynamics.jsonl exists")
     .option("-q, --quiet", "no progress output (accepted for uniformity: only result lines are printed)")
     .addHelpText(
@@ -29,8 +30,8 @@ Examples:
   $ tiller dynamics <new run>                                # figures/dynamics.svg, dynamics-layers.svg
   $ tiller dynamics <any run> --from-checkpoints             # runs trained without the recorder`,
     )
-    .action(async (ref: string, o: { out?: string; fromCheckpoints?: boolean }) => {
-      const run = Run.open(ref, o.out);
+    .action(async (ref: string, o: { runs?: string; fromCheckpoints?: boolean }) => {
+      const run = Run.open(ref, o.runs);
       let records = o.fromCheckpoints ? [] : readDynamics(run);
       let source = "dynamics.jsonl";
       if (records.filter((r) => r.type === "epoch").length === 0) {

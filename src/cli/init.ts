@@ -8,6 +8,7 @@ import { UsageError } from "../errors.js";
 import { intList, nonNegativeInt, positiveInt, positiveNumber, unitInterval, oneOf } from "./errors.js";
 import { createProgress } from "./progress.js";
 import { interruptSignal } from "./signals.js";
+import { RUNS_HELP } from "./dialect.js";
 
 const BOOK_INITS = "lecun,xavier_normal,kaiming_normal,orthogonal,scaled_orthogonal,l_momentum";
 
@@ -33,7 +34,7 @@ type CompareOptions = {
   limit?: number;
   normalize: "standardize" | "scale";
   dataDir?: string;
-  out?: string;
+  runs?: string;
   name?: string;
   logEvery: number;
   quiet?: boolean;
@@ -129,7 +130,7 @@ function compareCommand(): Command {
         .default("standardize"),
     )
     .option("--data-dir <dir>", "folder with the Fashion-MNIST IDX files")
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .option("--name <id>", "run id (default: timestamp-init-compare-model-xxxx)")
     .option(
       "--log-every <n>",
@@ -230,7 +231,7 @@ function toRequest(o: CompareOptions): InitCompareRequest {
     limit: o.limit ?? null,
     normalize: o.normalize,
     dataDir: o.dataDir,
-    runsRoot: o.out,
+    runsRoot: o.runs,
     name: o.name,
     logEvery: o.logEvery,
   };

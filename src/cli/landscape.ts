@@ -18,6 +18,7 @@ import {
 import { WAVELETS, type WaveletName } from "../landscape/wavelets.js";
 import { intList, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from "./errors.js";
 import { createProgress, lossField } from "./progress.js";
+import { RUNS_HELP } from "./dialect.js";
 
 function range(value: string): [number, number] {
   const parts = value.split(",").map((s) => Number(s.trim()));
@@ -40,7 +41,7 @@ type Common = {
   offset: number;
   batchSize: number;
   dataDir?: string;
-  out?: string;
+  runs?: string;
   name?: string;
   quiet?: boolean;
 };
@@ -53,7 +54,7 @@ function withCommon(cmd: Command): Command {
     .option("--offset <n>", "first evaluation example", nonNegativeInt, 0)
     .option("--batch-size <n>", "examples per evaluation batch", positiveInt, 256)
     .option("--data-dir <dir>", "Fashion-MNIST folder (default: the run's, $TILLER_DATA or Debian's)")
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .option("--name <name>", "result name (landscape/<name>.json, figures/<name>.svg)")
     .option("-q, --quiet", "no progress output");
 }
@@ -61,7 +62,7 @@ function withCommon(cmd: Command): Command {
 function common(run: string, o: Common, progress: AnalysisProgress) {
   return {
     run,
-    runsRoot: o.out,
+    runsRoot: o.runs,
     epoch: o.epoch,
     evaluation: { split: o.split, count: o.examples, offset: o.offset, dataDir: o.dataDir },
     batchSize: o.batchSize,
@@ -181,7 +182,7 @@ Examples (the book's chapter, on a trained ReLU MLP):
       .option("--perplexity <x>", "t-SNE perplexity (the book: 1 for 15 checkpoints)", positiveNumber, 1)
       .option("--iterations <n>", "t-SNE iterations", positiveInt, 1000)
       .option("--seed <n>", "t-SNE seed", nonNegativeInt, 0)
-      .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+      .option("--runs <dir>", RUNS_HELP)
       .option("--name <name>", "result name", "projection")
       .option("-q, --quiet", "no progress output")
       .addHelpText("after", "\nExample:\n  $ tiller landscape project <run> --method pca")
@@ -194,7 +195,7 @@ Examples (the book's chapter, on a trained ReLU MLP):
             perplexity: number;
             iterations: number;
             seed: number;
-            out?: string;
+            runs?: string;
             name: string;
             quiet?: boolean;
           },
@@ -203,7 +204,7 @@ Examples (the book's chapter, on a trained ReLU MLP):
           const p = phases(o.quiet);
           const r = await runProjection({
             run,
-            runsRoot: o.out,
+            runsRoot: o.runs,
             epochs: o.epochs,
             method: o.method,
             perplexity: o.perplexity,
@@ -402,7 +403,7 @@ Examples (the book's chapter, on a trained ReLU MLP):
       .argument("<surface>", "a landscape/<name>.json file, or a run (with --surface <name>)")
       .option("--surface <name>", "surface name within the run")
       .option("--panel <n>", "which panel of a multi-panel surface", nonNegativeInt, 0)
-      .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+      .option("--runs <dir>", RUNS_HELP)
       .option("--name <name>", "result name")
       .option(QUIET, "no progress output (accepted for uniformity: only result lines are printed)");
 
@@ -423,11 +424,11 @@ Examples (the book's chapter, on a trained ReLU MLP):
       .action(
         async (
           surface: string,
-          o: { surface?: string; panel: number; out?: string; name?: string; offset: "fit" | "max" },
+          o: { surface?: string; panel: number; runs?: string; name?: string; offset: "fit" | "max" },
         ) => {
           const r = await runFit({
             surface,
-            runsRoot: o.out,
+            runsRoot: o.runs,
             surfaceName: o.surface,
             panel: o.panel,
             offset: o.offset,
@@ -457,7 +458,7 @@ Examples (the book's chapter, on a trained ReLU MLP):
         "start point (default: the surface's top-left corner, the book's [d_min, d_max])",
         point,
       )
-      .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+      .option("--runs <dir>", RUNS_HELP)
       .option("--name <name>", "result name")
       .option(QUIET, "no progress output (accepted for uniformity: only result lines are printed)")
       .addHelpText(
@@ -472,14 +473,14 @@ Examples (the book's chapter, on a trained ReLU MLP):
             optimizers: string;
             steps: number;
             start?: [number, number];
-            out?: string;
+            runs?: string;
             name?: string;
           },
         ) => {
           await startEngine();
           const r = await runPaths({
             fit,
-            runsRoot: o.out,
+            runsRoot: o.runs,
             fitName: o.fitName,
             optimizers: o.optimizers,
             steps: o.steps,
@@ -519,7 +520,7 @@ Examples (the book's chapter, on a trained ReLU MLP):
           o: {
             surface?: string;
             panel: number;
-            out?: string;
+            runs?: string;
             name?: string;
             wavelet: WaveletName;
             levels: number;
@@ -527,7 +528,7 @@ Examples (the book's chapter, on a trained ReLU MLP):
         ) => {
           const r = await runWavelets({
             surface,
-            runsRoot: o.out,
+            runsRoot: o.runs,
             surfaceName: o.surface,
             panel: o.panel,
             wavelet: o.wavelet,
@@ -568,7 +569,7 @@ Examples (the book's chapter, on a trained ReLU MLP):
           o: {
             surface?: string;
             panel: number;
-            out?: string;
+            runs?: string;
             name?: string;
             threshold: number;
             raw?: boolean;
@@ -578,7 +579,7 @@ Examples (the book's chapter, on a trained ReLU MLP):
         ) => {
           const r = await runTopology({
             surface,
-            runsRoot: o.out,
+            runsRoot: o.runs,
             surfaceName: o.surface,
             panel: o.panel,
             threshold: o.threshold,

@@ -18,6 +18,7 @@ import { Run, defaultRunsRoot, newRunId } from "../runs/store.js";
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from "./errors.js";
 import { createProgress } from "./progress.js";
 import { interruptSignal } from "./signals.js";
+import { RUNS_HELP } from "./dialect.js";
 
 type PretrainOptions = {
   tasks: string;
@@ -31,7 +32,7 @@ type PretrainOptions = {
   evalExamples: number;
   checkpointEvery: number;
   seed: number;
-  out?: string;
+  runs?: string;
   name?: string;
   resume?: string;
   quiet?: boolean;
@@ -71,7 +72,7 @@ function pretrainCommand(): Command {
     )
     .option("--checkpoint-every <n>", "checkpoint every N steps", positiveInt, d.checkpointEvery)
     .option("--seed <n>", "seed for the init and the example stream", nonNegativeInt, d.seed)
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .option("--name <id>", "run id (default: timestamp-lm-size-xxxx)")
     .option("--resume <run>", "continue an interrupted pretraining run from its last checkpoint")
     .option("-q, --quiet", "no progress output")
@@ -92,7 +93,7 @@ checkpoints/step-N.safetensors, checkpoints/model.safetensors and results.json (
       let run: Run;
       let config: PretrainConfig;
       if (o.resume) {
-        run = Run.open(o.resume, o.out);
+        run = Run.open(o.resume, o.runs);
         config = pretrainConfigOf(run);
       } else {
         config = {
@@ -109,7 +110,7 @@ checkpoints/step-N.safetensors, checkpoints/model.safetensors and results.json (
           checkpointEvery: o.checkpointEvery,
         };
         run = Run.create(
-          o.out ?? defaultRunsRoot(),
+          o.runs ?? defaultRunsRoot(),
           o.name ?? newRunId(["lm", o.size]),
           pretrainRunConfig(config),
         );
@@ -157,7 +158,7 @@ async function runPretrain(run: Run, config: PretrainConfig, resume: boolean, qu
   if (result.status === "interrupted") process.exitCode = 130;
 }
 
-type ForkOptions = { step: number; out?: string; name?: string; quiet?: boolean };
+type ForkOptions = { step: number; runs?: string; name?: string; quiet?: boolean };
 
 function forkCommand(): Command {
   return new Command("fork")
@@ -166,7 +167,7 @@ function forkCommand(): Command {
     )
     .argument("<run>", "a pretraining run (id or directory) with checkpoints/step-N.safetensors")
     .requiredOption("--step <n>", "the step checkpoint to end at", positiveInt)
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .option("--name <id>", "run id (default: <run id>-at-<step>)")
     .option("-q, --quiet", "no progress output")
     .addHelpText(
@@ -182,11 +183,11 @@ headroom for adaptation, taken from a longer run without training again.`,
     )
     .action(async (source: string, o: ForkOptions) => {
       await startEngine();
-      const from = Run.open(source, o.out);
+      const from = Run.open(source, o.runs);
       const { run, config } = forkPretrainRun(
         from,
         o.step,
-        o.out ?? dirname(from.dir),
+        o.runs ?? dirname(from.dir),
         o.name ?? `${from.id}-at-${o.step}`,
       );
       await runPretrain(run, config, true, o.quiet);
@@ -200,7 +201,7 @@ type GenerateOptions = {
   temperature: number;
   topK: number;
   seed: number;
-  out?: string;
+  runs?: string;
 };
 
 function generateCommand(): Command {
@@ -214,7 +215,7 @@ function generateCommand(): Command {
     .option("--temperature <x>", "sampling temperature (0 = greedy)", nonNegativeNumber, 0)
     .option("--top-k <n>", "sample from the k most likely tokens (0 = all)", nonNegativeInt, 0)
     .option("--seed <n>", "sampling seed", nonNegativeInt, 0)
-    .option("--out <dir>", "runs folder, to find a run by id")
+    .option("--runs <dir>", "runs folder, to find a run by id")
     .addHelpText(
       "after",
       `
@@ -225,7 +226,7 @@ A:"
     )
     .action(async (o: GenerateOptions) => {
       await startEngine();
-      const lm = loadLm(o.model, o.out);
+      const lm = loadLm(o.model, o.runs);
       const prompts = o.prompt.map((p) => [
         ...(lm.tokenizer.bosId === null ? [] : [lm.tokenizer.bosId]),
         ...lm.tokenizer.encode(p),

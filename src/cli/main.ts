@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { createRequire } from "node:module";
 import { reportError, EXIT_USAGE } from "./errors.js";
+import { aliasOption } from "./dialect.js";
 import { trainCommand } from "./train.js";
 import { runsCommand } from "./runs.js";
 import { reportCommand } from "./report.js";
@@ -18,7 +19,9 @@ import { loraCommand } from "./lora.js";
 import { optimCommand } from "./optim.js";
 import { landscapeCommand } from "./landscape.js";
 import { dynamicsCommand } from "./dynamics.js";
-import { shutdownWorkers } from "../engine/jax.js";
+import { sweepCommand } from "./sweep.js";
+import { workerCommand } from "./worker.js";
+import { loadEngine, shutdownWorkers } from "../engine/jax.js";
 import { DEVICE_CHOICES } from "../engine/device.js";
 
 function deviceChoice(value: string): string {
@@ -76,17 +79,24 @@ Start here:
     optimCommand(),
     landscapeCommand(),
     dynamicsCommand(),
+    sweepCommand(),
+    workerCommand(),
   ])
     program.addCommand(cmd);
-  const exitAsUsage = (c: Command) => {
+  const finish = (c: Command) => {
     c.exitOverride();
-    c.commands.forEach(exitAsUsage);
+    // One dialect: every command with --runs also takes its old spelling --out (hidden, deprecated).
+    if (c.options.some((o) => o.long === "--runs") && !c.options.some((o) => o.long === "--out"))
+      aliasOption(c, "out", "runs", "<dir>");
+    c.commands.forEach(finish);
   };
-  exitAsUsage(program);
-  // Commands start the engine themselves; the device travels to startEngine through the environment.
-  program.hook("preAction", () => {
+  finish(program);
+  // Commands select the device with startEngine; the device travels there through the environment.
+  // The engine itself (jax-js and what Node lacks for it) is loaded before any action runs.
+  program.hook("preAction", async () => {
     const device = program.opts<{ device?: string }>().device;
     if (device) process.env.TILLER_DEVICE = device;
+    await loadEngine();
   });
   return program;
 }

@@ -2,7 +2,6 @@
  * `tiller optim path` — optimiser paths on 2-D test functions (JSON, or an SVG over the contour map).
  * `tiller optim compare` — optimisers trained side by side on Fashion-MNIST (table + four-panel figure).
  */
-import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { startEngine } from "../engine/device.js";
 import {
@@ -13,8 +12,6 @@ import {
   type FunctionName,
 } from "../landscape/functions.js";
 import { pathFigure, runPath, type PathResult } from "../landscape/paths.js";
-import { MODELS } from "../nn/models/index.js";
-import { ACTIVATIONS } from "../nn/activations.js";
 import {
   acceptedKeys,
   canonicalKey,
@@ -28,10 +25,12 @@ import {
 import { renderSvg, type VegaLiteSpec } from "../report/vega.js";
 import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
 import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
-import { compareMembers, formatTable, parseCompareConfig, runComparison } from "../train/compare.js";
-import { DEFAULT_MAX_SKIPS } from "../train/config.js";
+import { compareRequestOf, formatTable, runComparison } from "../train/compare.js";
+import { optimCompareRequest } from "../requests/optim-compare.js";
+import { addRequestOptions, requestFromCommand } from "./request-options.js";
+import { printResult } from "./output.js";
 import type { TrainCallbacks } from "../train/loop.js";
-import { intList, nonNegativeInt, positiveInt, positiveNumber, UsageError } from "./errors.js";
+import { nonNegativeInt, positiveInt, positiveNumber, UsageError } from "./errors.js";
 import { createProgress } from "./progress.js";
 import { interruptSignal } from "./signals.js";
 
@@ -74,7 +73,7 @@ type PathOptions = {
   seed: number;
   dtype: "float32" | "float64";
   json?: boolean;
-  out?: string;
+  runs?: string;
   name?: string;
   quiet?: boolean;
 };
@@ -136,7 +135,7 @@ function pathCommand(): Command {
       "--json",
       "print {points, values} (several optimisers: one such object per name) instead of drawing",
     )
-    .option("--out <dir>", "runs folder for the figure (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", "runs folder for the figure (default $TILLER_RUNS or ./runs)")
     .option("--name <id>", "run id (default: timestamp-path-fn-xxxx)")
     .option("-q, --quiet", "no progress output")
     .addHelpText(
@@ -203,7 +202,7 @@ A path that overflows to Inf/NaN stops there: its points so far are kept and the
         return;
       }
       const id = o.name ?? newRunId(["path", fn.name]);
-      const run = Run.create(o.out ?? defaultRunsRoot(), id, {
+      const run = Run.create(o.runs ?? defaultRunsRoot(), id, {
         id,
         createdAt: new Date().toISOString(),
         command: "optim-path",
@@ -233,64 +232,28 @@ A path that overflows to Inf/NaN stops there: its points so far are kept and the
     });
 }
 
-type CompareOptions = {
-  model: string;
-  optimizers?: string[];
-  config?: string;
-  epochs: number;
-  batchSize: number;
-  seed: number;
-  limit?: number;
-  hidden?: number[];
-  channels?: number[];
-  activation?: string;
-  dataDir?: string;
-  out?: string;
-  name?: string;
-  logEvery: number;
-  onDivergence: "stop" | "skip";
-  maxSkips?: number;
-  quiet?: boolean;
-};
+/** Progress lines for one member of a comparison. */
+function memberCallbacks(progress: ReturnType<typeof createProgress>) {
+  let total = 0;
+  return (label: string): TrainCallbacks => ({
+    onStart: (info) => {
+      total = info.stepsPerEpoch;
+    },
+    onStep: (e) => {
+      if (e.stepInEpoch === 1) progress.start(total, `${label} epoch ${e.epoch}`);
+      progress.update(e.stepInEpoch, { loss: e.loss.toFixed(4) });
+    },
+    onEpoch: (e) =>
+      progress.stop(
+        `${label} epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} · test loss ${e.test_loss.toFixed(4)} acc ${(100 * e.test_accuracy).toFixed(2)}% · ${e.elapsed_s.toFixed(1)} s`,
+      ),
+  });
+}
 
 function compareCommand(): Command {
-  return new Command("compare")
-    .description(
-      "Train a model with several optimisers from the same initial weights and data order; table + four-panel figure.",
-    )
-    .addOption(new Option("--model <name>", "model").choices(MODELS).default("mlp"))
-    .option("--optimizers <names>", "optimisers (or labels from --config), comma-separated", nameList)
-    .option(
-      "--config <file>",
-      'JSON: {"label": {"name": "adam", "lr": 0.001, ...}, ...} or a list of {label?, name, ...}',
-    )
-    .option("--epochs <n>", "epochs", positiveInt, 20)
-    .option("--batch-size <n>", "batch size", positiveInt, 256)
-    .option("--seed <n>", "seed for init and data order (shared by all)", nonNegativeInt, 0)
-    .option("--limit <n>", "use only the first N training images", positiveInt)
-    .option("--hidden <sizes>", "mlp hidden sizes (default 512,64)", intList)
-    .option("--channels <sizes>", "cnn channels (default 32,64)", intList)
-    .addOption(new Option("--activation <name>", "activation").choices(ACTIVATIONS))
-    .option(
-      "--data-dir <dir>",
-      "Fashion-MNIST folder (default $TILLER_DATA or /usr/share/datasets/fashion-mnist)",
-    )
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
-    .option("--name <id>", "comparison run id")
-    .option("--log-every <n>", "log a step (loss, gradient norm, memory) every N steps", positiveInt, 10)
-    .addOption(
-      new Option(
-        "--on-divergence <what>",
-        "a step with NaN/Inf loss or gradient norm: stop that member (diverged), or skip the step",
-      )
-        .choices(["stop", "skip"])
-        .default("stop"),
-    )
-    .option(
-      "--max-skips <n>",
-      `with --on-divergence skip: more skipped steps than this stop the member (default ${DEFAULT_MAX_SKIPS})`,
-      nonNegativeInt,
-    )
+  const cmd = new Command("compare").description(optimCompareRequest.summary);
+  return addRequestOptions(cmd, optimCompareRequest)
+    .option("--json", "print the summary rows as one JSON object")
     .option("-q, --quiet", "no progress output")
     .addHelpText(
       "after",
@@ -308,63 +271,29 @@ Examples:
 Writes <run>/summary.json, summary.csv, figures/compare.svg, and one training run per optimiser
 under <run>/members/.`,
     )
-    .action(async (o: CompareOptions) => {
-      if (o.maxSkips !== undefined && o.onDivergence !== "skip")
-        throw new UsageError("--max-skips applies to --on-divergence skip");
-      const file = o.config ? parseCompareConfig(readConfig(o.config), o.config) : {};
-      const labels = o.optimizers ?? (o.config ? Object.keys(file) : ["sgd", "adam", "lion"]);
-      const members = compareMembers(labels, file);
-      const progress = createProgress({ quiet: o.quiet });
+    .action(async (_o: unknown, self: Command) => {
+      const { request } = requestFromCommand(self, optimCompareRequest);
+      const o = self.opts<{ quiet?: boolean; json?: boolean }>();
+      const progress = createProgress({ quiet: o.quiet || o.json });
       const signal = interruptSignal(() =>
         progress.log("Interrupted: finishing the current step, then stopping…"),
       );
-      let total = 0;
-      const callbacks = (label: string): TrainCallbacks => ({
-        onStart: (info) => {
-          total = info.stepsPerEpoch;
-        },
-        onStep: (e) => {
-          if (e.stepInEpoch === 1) progress.start(total, `${label} epoch ${e.epoch}`);
-          progress.update(e.stepInEpoch, { loss: e.loss.toFixed(4) });
-        },
-        onEpoch: (e) =>
-          progress.stop(
-            `${label} epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} · test loss ${e.test_loss.toFixed(4)} acc ${(100 * e.test_accuracy).toFixed(2)}% · ${e.elapsed_s.toFixed(1)} s`,
-          ),
+      const { run, rows, figure } = await runComparison(compareRequestOf(request), {
+        callbacks: memberCallbacks(progress),
+        signal,
       });
-      const { run, rows, figure } = await runComparison(
-        {
-          model: o.model,
-          modelOptions: { hidden: o.hidden, channels: o.channels, activation: o.activation },
-          members,
-          epochs: o.epochs,
-          batchSize: o.batchSize,
-          seed: o.seed,
-          limit: o.limit ?? null,
-          dataDir: o.dataDir,
-          runsRoot: o.out,
-          name: o.name,
-          logEvery: o.logEvery,
-          onDivergence: o.onDivergence,
-          maxSkips: o.maxSkips,
-        },
-        { callbacks, signal },
-      );
       progress.stop();
-      process.stdout.write(
-        `${formatTable(rows)}\n\nrun: ${run.dir}\ntable: ${run.path("summary.csv")}\nfigure: ${figure}\n`,
-      );
+      const table = run.path("summary.csv");
+      printResult(o.json, { run: run.dir, rows, table, figure }, [
+        formatTable(rows),
+        "",
+        `run: ${run.dir}`,
+        `table: ${table}`,
+        `figure: ${figure}`,
+      ]);
       if (rows.some((r) => r.status === "diverged")) process.exitCode = 1;
       if (rows.some((r) => r.status === "interrupted")) process.exitCode = 130;
     });
-}
-
-function readConfig(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (e) {
-    throw new Error(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
 }
 
 export function optimCommand(): Command {

@@ -1,15 +1,16 @@
 import { Command } from "commander";
 import { Run, defaultRunsRoot } from "../runs/store.js";
 import { writeRunReport } from "../report/run-report.js";
+import { RUNS_HELP } from "./dialect.js";
 
 export function reportCommand(): Command {
   return new Command("report")
     .description("Write a self-contained report.html (loss and accuracy curves, config, summary) for a run.")
     .argument("<run>", "run id or run directory")
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .addHelpText("after", "\nExample:\n  $ tiller report runs/20261125-101500-mlp-adam-1a2b\n")
-    .action(async (id: string, o: { out?: string }) => {
-      const run = Run.open(id, o.out ?? defaultRunsRoot());
+    .action(async (id: string, o: { runs?: string }) => {
+      const run = Run.open(id, o.runs ?? defaultRunsRoot());
       process.stdout.write(`${await writeRunReport(run.dir)}\n`);
     });
 }

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { listRuns, Run, defaultRunsRoot } from "../runs/store.js";
+import { RUNS_HELP } from "./dialect.js";
 
 import { duration, percent as pct, sig } from "../report/format.js";
 import { runHeadline } from "../runs/headline.js";
@@ -9,10 +10,10 @@ export function runsCommand(): Command {
   cmd
     .command("list")
     .description("List runs, newest first.")
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .option("--json", "machine-readable output")
-    .action((o: { out?: string; json?: boolean }) => {
-      const { runs, problems } = listRuns(o.out ?? defaultRunsRoot());
+    .action((o: { runs?: string; json?: boolean }) => {
+      const { runs, problems } = listRuns(o.runs ?? defaultRunsRoot());
       if (o.json) {
         const withHeadlines = runs.map((r) => {
           const h = runHeadline(r.dir, r.config, r.best === undefined ? [] : [r.best]);
@@ -20,7 +21,7 @@ export function runsCommand(): Command {
         });
         process.stdout.write(JSON.stringify(withHeadlines, null, 2) + "\n");
       } else if (runs.length === 0) {
-        process.stdout.write(`no runs in ${o.out ?? defaultRunsRoot()} — start one with "tiller train"\n`);
+        process.stdout.write(`no runs in ${o.runs ?? defaultRunsRoot()} — start one with "tiller train"\n`);
       } else {
         const rows = runs.map((r) => {
           const h = runHeadline(r.dir, r.config, r.best === undefined ? [] : [r.best]);
@@ -40,9 +41,9 @@ export function runsCommand(): Command {
   cmd
     .command("show <run>")
     .description("Show a run's config, status and per-epoch metrics.")
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
-    .action((id: string, o: { out?: string }) => {
-      const run = Run.open(id, o.out ?? defaultRunsRoot());
+    .option("--runs <dir>", RUNS_HELP)
+    .action((id: string, o: { runs?: string }) => {
+      const run = Run.open(id, o.runs ?? defaultRunsRoot());
       const status = run.status();
       process.stdout.write(
         `run ${run.id}\n  dir: ${run.dir}\n  status: ${status.status}${status.reason ? ` (${status.reason})` : ""}\n`,

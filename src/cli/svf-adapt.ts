@@ -17,6 +17,7 @@ import {
 } from "../steer/svf/adapt/session.js";
 import { nonNegativeInt, positiveInt, UsageError } from "./errors.js";
 import { createProgress } from "./progress.js";
+import { RUNS_HELP } from "./dialect.js";
 
 type AdaptOptions = {
   merge?: string;
@@ -35,7 +36,7 @@ type AdaptOptions = {
   normalise?: boolean;
   seed: number;
   batchSize: number;
-  out?: string;
+  runs?: string;
   name?: string;
   quiet?: boolean;
 };
@@ -101,14 +102,14 @@ async function merge(list: string, o: AdaptOptions): Promise<void> {
   const sources = list
     .split(",")
     .filter(Boolean)
-    .map((s) => Run.open(s.trim(), o.out));
+    .map((s) => Run.open(s.trim(), o.runs));
   const parts = sources.map((r) => {
     if (r.config<{ kind?: string }>().kind !== "svf-adapt")
       throw new UsageError(`run ${r.dir} is not an svf adapt run`);
     return readJson(r.path("results.json")) as SelfAdaptResult;
   });
   const result = mergeResults(parts);
-  const run = Run.create(o.out ?? defaultRunsRoot(), o.name ?? newRunId(["svf", "adapt"]), {
+  const run = Run.create(o.runs ?? defaultRunsRoot(), o.name ?? newRunId(["svf", "adapt"]), {
     kind: "svf-adapt",
     createdAt: new Date().toISOString(),
     merged: sources.map((r) => r.dir),
@@ -146,7 +147,7 @@ export function svfAdaptCommand(): Command {
     .option("--seed <n>", "seed of the shots and of CEM", nonNegativeInt, 0)
     .option("--batch-size <n>", "prompts per generation batch", positiveInt, 256)
     .option("--merge <runs>", "instead: one table from finished adapt runs (comma list), e.g. one per task")
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .option("--name <id>", "run id")
     .option("-q, --quiet", "no progress output")
     .addHelpText(
@@ -185,7 +186,7 @@ table.md and figures/cem-<task>.svg into a new run and prints the tables.`,
         tasks,
         testExamples: o.testExamples,
         batchSize: o.batchSize,
-        runsRoot: o.out,
+        runsRoot: o.runs,
         fewshot: {
           ...d,
           shots: o.shots,
@@ -197,7 +198,7 @@ table.md and figures/cem-<task>.svg into a new run and prints the tables.`,
           seed: o.seed,
         },
       };
-      const run = Run.create(o.out ?? defaultRunsRoot(), o.name ?? newRunId(["svf", "adapt"]), {
+      const run = Run.create(o.runs ?? defaultRunsRoot(), o.name ?? newRunId(["svf", "adapt"]), {
         kind: "svf-adapt",
         createdAt: new Date().toISOString(),
         ...request,

@@ -18,6 +18,7 @@ import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, UsageEr
 import { createProgress, type Progress } from "./progress.js";
 import { svfAdaptCommand } from "./svf-adapt.js";
 import { interruptSignal } from "./signals.js";
+import { RUNS_HELP } from "./dialect.js";
 
 /** Options every adapter trainer takes (SVF and LoRA share the fine-tuner). */
 export type FinetuneOptions = {
@@ -38,7 +39,7 @@ export type FinetuneOptions = {
   evalEvery: number;
   evalExamples: number;
   seed: number;
-  out?: string;
+  runs?: string;
   name?: string;
   resume?: string;
   quiet?: boolean;
@@ -99,7 +100,7 @@ export function addFinetuneOptions(cmd: Command, defaults: { objective: "rl" | "
     )
     .option("--eval-examples <n>", "validation questions per evaluation", positiveInt, d.evalExamples)
     .option("--seed <n>", "seed for the init, the batches and the rollouts", nonNegativeInt, d.seed)
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .option("--name <id>", "run id")
     .option("--resume <run>", "continue an interrupted run from its last step")
     .option("-q, --quiet", "no progress output");
@@ -165,7 +166,7 @@ export async function runAdapterCommand(
   );
   let out: { run: Run; result: FinetuneResult };
   if (o.resume)
-    out = await resumeAdapterTraining(o.resume, { signal, callbacks: callbacks(progress), runsRoot: o.out });
+    out = await resumeAdapterTraining(o.resume, { signal, callbacks: callbacks(progress), runsRoot: o.runs });
   else {
     if (!o.base) throw new UsageError("--base is required (or --resume <run>)");
     out = await startAdapterTraining(
@@ -174,7 +175,7 @@ export async function runAdapterCommand(
         targets: o.targets,
         adapter,
         finetune: finetuneConfig(o, defaultLr),
-        runsRoot: o.out,
+        runsRoot: o.runs,
         name: o.name,
       },
       { signal, callbacks: callbacks(progress) },
@@ -247,7 +248,7 @@ type EvalOptions = {
   svf?: string;
   lora?: string;
   tasks: string;
-  out?: string;
+  runs?: string;
   name?: string;
   quiet?: boolean;
 };
@@ -261,7 +262,7 @@ function svfEvalCommand(): Command {
     .option("--svf <pairs>", "SVF runs per task, e.g. math=runs/a,code=runs/b")
     .option("--lora <pairs>", "LoRA runs per task, e.g. math=runs/c")
     .option("--tasks <list>", "tasks to score", [...TRAINING_TASKS, ...HELD_OUT_TASKS].join(","))
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS)")
+    .option("--runs <dir>", RUNS_HELP)
     .option("--name <id>", "run id for the evaluation")
     .option("-q, --quiet", "no progress output")
     .addHelpText(
@@ -281,9 +282,9 @@ Writes results.json and table.md into a new run and prints the table.`,
         tasks: parseTaskList(o.tasks),
         svf: o.svf ? taskMap(o.svf) : {},
         lora: o.lora ? taskMap(o.lora) : {},
-        runsRoot: o.out,
+        runsRoot: o.runs,
       };
-      const run = Run.create(o.out ?? defaultRunsRoot(), o.name ?? newRunId(["svf", "eval"]), {
+      const run = Run.create(o.runs ?? defaultRunsRoot(), o.name ?? newRunId(["svf", "eval"]), {
         kind: "svf-eval",
         createdAt: new Date().toISOString(),
         ...request,

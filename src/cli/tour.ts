@@ -17,7 +17,7 @@ type TourCliOptions = {
   scale?: TourScale;
   full?: boolean;
   fresh?: boolean | number[];
-  out?: string;
+  runs?: string;
   dataDir?: string;
   gallery?: string;
   plan?: boolean;
@@ -50,7 +50,7 @@ export function tourCommand(): Command {
       "recompute instead of reusing finished steps: all of them, or chapters like 2,3",
       chapters,
     )
-    .option("--out <dir>", "runs folder (default ./runs or $TILLER_RUNS); the tour uses <dir>/tour")
+    .option("--runs <dir>", "runs folder (default $TILLER_RUNS or ./runs); the tour uses <dir>/tour")
     .option(
       "--data-dir <dir>",
       "Fashion-MNIST folder (default $TILLER_DATA or /usr/share/datasets/fashion-mnist)",
@@ -78,7 +78,7 @@ Ctrl-C stops after the current training step; run the same command again to cont
       const scale: TourScale = o.full ? "full" : (o.scale ?? "quick");
       const fresh = o.fresh;
       if (o.plan) {
-        for (const p of tourPlan({ scale, runsRoot: o.out, dataDir: o.dataDir, fresh }))
+        for (const p of tourPlan({ scale, runsRoot: o.runs, dataDir: o.dataDir, fresh }))
           process.stdout.write(
             `${p.unit.chapter}. ${p.unit.name.padEnd(14)} ${p.action.padEnd(7)} tour/${p.id}  (${p.why})\n`,
           );
@@ -88,11 +88,11 @@ Ctrl-C stops after the current training step; run the same command again to cont
       const signal = interruptSignal(() =>
         progress.log("Interrupted: stopping after the current step (Ctrl-C again to quit at once)…"),
       );
-      progress.log(`Tiller tour at the "${scale}" scale → ${tourRoot(o.out)}`);
+      progress.log(`Tiller tour at the "${scale}" scale → ${tourRoot(o.runs)}`);
       try {
         const r = await runTour({
           scale,
-          runsRoot: o.out,
+          runsRoot: o.runs,
           dataDir: o.dataDir,
           fresh,
           gallery: o.gallery,
@@ -111,7 +111,7 @@ Ctrl-C stops after the current training step; run the same command again to cont
         if (!(e instanceof TourInterrupted)) throw e;
         progress.stop();
         process.stderr.write(
-          `Interrupted. Finished steps are kept in ${tourRoot(o.out)}; run the same command again to continue.\n`,
+          `Interrupted. Finished steps are kept in ${tourRoot(o.runs)}; run the same command again to continue.\n`,
         );
         process.exitCode = 130;
       }

@@ -13,6 +13,20 @@ import { CORRUPTIONS, corruptSplit, type CorruptionName } from "./corruptions.js
 import { epochPermutation } from "./order.js";
 import { UsageError } from "../errors.js";
 
+/** The first `count` examples of a split from `offset` (a view, no copy). */
+export function evaluationSubset(split: ImageSplit, count: number, offset = 0): ImageSplit {
+  if (!Number.isInteger(count) || count < 1) throw new UsageError(`subset size must be ≥ 1, got ${count}`);
+  if (offset < 0 || offset + count > split.n)
+    throw new UsageError(`subset [${offset}, ${offset + count}) is outside the split's ${split.n} examples`);
+  const dim = split.shape[0] * split.shape[1] * split.shape[2];
+  return {
+    n: count,
+    shape: split.shape,
+    images: split.images.subarray(offset * dim, (offset + count) * dim),
+    labels: split.labels.subarray(offset, offset + count),
+  };
+}
+
 /** The examples at `indices` (in that order), as a new split. */
 export function takeExamples(split: ImageSplit, indices: ArrayLike<number>): ImageSplit {
   const dim = split.shape[0] * split.shape[1] * split.shape[2];

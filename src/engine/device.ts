@@ -1,4 +1,4 @@
-import { defaultDevice, init, type Device } from "./jax.js";
+import { defaultDevice, init, loadEngine, type Device } from "./jax.js";
 
 export type DeviceChoice = "auto" | "wasm" | "webgpu" | "cpu";
 
@@ -39,7 +39,8 @@ async function provideWebGpu(): Promise<string | null> {
 }
 
 /**
- * Starts jax-js once per process and selects the device: `wasm` by default, `webgpu` when asked
+ * Starts jax-js once per process and selects the device (on Node, first installing what the
+ * runtime lacks: see node-shim.ts): `wasm` by default, `webgpu` when asked
  * for (or `auto` and a WebGPU adapter exists, e.g. in a browser or with the `webgpu` npm package).
  * TILLER_DEVICE overrides the argument. Asking for `webgpu` where there is no adapter fails with
  * one line saying why.
@@ -47,6 +48,7 @@ async function provideWebGpu(): Promise<string | null> {
 export function startEngine(choice: DeviceChoice = "wasm"): Promise<Device> {
   started ??= (async () => {
     const wanted = requestedDevice(choice);
+    await loadEngine();
     const gpuProblem = wanted === "webgpu" || wanted === "auto" ? await provideWebGpu() : null;
     const available = await init();
     if (wanted === "auto") {

@@ -1,28 +1,26 @@
 /**
- * Node 20 lacks three things jax-js expects from a browser, and jax-js looks for them while its
- * module is being evaluated (the wasm backend is constructed at import time). This module must
- * therefore be imported before `@jax-js/jax` — `src/engine/jax.ts` does that, and every other file
- * imports jax-js through it.
+ * What jax-js expects from a browser and a Node runtime may lack. jax-js looks for these while its
+ * module is being evaluated (the wasm backend and its worker pool are built at import time), so
+ * `importJax()` installs them and only then imports jax-js; `src/engine/jax.ts` calls it from
+ * `loadEngine()`. Nothing here runs at import: importing Tiller changes no global. Each shim is
+ * installed only when the runtime lacks the feature:
  *
- * 1. `navigator` (read by `init()` and for `hardwareConcurrency`, the size of the worker pool).
- * 2. A Web `Worker`: jax-js runs its wasm kernels on a pool of workers sharing one
+ * 1. A Web `Worker` (Node has none): jax-js runs its wasm kernels on a pool of workers sharing one
  *    `WebAssembly.Memory` when `SharedArrayBuffer` and `Worker` both exist. We adapt
- *    `node:worker_threads` to the small part of the Web Worker API jax-js uses.
- * 3. Iterator helpers (`iterator.map`), used by jax-js's einsum; Node 20 has none.
- * 4. `Float16Array`: jax-js tests `data instanceof Float16Array` when it builds an array from a JS
- *    list, which throws a ReferenceError on Node 20. A stand-in class makes the test answer false;
- *    float16 storage itself stays unavailable (it throws with a clear message).
+ *    `node:worker_threads` to the small part of the Web Worker API jax-js uses; `Blob` and
+ *    `URL.createObjectURL` are wrapped with it, to capture the worker's source (see below).
+ * 2. `navigator` (Node 20; Node ≥ 21 has one), read for `hardwareConcurrency`, the pool's size.
+ * 3. Iterator helpers (`iterator.map`), used by jax-js's einsum; Node 20 has none (core-js).
+ * 4. `Float16Array` (Node < 24): jax-js tests `data instanceof Float16Array` when it builds an array
+ *    from a typed array, which throws a ReferenceError where the class is missing. A stand-in makes
+ *    the test answer false; float16 storage itself stays unavailable (it throws a clear message).
+ * 5. Wasm relaxed SIMD (Node 20 has it only behind a V8 flag): jax-js probes for it and then emits
+ *    fused multiply-adds (`f32x4.relaxed_madd`) in its matmul kernels.
  */
-import "core-js/actual/iterator/index.js";
+import type * as Jax from "@jax-js/jax";
 import os from "node:os";
 import v8 from "node:v8";
 import { Worker as NodeWorker } from "node:worker_threads";
-
-// jax-js probes for wasm relaxed SIMD and then emits fused multiply-adds (`f32x4.relaxed_madd`) in
-// its matmul kernels; Node 20 has them only behind a flag. V8 reads wasm feature flags when a
-// module is validated or compiled, so setting the flag before jax-js's import-time probe is enough.
-// TILLER_RELAXED_SIMD=0 leaves it off (results then match plain SIMD bit for bit).
-if (process.env.TILLER_RELAXED_SIMD !== "0") v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
 
 type Listener = ((e: { data: unknown }) => void) | null;
 
@@ -216,19 +214,73 @@ function threadCount(): number {
   return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
 }
 
-const g = globalThis as Record<string, unknown>;
-if (typeof g.Float16Array === "undefined") {
+/** A wasm module using `f32x4.relaxed_madd`: valid only where relaxed SIMD is on (jax-js's probe). */
+const RELAXED_SIMD_PROBE = Buffer.from(
+  "0061736d0100000001080160037b7b7b017b030201000a0d010b00200020012002fd85020b",
+  "hex",
+);
+
+/**
+ * V8 reads wasm feature flags when a module is validated or compiled, and jax-js probes only when
+ * it first compiles a kernel, so setting the flag before that is enough. TILLER_RELAXED_SIMD=0
+ * leaves the flag off where it is needed (Node 20; results then match plain SIMD bit for bit); from
+ * Node 22 on, V8 ships relaxed SIMD with no flag to turn it off.
+ */
+function configureRelaxedSimd(): void {
+  if (process.env.TILLER_RELAXED_SIMD === "0" || WebAssembly.validate(RELAXED_SIMD_PROBE)) return;
+  v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+}
+
+async function installIteratorHelpers(): Promise<void> {
+  const g = globalThis as { Iterator?: { prototype?: { map?: unknown } } };
+  if (typeof g.Iterator?.prototype?.map === "function") return;
+  await import("core-js/actual/iterator/index.js");
+}
+
+function installFloat16Stub(): void {
+  const g = globalThis as Record<string, unknown>;
+  if (typeof g.Float16Array !== "undefined") return;
   g.Float16Array = class Float16ArrayUnavailable {
     constructor() {
-      throw new Error("float16 arrays need Node.js ≥ 22 (Float16Array); use float32 on Node 20");
+      throw new Error("float16 arrays need Node.js ≥ 24 (Float16Array); use float32 here");
     }
   };
 }
-if (typeof g.navigator === "undefined") {
-  g.navigator = { hardwareConcurrency: threadCount(), userAgent: `Node.js ${process.version}` };
+
+/**
+ * jax-js sizes its worker pool from `navigator.hardwareConcurrency` when its module is evaluated.
+ * Node 20 has no navigator; Node ≥ 21's says every core, which TILLER_THREADS overrides for the
+ * duration of the import only. Returns what undoes the override.
+ */
+function provideNavigator(): () => void {
+  type Navigator = { hardwareConcurrency?: number; userAgent?: string };
+  const g = globalThis as { navigator?: Navigator };
+  if (g.navigator === undefined) {
+    g.navigator = { hardwareConcurrency: threadCount(), userAgent: `Node.js ${process.version}` };
+    return () => {};
+  }
+  const nav = g.navigator;
+  if (nav.hardwareConcurrency === threadCount() || Object.hasOwn(nav, "hardwareConcurrency")) return () => {};
+  Object.defineProperty(nav, "hardwareConcurrency", { value: threadCount(), configurable: true });
+  return () => {
+    delete nav.hardwareConcurrency;
+  };
 }
-// TILLER_THREADS=0 turns the pool off (single-threaded wasm), e.g. to compare or to debug.
-if (process.env.TILLER_THREADS !== "0") installWorkerShim();
+
+/** Installs what this runtime lacks (see the header), then imports jax-js. */
+export async function importJax(): Promise<typeof Jax> {
+  configureRelaxedSimd();
+  await installIteratorHelpers();
+  installFloat16Stub();
+  const restoreNavigator = provideNavigator();
+  // TILLER_THREADS=0 turns the pool off (single-threaded wasm), e.g. to compare or to debug.
+  if (process.env.TILLER_THREADS !== "0") installWorkerShim();
+  try {
+    return await import("@jax-js/jax");
+  } finally {
+    restoreNavigator();
+  }
+}
 
 /** Ends the wasm worker threads. Only needed when a process wants to exit while work is queued. */
 export async function shutdownWorkers(): Promise<void> {

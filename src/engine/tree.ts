@@ -110,8 +110,8 @@ export function fillLike(template: Params, tensors: HostTensors, what: string): 
       throw new Error(`${what}: "${name}" has shape [${t.shape}] but the model expects [${x.shape}]`);
     if (t.dtype !== x.dtype)
       throw new Error(`${what}: "${name}" is ${t.dtype} but the model expects ${x.dtype}`);
-    if (!t.data.every(Number.isFinite)) throw new Error(`${what}: "${name}" contains NaN or Inf`);
   }
+  assertFinite(tensors, what);
   const build = (node: Params, prefix: string): Params =>
     Object.fromEntries(
       Object.entries(node).map(([k, v]) => {
@@ -175,8 +175,15 @@ export async function toHost(tree: Params): Promise<HostTensors> {
   return out;
 }
 
-/** Uploads host tensors as a param tree. */
-export function fromHost(tensors: HostTensors): Params {
+/** Refuses NaN or Inf in any tensor, naming the first one: weights are checked before any model sees them. */
+export function assertFinite(tensors: HostTensors, where: string): void {
+  for (const [name, t] of Object.entries(tensors))
+    if (!t.data.every(Number.isFinite)) throw new Error(`${where}: "${name}" contains NaN or Inf`);
+}
+
+/** Uploads host tensors as a param tree, after refusing NaN/Inf by name (`where` names the source). */
+export function fromHost(tensors: HostTensors, where = "weights"): Params {
+  assertFinite(tensors, where);
   return fromNamedLeaves(
     Object.entries(tensors).map(([name, t]) => [name, np.array(t.data, { dtype: t.dtype }).reshape(t.shape)]),
   );

@@ -15,7 +15,7 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import { MODELS } from "../nn/models/index.js";
 import { DEFAULT_LR, OPTIMIZERS } from "../optim/index.js";
 import { RunStoreError } from "../runs/store.js";
-import type { JobQueue } from "./jobs.js";
+import { jobForms, type JobQueue } from "./jobs.js";
 import { readNewLines } from "./metrics-tail.js";
 import { parseTags, writeTags } from "./tags.js";
 import { LabRequestError, readRunFile, runDetail, runDir, runMetrics, runSummaries } from "./run-data.js";
@@ -70,6 +70,9 @@ export function createLabApp(opts: LabAppOptions): Hono {
       defaultLr: DEFAULT_LR,
     }),
   );
+
+  // Each job kind's form, from the request schemas the server validates jobs with.
+  app.get("/api/requests", (c) => c.json({ kinds: jobForms() }));
 
   app.get("/api/runs", (c) => {
     const { runs, problems } = runSummaries(runsRoot);

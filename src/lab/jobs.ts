@@ -1,17 +1,22 @@
 /**
  * Jobs the lab starts: each is one `tiller …` command run as a child process that writes its run
- * into the runs folder, exactly as if typed in a terminal. The lab only validates the form, builds
- * the argument list, queues (one job at a time by default: the machine's cores are the limit) and
- * keeps the tail of the output. Progress comes from the run's own files, like any other run.
+ * into the runs folder, exactly as if typed in a terminal. The lab validates the form with the
+ * command's request schema (`requests/`), writes the request back as its argument list, queues
+ * (one job at a time by default: the machine's cores are the limit) and keeps the tail of the output. Progress comes from the run's own files, like any other run.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
-import { MODELS } from "../nn/models/index.js";
-import { OPTIMIZERS } from "../optim/index.js";
+import { DEFAULT_LR, type OptimizerName } from "../optim/index.js";
+import { requestArgv } from "../requests/argv.js";
+import { formFields, type FieldInfo } from "../requests/describe.js";
+import { parseRequest, type RequestDef } from "../requests/request.js";
+import { trainRequest } from "../requests/train.js";
+import { optimCompareRequest } from "../requests/optim-compare.js";
+import { landscapeSurfaceRequest } from "../requests/landscape.js";
+import { UsageError } from "../errors.js";
 import { newRunId } from "../runs/store.js";
 import { packageRoot } from "./paths.js";
 import { LabRequestError } from "./run-data.js";
@@ -38,152 +43,90 @@ export type JobRecord = {
 /** How a job's command line becomes a process: `tiller <args>`. */
 export type Launcher = (args: string[], env: NodeJS.ProcessEnv) => ChildProcess;
 
-const RUN_NAME = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "letters, digits, '.', '_', '-' only");
-const finite = z.number().finite();
+type LabJob = {
+  def: RequestDef;
+  /** The command's words before the request's arguments. */
+  words: string[];
+  /** Whether the job writes a new run (else it adds to the run it reads). */
+  newRun: boolean;
+  runId(r: Record<string, unknown>): string;
+  label(r: Record<string, unknown>): string;
+};
 
-/** The training form: the same choices as `tiller train`, bounded so a typo cannot start a week of work. */
-const TrainJob = z
-  .object({
-    kind: z.literal("train"),
-    model: z.enum(MODELS),
-    optimizer: z.enum(OPTIMIZERS),
-    lr: finite.positive().max(10),
-    epochs: z.number().int().min(1).max(200),
-    batchSize: z.number().int().min(1).max(4096).default(256),
-    limit: z.number().int().min(1).max(60_000).optional(),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(0),
-    hidden: z.array(z.number().int().min(1).max(4096)).min(1).max(8).optional(),
-    momentum: finite.min(0).lt(1).optional(),
-    weightDecay: finite.min(0).max(1).optional(),
-    logEvery: z.number().int().min(1).max(10_000).default(10),
-    name: RUN_NAME.optional(),
-  })
-  .strict();
+/** The jobs the lab can start: each a request kind (`requests/`) and the command that carries it out. */
+const LAB_JOBS: Record<string, LabJob> = {
+  train: {
+    def: trainRequest,
+    words: ["train"],
+    newRun: true,
+    runId: (r) => (r.name as string | undefined) ?? newRunId([String(r.model), String(r.optimizer), "lab"]),
+    label: (r) =>
+      `train ${String(r.model)} · ${String(r.optimizer)} lr ${String(r.lr ?? DEFAULT_LR[r.optimizer as OptimizerName])} · ${String(r.epochs)} epochs`,
+  },
+  "optim-compare": {
+    def: optimCompareRequest,
+    words: ["optim", "compare"],
+    newRun: true,
+    runId: (r) => (r.name as string | undefined) ?? newRunId([String(r.model), "compare", "lab"]),
+    label: (r) =>
+      `compare ${((r.optimizers as string[] | undefined) ?? ["sgd", "adam", "lion"]).join(", ")} on ${String(r.model)} · ${String(r.epochs)} epochs`,
+  },
+  "landscape-surface": {
+    def: landscapeSurfaceRequest,
+    words: ["landscape", "surface"],
+    newRun: false,
+    runId: (r) => String(r.run),
+    label: (r) =>
+      `${String(r.directions)} surface of ${String(r.run)} · ${String(r.steps)}×${String(r.steps)}`,
+  },
+};
 
-/** `tiller optim compare`: the same model, init and data order under several optimisers. */
-const CompareJob = z
-  .object({
-    kind: z.literal("optim-compare"),
-    model: z.enum(MODELS),
-    optimizers: z.array(z.enum(OPTIMIZERS)).min(2).max(8),
-    epochs: z.number().int().min(1).max(200),
-    batchSize: z.number().int().min(1).max(4096).default(256),
-    limit: z.number().int().min(1).max(60_000).optional(),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(0),
-    logEvery: z.number().int().min(1).max(10_000).default(10),
-    name: RUN_NAME.optional(),
-  })
-  .strict();
+export const JOB_KINDS = Object.keys(LAB_JOBS);
 
-/** `tiller landscape surface <run>`: writes landscape/<name>.json and a figure into that run. */
-const SurfaceJob = z
-  .object({
-    kind: z.literal("landscape-surface"),
-    run: RUN_NAME,
-    directions: z.enum(["hessian", "random", "pca"]).default("random"),
-    count: z.number().int().min(2).max(8).default(2),
-    steps: z.number().int().min(3).max(200).default(40),
-    examples: z.number().int().min(1).max(10_000).default(256),
-    epoch: z.number().int().min(1).optional(),
-    name: RUN_NAME.optional(),
-  })
-  .strict();
+/** A job as the lab received it: its kind, the validated request and the fields the body gave. */
+export type JobRequest = { kind: string; request: Record<string, unknown>; given: string[] };
 
-export const JobRequest = z.discriminatedUnion("kind", [TrainJob, CompareJob, SurfaceJob]);
-export type JobRequest = z.infer<typeof JobRequest>;
+/** Each job kind's form: its fields with type, default, range and choices, from the request schema. */
+export function jobForms(): Record<string, { summary: string; fields: FieldInfo[] }> {
+  return Object.fromEntries(
+    Object.entries(LAB_JOBS).map(([kind, j]) => [
+      kind,
+      { summary: j.def.summary, fields: formFields(j.def) },
+    ]),
+  );
+}
 
 /** The `tiller` argument list for a validated request, and the run it will write. */
 export function jobCommand(
-  req: JobRequest,
+  job: JobRequest,
   runsRoot: string,
 ): { args: string[]; runId: string; label: string; newRun: boolean } {
-  switch (req.kind) {
-    case "train": {
-      const runId = req.name ?? newRunId([req.model, req.optimizer, "lab"]);
-      const args = [
-        "train",
-        ...["--model", req.model, "--optimizer", req.optimizer, "--lr", String(req.lr)],
-        ...[
-          "--epochs",
-          String(req.epochs),
-          "--batch-size",
-          String(req.batchSize),
-          "--seed",
-          String(req.seed),
-        ],
-        ...(req.limit !== undefined ? ["--limit", String(req.limit)] : []),
-        ...(req.hidden ? ["--hidden", req.hidden.join(",")] : []),
-        ...(req.momentum !== undefined ? ["--momentum", String(req.momentum)] : []),
-        ...(req.weightDecay !== undefined ? ["--weight-decay", String(req.weightDecay)] : []),
-        ...["--log-every", String(req.logEvery), "--out", runsRoot, "--name", runId],
-      ];
-      return {
-        args,
-        runId,
-        newRun: true,
-        label: `train ${req.model} · ${req.optimizer} lr ${req.lr} · ${req.epochs} epochs`,
-      };
-    }
-    case "optim-compare": {
-      if (new Set(req.optimizers).size !== req.optimizers.length)
-        throw new LabRequestError(400, "invalid job: optimizers: each optimiser may appear once");
-      const runId = req.name ?? newRunId([req.model, "compare", "lab"]);
-      const args = [
-        ...["optim", "compare", "--model", req.model, "--optimizers", req.optimizers.join(",")],
-        ...[
-          "--epochs",
-          String(req.epochs),
-          "--batch-size",
-          String(req.batchSize),
-          "--seed",
-          String(req.seed),
-        ],
-        ...(req.limit !== undefined ? ["--limit", String(req.limit)] : []),
-        ...["--log-every", String(req.logEvery), "--out", runsRoot, "--name", runId],
-      ];
-      return {
-        args,
-        runId,
-        newRun: true,
-        label: `compare ${req.optimizers.join(", ")} on ${req.model} · ${req.epochs} epochs`,
-      };
-    }
-    case "landscape-surface": {
-      const args = [
-        ...["landscape", "surface", req.run, "--directions", req.directions, "--count", String(req.count)],
-        ...["--steps", String(req.steps), "--examples", String(req.examples), "--out", runsRoot],
-        ...(req.epoch !== undefined ? ["--epoch", String(req.epoch)] : []),
-        ...(req.name ? ["--name", req.name] : []),
-      ];
-      return {
-        args,
-        runId: req.run,
-        newRun: false,
-        label: `${req.directions} surface of ${req.run} · ${req.steps}×${req.steps}`,
-      };
-    }
-  }
+  const { def, words, newRun, runId: idOf, label } = LAB_JOBS[job.kind];
+  const runId = idOf(job.request);
+  const asked = Object.fromEntries(job.given.map((k) => [k, job.request[k]]));
+  const args = [
+    ...words,
+    ...requestArgv(def, { ...asked, runs: runsRoot, ...(newRun ? { name: runId } : {}) }),
+  ];
+  return { args, runId, newRun, label: label(job.request) };
 }
 
 export function parseJobRequest(body: unknown): JobRequest {
-  const parsed = JobRequest.safeParse(body);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`);
-    throw new LabRequestError(400, `invalid job: ${issues.join("; ")}`);
+  const { kind, ...fields } = (typeof body === "object" && body !== null ? body : {}) as Record<
+    string,
+    unknown
+  >;
+  const job = typeof kind === "string" ? LAB_JOBS[kind] : undefined;
+  if (!job) throw new LabRequestError(400, `invalid job: kind: expected one of ${JOB_KINDS.join(", ")}`);
+  const fixed = Object.keys(fields).filter((k) => job.def.fields[k]?.meta.form === false);
+  if (fixed.length)
+    throw new LabRequestError(400, `invalid job: ${fixed.join(", ")}: not settable from the lab`);
+  try {
+    return { kind: kind as string, request: parseRequest(job.def, fields), given: Object.keys(fields) };
+  } catch (e) {
+    if (e instanceof UsageError) throw new LabRequestError(400, `invalid job: ${e.message}`);
+    throw e;
   }
-  return parsed.data;
 }
 
 /**

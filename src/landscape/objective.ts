@@ -4,28 +4,15 @@
  * points, lines and planes through weight space, and Hessian-vector products H·v (forward-over-
  * reverse, `jvp(grad(loss))`), batch by batch like a data loader, weighting batches by their size.
  */
-import { grad, jit, jvp, numpy as np } from "../engine/jax.js";
+import { defaultDevice, grad, jit, jvp, numpy as np, vmap } from "../engine/jax.js";
 import type { ImageSplit } from "../data/dataset.js";
 import type { Model } from "../nn/models/index.js";
 import { batchLossAndCorrect } from "../train/evaluate.js";
 import { UsageError } from "../errors.js";
+export { evaluationSubset } from "../data/subsets.js";
 import { unflatten, type Layout, type Vector } from "./vector.js";
 
 export type Evaluation = { loss: number; accuracy: number };
-
-/** The first `count` examples of a split from `offset` (a view, no copy). */
-export function evaluationSubset(split: ImageSplit, count: number, offset = 0): ImageSplit {
-  if (!Number.isInteger(count) || count < 1) throw new UsageError(`subset size must be ≥ 1, got ${count}`);
-  if (offset < 0 || offset + count > split.n)
-    throw new UsageError(`subset [${offset}, ${offset + count}) is outside the split's ${split.n} examples`);
-  const dim = split.shape[0] * split.shape[1] * split.shape[2];
-  return {
-    n: count,
-    shape: split.shape,
-    images: split.images.subarray(offset * dim, (offset + count) * dim),
-    labels: split.labels.subarray(offset, offset + count),
-  };
-}
 
 type DeviceBatch = { x: np.Array; y: np.Array; n: number };
 
@@ -45,7 +32,27 @@ export type Objective = {
   dispose(): void;
 };
 
-export type Subspace = { at(coefficients: number[]): Promise<Evaluation>; dispose(): void };
+export type Subspace = {
+  at(coefficients: number[]): Promise<Evaluation>;
+  /** Many points in one program per batch and one read-back of all their losses (vmap). */
+  atMany(points: number[][]): Promise<Evaluation[]>;
+  /**
+   * How many points a caller should pass to `atMany` at once: 1 on the CPU backends (a read-back
+   * is cheap there and a batch of points multiplies the memory), SURFACE_POINTS_GPU on WebGPU
+   * (each read-back costs a round trip to the GPU; TILLER_SURFACE_POINTS overrides).
+   */
+  pointsPerCall: number;
+  dispose(): void;
+};
+
+/** Points per call on WebGPU: a 40×40 grid in 40 calls per batch instead of 1600 (bench/NOTES.md). */
+const SURFACE_POINTS_GPU = 40;
+
+function pointsPerCall(): number {
+  const env = Number(typeof process === "undefined" ? undefined : process.env.TILLER_SURFACE_POINTS);
+  if (Number.isInteger(env) && env >= 1) return env;
+  return defaultDevice() === "webgpu" ? SURFACE_POINTS_GPU : 1;
+}
 export type HessianOperator = { dim: number; apply(v: Vector): Promise<Vector>; dispose(): void };
 
 const upload = (v: Vector) => np.array(Float32Array.from(v));
@@ -72,6 +79,13 @@ export function createObjective(model: Model, layout: Layout, data: ImageSplit, 
     const k = dirs.shape[0];
     const w = base.add(np.matmul(c.reshape([1, k]), dirs).reshape([-1]));
     return objective(unflatten(w, layout), x, y);
+  });
+  // The same for P points at once: C [P, k] → W [P, size], the model vmapped over W → [P, 2].
+  const atPoints = jit((base: np.Array, dirs: np.Array, c: np.Array, x: np.Array, y: np.Array) => {
+    const w = base.reshape([1, -1]).add(np.matmul(c, dirs));
+    const one = (wp: np.Array, xb: np.Array, yb: np.Array) =>
+      np.stack(objective(unflatten(wp, layout), xb, yb));
+    return vmap(one, [0, null, null])(w, x, y);
   });
   const atBase = jit((w: np.Array, x: np.Array, y: np.Array) => objective(unflatten(w, layout), x, y));
   // The data enters as a primal with a zero tangent: closing over it makes jax-js 0.1.25 several
@@ -107,8 +121,11 @@ export function createObjective(model: Model, layout: Layout, data: ImageSplit, 
     subspace(base, directions) {
       const baseD = upload(base);
       if (directions.length === 0) {
+        const at = () => reduce(batches.map((b) => atBase(baseD.ref, b.x.ref, b.y.ref)));
         return {
-          at: () => reduce(batches.map((b) => atBase(baseD.ref, b.x.ref, b.y.ref))),
+          at,
+          atMany: (points) => Promise.all(points.map(() => at())),
+          pointsPerCall: 1,
           dispose: () => baseD.dispose(),
         };
       }
@@ -124,6 +141,21 @@ export function createObjective(model: Model, layout: Layout, data: ImageSplit, 
           c.dispose();
           return reduce(parts);
         },
+        async atMany(points) {
+          const k = directions.length;
+          if (points.some((p) => p.length !== k))
+            throw new Error(`expected ${k} coefficients for every point`);
+          const c = np.array(Float32Array.from(points.flat())).reshape([points.length, k]);
+          const parts = batches.map((b) => atPoints(baseD.ref, dirs.ref, c.ref, b.x.ref, b.y.ref));
+          c.dispose();
+          const sums = new Float64Array(points.length * 2);
+          for (const part of parts) {
+            const values = await part.data();
+            for (let i = 0; i < sums.length; i++) sums[i] += values[i];
+          }
+          return points.map((_, i) => ({ loss: sums[2 * i] / data.n, accuracy: sums[2 * i + 1] / data.n }));
+        },
+        pointsPerCall: pointsPerCall(),
         dispose() {
           baseD.dispose();
           dirs.dispose();
@@ -154,6 +186,7 @@ export function createObjective(model: Model, layout: Layout, data: ImageSplit, 
         b.y.dispose();
       }
       atPoint.dispose();
+      atPoints.dispose();
       atBase.dispose();
       hvpBatch.dispose();
     },

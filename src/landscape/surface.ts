@@ -1,8 +1,9 @@
 /**
  * Loss surfaces: L(w₀ + λ₁·d₁ + λ₂·d₂) on a grid (default 40×40, λ ∈ [−0.2, 0.2], the book's
  * setting), 1-D slices L(w₀ + λ·d), and linear interpolation between two weight vectors. Every
- * point is one call of a jitted program whose base and directions stay on the device; the grid
- * is evaluated row by row with progress.
+ * point is evaluated by a jitted program whose base and directions stay on the device; the grid
+ * is evaluated row by row with progress, `plane.pointsPerCall` points per call (on WebGPU a whole
+ * row in one vmapped program and one read-back, instead of one read-back per point).
  */
 import type { Evaluation, Objective, Subspace } from "./objective.js";
 import { sub, type Vector } from "./vector.js";
@@ -41,14 +42,18 @@ export async function surface2d(plane: Subspace, opts: GridOptions = {}): Promis
   const loss: number[][] = [];
   const accuracy: number[][] = [];
   let done = 0;
+  const chunk = Math.max(1, plane.pointsPerCall);
   for (const b of y) {
     const rowLoss: number[] = [];
     const rowAcc: number[] = [];
-    for (const a of x) {
-      const e = await plane.at([a, b]);
-      rowLoss.push(e.loss);
-      rowAcc.push(e.accuracy);
-      opts.onProgress?.(++done, x.length * y.length, e);
+    for (let i = 0; i < x.length; i += chunk) {
+      const points = x.slice(i, i + chunk).map((a) => [a, b]);
+      const evaluations = chunk === 1 ? [await plane.at(points[0])] : await plane.atMany(points);
+      for (const e of evaluations) {
+        rowLoss.push(e.loss);
+        rowAcc.push(e.accuracy);
+        opts.onProgress?.(++done, x.length * y.length, e);
+      }
     }
     loss.push(rowLoss);
     accuracy.push(rowAcc);

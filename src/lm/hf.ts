@@ -151,5 +151,5 @@ export function loadHfCheckpoint(dir: string): HfCheckpoint {
   const tokenizer = existsSync(tokPath)
     ? new HfTokenizer(readJsonFile(tokPath), existsSync(tokCfgPath) ? readJsonFile(tokCfgPath) : {})
     : null;
-  return { cfg, params: fromHost(chosen), tokenizer, hfConfig };
+  return { cfg, params: fromHost(chosen, dir), tokenizer, hfConfig };
 }

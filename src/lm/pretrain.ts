@@ -7,7 +7,6 @@
  * continues exactly.
  */
 import { defaultDevice, jit, numpy as np, valueAndGrad } from "../engine/jax.js";
-import { yieldToEventLoop } from "../engine/yield.js";
 import { keyFromSeed } from "../engine/prng.js";
 import { fillLike, globalNorm, treeDispose, treeMap, treeRef, type Params } from "../engine/tree.js";
 import { evalSplits, trainStream, type TaskExample } from "../data/tasks/index.js";
@@ -23,6 +22,7 @@ import { lmInit, lmParamCount, type LmConfig } from "./model.js";
 import { presetConfig, taskTokenizer, type LmSize } from "./presets.js";
 import { saveLm } from "./store.js";
 import { packTrees, unpackTree } from "./checkpoint.js";
+import { runSteps, scalars, type Clock } from "../train/steps.js";
 
 /** The one sequence length of the larger LM's batches on the host backends (see pretrain()). */
 const HOST_LENGTH = 192;
@@ -236,139 +236,139 @@ export async function pretrain(
   const optimizer = adamw({ lr: config.lr, weightDecay: config.weightDecay });
   let params = lmInit(keyFromSeed(config.seed), cfg);
   let state = optimizer.init(params);
-  let startStep = 0;
-  let elapsedBefore = 0;
-  if (opts.resume) {
-    run.repairMetrics();
-    const last = latestStep(run);
-    if (last !== null) {
-      const { tensors, metadata } = run.loadCheckpoint(checkpointName(last));
-      const where = run.path("checkpoints", `${checkpointName(last)}.safetensors`);
-      const restored = fillLike(params, unpackTree(tensors, "params"), where);
-      const restoredState = fillLike(state, unpackTree(tensors, "opt"), `${where} (optimiser state)`);
-      treeDispose(params);
-      treeDispose(state);
-      params = restored;
-      state = restoredState;
-      startStep = last;
-      elapsedBefore = Number(metadata.elapsed_s ?? 0);
-    }
-  }
   const stream = trainStream(config.tasks, config.seed, config.taskWeights);
-  for (let i = 0; i < startStep * config.batchSize; i++) stream.next();
   const nextBatch = (): TaskExample[] =>
     Array.from({ length: config.batchSize }, () => stream.next().value as TaskExample);
-
   const step = makePretrainStep(cfg, optimizer);
   const gen = createGenerator(cfg);
-  // jax-js's wasm allocator reuses a freed buffer only for a request of the same size class (64 kB
-  // pages above 64 kB, no coalescing: src/engine/NOTES.md), so every new sequence length adds a
-  // step's worth of memory for good, and the small LM ran out of the 4 GiB after two lengths.
-  // On the host backends the larger LM's batches are therefore padded to one length, 192 tokens
-  // (longer than any built-in task example; padding is masked out, so the loss is the same). The
-  // tiny LM's steps fit many times over and WebGPU has no such limit: both keep the 16-token buckets.
-  const fixedLength = defaultDevice() !== "webgpu" && config.size !== "tiny";
-  const lengthBucket = fixedLength ? HOST_LENGTH : LENGTH_BUCKET;
-  const minLength = fixedLength ? HOST_LENGTH : 0;
-  const t0 = performance.now();
-  const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
-  cb.onStart?.({ startStep, steps: config.steps, paramCount: lmParamCount(cfg) });
-  run.setStatus("running", startStep);
+  const { lengthBucket, minLength } = batchLengths(config);
+  let test: Record<string, number> | undefined;
 
-  const evaluate = async (stepNo: number, split: "validation" | "test", limit: number) => {
+  const evaluate = async (stepNo: number, split: "validation" | "test", limit: number, clock: Clock) => {
     const accuracy: Record<string, number> = {};
     for (const task of config.tasks) {
       const examples = evalSplits(task)[split].slice(0, limit);
       const r = await taskAccuracy(gen, params, tok, examples);
       accuracy[task] = r.accuracy;
+      const { n } = r;
       run.appendMetric({
         type: "eval",
         step: stepNo,
         task,
         split,
         accuracy: r.accuracy,
-        n: r.n,
-        elapsed_s: elapsed(),
+        n,
+        elapsed_s: clock.elapsed(),
       });
     }
     return accuracy;
   };
-  const saveState = async (stepNo: number) =>
-    run.saveCheckpoint(checkpointName(stepNo), await packTrees({ params, opt: state }), {
-      step: String(stepNo),
-      elapsed_s: String(elapsed()),
-    });
 
-  try {
-    for (let s = startStep + 1; s <= config.steps; s++) {
-      await yieldToEventLoop(); // so a Ctrl-C can be seen (engine/yield.ts)
-      if (opts.signal?.aborted) {
-        run.setStatus("interrupted", s - 1, "stopped by the user; resume with --resume");
-        return { status: "interrupted" };
-      }
-      const batch = makeBatch(tok, nextBatch(), config.lossOn, lengthBucket, minLength);
-      const tokens = np.array(batch.tokens, { dtype: np.int32 }).reshape([batch.B, batch.T]);
-      const mask = np.array(batch.mask).reshape([batch.B, batch.T - 1]);
-      const [p, st, lossArr, normArr] = step(params, state, tokens, mask);
-      params = p;
-      state = st;
-      const loss = (await lossArr.data())[0];
-      const gradNorm = (await normArr.data())[0];
-      if (!Number.isFinite(loss)) {
-        const reason = `loss became ${loss} at step ${s}`;
-        run.setStatus("diverged", s - 1, reason);
-        return { status: "diverged", reason };
-      }
-      if (s % 10 === 0 || s === config.steps)
-        run.appendMetric({
-          type: "step",
-          epoch: 0,
-          step: s,
+  const result = await runSteps(
+    {
+      steps: config.steps,
+      restore() {
+        const last = latestStep(run);
+        if (last === null) return null;
+        const { tensors, metadata } = run.loadCheckpoint(checkpointName(last));
+        const where = run.path("checkpoints", `${checkpointName(last)}.safetensors`);
+        const restored = fillLike(params, unpackTree(tensors, "params"), where);
+        const restoredState = fillLike(state, unpackTree(tensors, "opt"), `${where} (optimiser state)`);
+        treeDispose(params);
+        treeDispose(state);
+        params = restored;
+        state = restoredState;
+        return { step: last, elapsed: Number(metadata.elapsed_s ?? 0) };
+      },
+      // Lines after the checkpoint go, and the final evaluations (a crash during them redoes them).
+      keepMetric: (m, s) => "step" in m && m.step <= s && !(m.type === "eval" && m.step === config.steps),
+      start(done) {
+        for (let i = 0; i < done * config.batchSize; i++) stream.next(); // the examples already seen
+        cb.onStart?.({ startStep: done, steps: config.steps, paramCount: lmParamCount(cfg) });
+      },
+      async step(s, clock) {
+        const batch = makeBatch(tok, nextBatch(), config.lossOn, lengthBucket, minLength);
+        const tokens = np.array(batch.tokens, { dtype: np.int32 }).reshape([batch.B, batch.T]);
+        const mask = np.array(batch.mask).reshape([batch.B, batch.T - 1]);
+        let lossArr: np.Array;
+        let normArr: np.Array;
+        [params, state, lossArr, normArr] = step(params, state, tokens, mask);
+        const [loss, gradNorm] = await scalars(lossArr, normArr);
+        cb.onStep?.({ step: s, loss });
+        const logged = s % 10 === 0 || s === config.steps;
+        const elapsed_s = clock.elapsed();
+        return {
           loss,
-          grad_norm: gradNorm,
-          elapsed_s: elapsed(),
+          gradNorm,
+          metric: logged
+            ? { type: "step", epoch: 0, step: s, loss, grad_norm: gradNorm, elapsed_s }
+            : undefined,
+        };
+      },
+      async after(s, clock) {
+        if (s % config.evalEvery === 0 && s !== config.steps)
+          cb.onEval?.({ step: s, accuracy: await evaluate(s, "validation", config.evalExamples, clock) });
+        if (s % config.checkpointEvery !== 0 && s !== config.steps) return false;
+        run.saveCheckpoint(checkpointName(s), await packTrees({ params, opt: state }), {
+          step: String(s),
+          elapsed_s: String(clock.elapsed()),
         });
-      cb.onStep?.({ step: s, loss });
-      if (s % config.evalEvery === 0 && s !== config.steps)
-        cb.onEval?.({ step: s, accuracy: await evaluate(s, "validation", config.evalExamples) });
-      if (s % config.checkpointEvery === 0 || s === config.steps) {
-        await saveState(s);
-        run.setStatus("running", s);
-      }
-    }
-    // The model is saved before the final evaluation, so an evaluation that fails loses nothing.
-    await saveLm(run, params, { steps: String(config.steps) });
-    let validation: Record<string, number>;
-    let test: Record<string, number>;
-    try {
-      validation = await evaluate(config.steps, "validation", config.evalExamples);
-      cb.onEval?.({ step: config.steps, accuracy: validation });
-      test = await evaluate(config.steps, "test", config.testExamples ?? Infinity);
-    } catch (e) {
-      // jax-js's wasm allocator never merges freed buffers of different sizes (src/engine/NOTES.md):
-      // after thousands of training steps of the larger LM, generation's new shapes can find the
-      // 4 GiB full. A fresh process has only generation's shapes and finishes the evaluation.
-      if (e instanceof RangeError && /4 GiB/.test(e.message))
-        throw new Error(
-          `${e.message} during the final evaluation; the trained model is saved — run \`tiller lm pretrain --resume ${run.dir}\` to evaluate it in a fresh process (or use --device webgpu)`,
-        );
-      throw e;
-    }
-    writeJsonAtomic(run.path("results.json"), {
-      validation,
-      test,
-      elapsed_s: elapsed(),
-      paramCount: lmParamCount(cfg),
-    });
-    run.setStatus("done", config.steps);
-    return { status: "done", test };
+        return true;
+      },
+      async finish(clock) {
+        // The model is saved before the final evaluation, so an evaluation that fails loses nothing.
+        await saveLm(run, params, { steps: String(config.steps) });
+        const validation = await finalEvaluation(run, async () => {
+          const v = await evaluate(config.steps, "validation", config.evalExamples, clock);
+          cb.onEval?.({ step: config.steps, accuracy: v });
+          test = await evaluate(config.steps, "test", config.testExamples ?? Infinity, clock);
+          return v;
+        });
+        const results = { validation, test, elapsed_s: clock.elapsed(), paramCount: lmParamCount(cfg) };
+        writeJsonAtomic(run.path("results.json"), results);
+      },
+      dispose() {
+        step.dispose();
+        gen.dispose();
+        treeDispose(params);
+        treeDispose(state);
+      },
+    },
+    { run, resume: opts.resume, signal: opts.signal },
+  );
+  return { status: result.status, test, reason: result.reason };
+}
+
+/**
+ * jax-js's wasm allocator reuses a freed buffer only for a request of the same size class (64 kB
+ * pages above 64 kB, no coalescing: src/engine/NOTES.md), so every new sequence length adds a
+ * step's worth of memory for good, and the small LM ran out of the 4 GiB after two lengths.
+ * On the host backends the larger LM's batches are therefore padded to one length, 192 tokens
+ * (longer than any built-in task example; padding is masked out, so the loss is the same). The
+ * tiny LM's steps fit many times over and WebGPU has no such limit: both keep the 16-token buckets.
+ */
+function batchLengths(config: PretrainConfig): { lengthBucket: number; minLength: number } {
+  const fixedLength = defaultDevice() !== "webgpu" && config.size !== "tiny";
+  return {
+    lengthBucket: fixedLength ? HOST_LENGTH : LENGTH_BUCKET,
+    minLength: fixedLength ? HOST_LENGTH : 0,
+  };
+}
+
+/**
+ * The final evaluation, with the way out of jax-js's wasm allocator, which never merges freed
+ * buffers of different sizes (src/engine/NOTES.md): after thousands of training steps of the larger
+ * LM, generation's new shapes can find the 4 GiB full. A fresh process has only generation's shapes
+ * and finishes the evaluation.
+ */
+async function finalEvaluation<T>(run: Run, evaluate: () => Promise<T>): Promise<T> {
+  try {
+    return await evaluate();
   } catch (e) {
-    run.setStatus("failed", startStep, (e as Error).message);
+    if (e instanceof RangeError && /4 GiB/.test(e.message))
+      throw new Error(
+        `${e.message} during the final evaluation; the trained model is saved — run \`tiller lm pretrain --resume ${run.dir}\` to evaluate it in a fresh process (or use --device webgpu)`,
+      );
     throw e;
-  } finally {
-    step.dispose();
-    gen.dispose();
-    treeDispose(params);
-    treeDispose(state);
   }
 }

@@ -40,6 +40,7 @@ export function loadLm(source: string, runsRoot?: string): LoadedLm {
     throw new UsageError(
       `run ${run.dir} has no finished model yet (checkpoints/${LM_CHECKPOINT}.safetensors)`,
     );
-  const params = fromHost(run.loadCheckpoint(LM_CHECKPOINT).tensors);
+  const where = run.path("checkpoints", `${LM_CHECKPOINT}.safetensors`);
+  const params = fromHost(run.loadCheckpoint(LM_CHECKPOINT).tensors, where);
   return { cfg: config.lm, params, tokenizer: new CharTokenizer(config.tokenizer.alphabet), source: run.dir };
 }

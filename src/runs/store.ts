@@ -185,7 +185,12 @@ export class Run {
    * interrupted, without the killed epoch's steps twice.
    */
   keepMetricsUpTo(epoch: number): void {
-    const kept = this.metrics().filter((m) => !("epoch" in m) || m.epoch <= epoch);
+    this.keepMetricsWhere((m) => !("epoch" in m) || m.epoch <= epoch);
+  }
+
+  /** Rewrites metrics.jsonl with the lines `keep` accepts (a resume cuts the lines after its checkpoint). */
+  keepMetricsWhere(keep: (m: MetricEvent) => boolean): void {
+    const kept = this.metrics().filter(keep);
     writeFileAtomic(this.path("metrics.jsonl"), kept.map((m) => JSON.stringify(m) + "\n").join(""));
   }
 

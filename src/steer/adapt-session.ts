@@ -130,6 +130,6 @@ export async function loadTrainedAdapter(idOrDir: string, runsRoot?: string): Pr
   );
   const trainableParams = countParams(trained);
   treeDispose(adapter.trainable);
-  const params = adapter.apply(trained, adapter.frozen);
+  const params = adapter.build(trained, adapter.frozen);
   return { run, config, lm: { ...lm, params }, params, trainableParams };
 }

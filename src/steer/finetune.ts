@@ -16,20 +16,11 @@
  * π_W: "policy-ref" = KL(π_W′ ‖ π_W) (the paper's formula), "ref-policy" = KL(π_W ‖ π_W′) (what
  * the official code's F.kl_div(log π_W′, log π_W, log_target=True) computes).
  */
-import { jit, numpy as np, valueAndGrad } from "../engine/jax.js";
-import { yieldToEventLoop } from "../engine/yield.js";
-import {
-  countParams,
-  fillLike,
-  globalNorm,
-  toHost,
-  treeDispose,
-  treeRef,
-  type Params,
-} from "../engine/tree.js";
+import { jit, numpy as np, type OwnedFunction } from "../engine/jax.js";
+import { countParams, fillLike, toHost, treeDispose, treeRef, type Params } from "../engine/tree.js";
 import { answerTokens, evalSplits, isCorrect, trainSplit, type TaskExample } from "../data/tasks/index.js";
 import { createRng, hashSeed } from "../engine/rng.js";
-import { adam, applyUpdates, chain, clipByGlobalNorm, type OptState } from "../optim/index.js";
+import { adam, chain, clipByGlobalNorm, type GradientTransformation, type OptState } from "../optim/index.js";
 import { writeJsonAtomic } from "../runs/atomic.js";
 import type { Run } from "../runs/store.js";
 import type { Adapter } from "./adapter.js";
@@ -40,6 +31,7 @@ import { createGenerator, leftPad } from "../lm/generate.js";
 import { maskedNextTokenLoss, nextTokenLogProbs } from "../lm/loss.js";
 import type { LmConfig } from "../lm/model.js";
 import type { TextTokenizer } from "../lm/tokenizer.js";
+import { jitStep, runSteps, scalars, type Clock, type StepReport } from "../train/steps.js";
 
 export type Objective = "rl" | "sft";
 export type KlDirection = "policy-ref" | "ref-policy";
@@ -92,7 +84,8 @@ export type FinetuneCallbacks = {
 };
 
 export type FinetuneResult = {
-  status: "done" | "interrupted";
+  status: "done" | "interrupted" | "diverged";
+  reason?: string;
   bestStep: number;
   validation: number;
   test?: number;
@@ -133,7 +126,7 @@ function klPerPosition(logp: np.Array, ref: np.Array, direction: KlDirection): n
  * Returns [loss, mean KL per sequence]. Consumes everything.
  */
 export function reinforceLoss(
-  apply: Adapter["apply"],
+  build: Adapter["build"],
   cfg: LmConfig,
   klCoef: number,
   klDirection: KlDirection,
@@ -149,7 +142,7 @@ export function reinforceLoss(
     ref: np.Array,
   ): [np.Array, np.Array] => {
     const B = tokens.shape[0];
-    const params = apply(trainable, frozen);
+    const params = build(trainable, frozen);
     const { chosen, logp } = nextTokenLogProbs(params, cfg, tokens, { positions, keyValid });
     const seqLogp = chosen.mul(mask.ref).sum(-1);
     let loss = seqLogp.mul(rewards).sum().neg().div(B);
@@ -167,6 +160,15 @@ export function reinforceLoss(
   };
 }
 
+/** The trainable values, their optimiser state and the best so far: what a checkpoint holds. */
+type FinetuneState = {
+  trainable: Params;
+  state: OptState;
+  best: Params;
+  bestVal: number;
+  bestStep: number;
+};
+
 export async function finetune(
   run: Run,
   lm: { cfg: LmConfig; tokenizer: TextTokenizer },
@@ -177,101 +179,24 @@ export async function finetune(
   const { cfg, tokenizer: tok } = lm;
   const cb = opts.callbacks ?? {};
   const optimizer = chain(clipByGlobalNorm(config.maxGradNorm, { eps: 1e-6 }), adam({ lr: config.lr }));
-  let trainable = adapter.trainable;
-  let state = optimizer.init(trainable);
-  let best = treeRef(trainable);
-  let bestVal = -1;
-  let bestStep = 0;
-  let startStep = 0;
-  let elapsedBefore = 0;
-  if (opts.resume && "latest.safetensors" in run.checkpointIndex()) {
-    run.repairMetrics();
-    const { tensors, metadata } = run.loadCheckpoint("latest");
-    const where = run.path("checkpoints", "latest.safetensors");
-    const restored = fillLike(trainable, unpackTree(tensors, "trainable"), where);
-    const restoredState = fillLike(state, unpackTree(tensors, "opt"), `${where} (optimiser state)`);
-    const restoredBest = fillLike(trainable, unpackTree(tensors, "best"), `${where} (best)`);
-    treeDispose(trainable);
-    treeDispose(state);
-    treeDispose(best);
-    trainable = restored;
-    state = restoredState;
-    best = restoredBest;
-    startStep = Number(metadata.step);
-    bestVal = Number(metadata.best_val);
-    bestStep = Number(metadata.best_step);
-    elapsedBefore = Number(metadata.elapsed_s ?? 0);
-  }
+  const st: FinetuneState = {
+    trainable: adapter.trainable,
+    state: optimizer.init(adapter.trainable),
+    best: treeRef(adapter.trainable),
+    bestVal: -1,
+    bestStep: 0,
+  };
   const frozen = adapter.frozen;
   const trainPool = trainSplit(config.task, config.trainExamples, config.seed);
-  const { validation, test: testSplit } = evalSplits(config.task);
-  const test = testSplit.slice(0, config.testExamples ?? testSplit.length);
-  const valSet = validation.slice(0, config.evalExamples);
+  const valSet = evalSplits(config.task).validation.slice(0, config.evalExamples);
   const gen = createGenerator(cfg);
-  const apply = jit(adapter.apply);
-  const G = answerTokens([config.task]);
-  const base = frozen.base as Params;
+  const build = jit(adapter.build);
+  const steps = adapterSteps(adapter, cfg, config, optimizer);
+  const ctx: RolloutContext = { gen, tok, config, steps, build, frozen, st };
+  let test: number | undefined;
 
-  const rlLoss = reinforceLoss(adapter.apply, cfg, config.klCoef, config.klDirection);
-  const rlStep = jit(
-    (
-      trainable: Params,
-      state: OptState,
-      frozen: Params,
-      tokens: np.Array,
-      positions: np.Array,
-      keyValid: np.Array,
-      mask: np.Array,
-      rewards: np.Array,
-      ref: np.Array,
-    ) => {
-      const [[loss, kl], grads] = valueAndGrad(rlLoss, { hasAux: true })(
-        treeRef(trainable),
-        frozen,
-        tokens,
-        positions,
-        keyValid,
-        mask,
-        rewards,
-        ref,
-      );
-      const gradNorm = globalNorm(treeRef(grads));
-      const { updates, state: next } = optimizer.update(grads, state, trainable);
-      return [applyUpdates(trainable, updates), next, loss, kl, gradNorm] as [
-        Params,
-        OptState,
-        np.Array,
-        np.Array,
-        np.Array,
-      ];
-    },
-  );
-  const refLogp = jit((base: Params, tokens: np.Array, positions: np.Array, keyValid: np.Array) => {
-    const { chosen, logp } = nextTokenLogProbs(base, cfg, tokens, { positions, keyValid });
-    chosen.dispose();
-    return logp;
-  });
-  const sftStep = jit(
-    (trainable: Params, state: OptState, frozen: Params, tokens: np.Array, mask: np.Array) => {
-      const objective = (t: Params, f: Params, x: np.Array, m: np.Array) =>
-        maskedNextTokenLoss(adapter.apply(t, f), cfg, x, m);
-      const [loss, grads] = valueAndGrad(objective)(treeRef(trainable), frozen, tokens, mask);
-      const gradNorm = globalNorm(treeRef(grads));
-      const { updates, state: next } = optimizer.update(grads, state, trainable);
-      return [applyUpdates(trainable, updates), next, loss, gradNorm] as [
-        Params,
-        OptState,
-        np.Array,
-        np.Array,
-      ];
-    },
-  );
-
-  const t0 = performance.now();
-  const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
-  const adapted = () => apply(treeRef(trainable), treeRef(frozen));
-  const validate = async (step: number) => {
-    const params = adapted();
+  const validate = async (step: number, clock: Clock) => {
+    const params = build(treeRef(st.trainable), treeRef(frozen));
     const r = await taskAccuracy(gen, params, tok, valSet);
     treeDispose(params);
     run.appendMetric({
@@ -281,167 +206,267 @@ export async function finetune(
       split: "validation",
       accuracy: r.accuracy,
       n: r.n,
-      elapsed_s: elapsed(),
+      elapsed_s: clock.elapsed(),
     });
-    if (r.accuracy > bestVal) {
-      bestVal = r.accuracy;
-      bestStep = step;
-      treeDispose(best);
-      best = treeRef(trainable);
+    if (r.accuracy > st.bestVal) {
+      st.bestVal = r.accuracy;
+      st.bestStep = step;
+      treeDispose(st.best);
+      st.best = treeRef(st.trainable);
     }
-    cb.onEval?.({ step, accuracy: r.accuracy, best: bestVal, bestStep });
+    cb.onEval?.({ step, accuracy: r.accuracy, best: st.bestVal, bestStep: st.bestStep });
   };
-  const saveLatest = async (step: number) => {
-    const tensors = await packTrees({ trainable, opt: state, best });
+  const saveLatest = async (step: number, clock: Clock) => {
+    const tensors = await packTrees({ trainable: st.trainable, opt: st.state, best: st.best });
     run.saveCheckpoint("latest", tensors, {
       step: String(step),
-      best_val: String(bestVal),
-      best_step: String(bestStep),
-      elapsed_s: String(elapsed()),
+      best_val: String(st.bestVal),
+      best_step: String(st.bestStep),
+      elapsed_s: String(clock.elapsed()),
     });
   };
 
-  cb.onStart?.({ startStep, steps: config.steps, trainable: countParams(trainable) });
-  run.setStatus("running", startStep);
-  try {
-    if (startStep === 0) {
-      await validate(0);
-      await saveLatest(0);
-    }
-    for (let s = startStep + 1; s <= config.steps; s++) {
-      await yieldToEventLoop(); // so a Ctrl-C can be seen (engine/yield.ts)
-      if (opts.signal?.aborted) {
-        run.setStatus("interrupted", s - 1, "stopped by the user; resume with --resume");
-        return { status: "interrupted", bestStep, validation: bestVal, best };
-      }
-      const rng = createRng(hashSeed(`${config.seed}/step/${s}`));
-      const batch: TaskExample[] = rng.shuffle(trainPool).slice(0, config.batchSize);
-      if (config.objective === "sft") {
-        const b = makeBatch(tok, batch, "answer");
-        const [t, st, lossArr, normArr] = sftStep(
-          trainable,
-          state,
-          treeRef(frozen),
-          np.array(b.tokens, { dtype: np.int32 }).reshape([b.B, b.T]),
-          np.array(b.mask).reshape([b.B, b.T - 1]),
-        );
-        trainable = t;
-        state = st;
-        const loss = (await lossArr.data())[0];
-        const gradNorm = (await normArr.data())[0];
-        run.appendMetric({
-          type: "step",
-          epoch: 0,
-          step: s,
-          loss,
-          grad_norm: gradNorm,
-          elapsed_s: elapsed(),
-        });
-        cb.onStep?.({ step: s, loss });
-      } else {
-        const k = config.samplesPerPrompt ?? 1;
-        const group = batch.flatMap((e) => Array.from({ length: k }, () => e));
-        const prompts = group.map((e) => promptIds(tok, e.question));
-        const params = adapted();
-        const rollout = await gen.generate(params, prompts, {
-          maxNewTokens: G,
-          temperature: config.temperature,
-          eosId: tok.eosId,
-          padId: tok.padId,
-          seed: hashSeed(`${config.seed}/rollout/${s}`),
-        });
-        treeDispose(params);
-        const raw = rollout.tokens.map((t, i) => (isCorrect(answerText(tok, t), group[i].answer) ? 1 : -1));
-        const accuracy = raw.filter((r) => r > 0).length / raw.length;
-        const rewards = config.rewardNorm
-          ? Array.from({ length: raw.length / (k > 1 ? k : raw.length) }, (_, g) => {
-              const size = k > 1 ? k : raw.length;
-              return normalise(raw.slice(g * size, (g + 1) * size));
-            }).flat()
-          : raw;
-        const rb = rolloutBatch(prompts, rollout.tokens, tok.padId, G);
-        const tokens = np.array(rb.tokens, { dtype: np.int32 }).reshape([rb.B, rb.T]);
-        const positions = np.array(rb.positions, { dtype: np.int32 }).reshape([rb.B, rb.T]);
-        const keyValid = np.array(rb.valid).reshape([rb.B, rb.T]);
-        const ref =
-          config.klCoef > 0 ? refLogp(treeRef(base), tokens.ref, positions.ref, keyValid.ref) : np.zeros([1]);
-        const [t, st, lossArr, klArr, normArr] = rlStep(
-          trainable,
-          state,
-          treeRef(frozen),
-          tokens,
-          positions,
-          keyValid,
-          np.array(rb.mask).reshape([rb.B, rb.T - 1]),
-          np.array(rewards),
-          ref,
-        );
-        trainable = t;
-        state = st;
-        const loss = (await lossArr.data())[0];
-        const kl = (await klArr.data())[0];
-        const gradNorm = (await normArr.data())[0];
-        const reward = rewards.reduce((a, b) => a + b, 0) / rewards.length;
-        run.appendMetric({
-          type: "rl_step",
-          step: s,
-          loss,
-          reward_mean: reward,
-          accuracy,
-          ...(config.klCoef > 0 ? { kl } : {}),
-          grad_norm: gradNorm,
-          elapsed_s: elapsed(),
-        });
-        cb.onStep?.({ step: s, loss, reward, accuracy, kl });
-      }
-      if (s % config.evalEvery === 0 || s === config.steps) await validate(s);
-      await saveLatest(s);
-      run.setStatus("running", s);
-    }
-    const bestParams = apply(treeRef(best), treeRef(frozen));
-    const testAcc = await taskAccuracy(gen, bestParams, tok, test);
-    treeDispose(bestParams);
-    run.appendMetric({
-      type: "eval",
-      step: bestStep,
-      task: config.task,
-      split: "test",
-      accuracy: testAcc.accuracy,
-      n: testAcc.n,
-      elapsed_s: elapsed(),
-    });
-    const trainableCount = countParams(best);
-    run.saveCheckpoint("expert", await toHost(treeRef(best)), {
-      format: "tiller-adapter-v1",
-      adapter: adapter.kind,
-      task: config.task,
-      objective: config.objective,
-      best_step: String(bestStep),
-      validation_accuracy: String(bestVal),
-      test_accuracy: String(testAcc.accuracy),
-      trainable_params: String(trainableCount),
-      ...Object.fromEntries(Object.entries(adapter.describe).map(([k, v]) => [k, String(v)])),
-    });
-    writeJsonAtomic(run.path("results.json"), {
-      task: config.task,
-      adapter: adapter.kind,
-      objective: config.objective,
-      trainable_params: trainableCount,
-      best_step: bestStep,
-      validation_accuracy: bestVal,
-      test_accuracy: testAcc.accuracy,
-      elapsed_s: elapsed(),
-    });
-    run.setStatus("done", config.steps);
-    return { status: "done", bestStep, validation: bestVal, test: testAcc.accuracy, best };
-  } catch (e) {
-    run.setStatus("failed", startStep, (e as Error).message);
-    throw e;
-  } finally {
-    for (const f of [gen, apply, rlStep, refLogp, sftStep]) f.dispose();
-    treeDispose(trainable);
-    treeDispose(state);
-  }
+  const result = await runSteps(
+    {
+      steps: config.steps,
+      restore: () => restoreLatest(run, st),
+      // The test line is written after the last step: a crash before "done" redoes it.
+      keepMetric: (m, s) => "step" in m && m.step <= s && !(m.type === "eval" && m.split === "test"),
+      start: (done) =>
+        cb.onStart?.({ startStep: done, steps: config.steps, trainable: countParams(st.trainable) }),
+      async step(s, clock) {
+        if (s === 1 && st.bestVal < 0) {
+          await validate(0, clock); // the starting point is the first "best"
+          await saveLatest(0, clock);
+        }
+        const rng = createRng(hashSeed(`${config.seed}/step/${s}`));
+        const batch: TaskExample[] = rng.shuffle(trainPool).slice(0, config.batchSize);
+        const r =
+          config.objective === "sft"
+            ? await sftStep(ctx, batch, s, clock)
+            : await rlStep(ctx, batch, s, clock);
+        cb.onStep?.(r.progress);
+        return r.report;
+      },
+      async after(s, clock) {
+        if (s % config.evalEvery === 0 || s === config.steps) await validate(s, clock);
+        await saveLatest(s, clock);
+        return true;
+      },
+      async finish(clock) {
+        test = await finishAdapter(run, ctx, adapter, clock);
+      },
+      dispose() {
+        for (const f of [gen, build]) f.dispose();
+        steps.dispose();
+        treeDispose(st.trainable);
+        treeDispose(st.state);
+      },
+    },
+    { run, resume: opts.resume, signal: opts.signal },
+  );
+  const status = result.status === "done" ? "done" : result.status;
+  return {
+    status,
+    bestStep: st.bestStep,
+    validation: st.bestVal,
+    test,
+    best: st.best,
+    reason: result.reason,
+  };
+}
+
+/** Resume: the "latest" checkpoint's trainable values, optimiser state and best so far. */
+function restoreLatest(run: Run, st: FinetuneState): { step: number; elapsed: number } | null {
+  if (!("latest.safetensors" in run.checkpointIndex())) return null;
+  const { tensors, metadata } = run.loadCheckpoint("latest");
+  const where = run.path("checkpoints", "latest.safetensors");
+  const restored = fillLike(st.trainable, unpackTree(tensors, "trainable"), where);
+  const restoredState = fillLike(st.state, unpackTree(tensors, "opt"), `${where} (optimiser state)`);
+  const restoredBest = fillLike(st.trainable, unpackTree(tensors, "best"), `${where} (best)`);
+  treeDispose(st.trainable);
+  treeDispose(st.state);
+  treeDispose(st.best);
+  st.trainable = restored;
+  st.state = restoredState;
+  st.best = restoredBest;
+  st.bestVal = Number(metadata.best_val);
+  st.bestStep = Number(metadata.best_step);
+  return { step: Number(metadata.step), elapsed: Number(metadata.elapsed_s ?? 0) };
+}
+
+/** The compiled steps of both objectives and the base model's reference log-probabilities (for KL). */
+function adapterSteps(
+  adapter: Adapter,
+  cfg: LmConfig,
+  config: FinetuneConfig,
+  optimizer: GradientTransformation,
+) {
+  const rl = jitStep(reinforceLoss(adapter.build, cfg, config.klCoef, config.klDirection), optimizer);
+  const sft = jitStep(
+    (t: Params, f: Params, x: np.Array, m: np.Array): [np.Array, np.Array] => [
+      maskedNextTokenLoss(adapter.build(t, f), cfg, x, m),
+      np.zeros([]),
+    ],
+    optimizer,
+  );
+  const refLogp = jit((base: Params, tokens: np.Array, positions: np.Array, keyValid: np.Array) => {
+    const { chosen, logp } = nextTokenLogProbs(base, cfg, tokens, { positions, keyValid });
+    chosen.dispose();
+    return logp;
+  });
+  return { rl, sft, refLogp, dispose: () => [rl, sft, refLogp].forEach((f) => f.dispose()) };
+}
+
+type RolloutContext = {
+  gen: ReturnType<typeof createGenerator>;
+  tok: TextTokenizer;
+  config: FinetuneConfig;
+  steps: ReturnType<typeof adapterSteps>;
+  build: OwnedFunction<Adapter["build"]>;
+  frozen: Params;
+  st: FinetuneState;
+};
+
+type AdapterStep = { report: StepReport; progress: Parameters<NonNullable<FinetuneCallbacks["onStep"]>>[0] };
+
+/** Supervised: mean −log π(answer | question) by teacher forcing. */
+async function sftStep(
+  c: RolloutContext,
+  batch: TaskExample[],
+  s: number,
+  clock: Clock,
+): Promise<AdapterStep> {
+  const b = makeBatch(c.tok, batch, "answer");
+  const tokens = np.array(b.tokens, { dtype: np.int32 }).reshape([b.B, b.T]);
+  const mask = np.array(b.mask).reshape([b.B, b.T - 1]);
+  const [t, st, lossArr, aux, normArr] = c.steps.sft(
+    c.st.trainable,
+    c.st.state,
+    treeRef(c.frozen),
+    tokens,
+    mask,
+  );
+  [c.st.trainable, c.st.state] = [t, st];
+  aux.dispose();
+  const [loss, gradNorm] = await scalars(lossArr, normArr);
+  const metric = {
+    type: "step" as const,
+    epoch: 0,
+    step: s,
+    loss,
+    grad_norm: gradNorm,
+    elapsed_s: clock.elapsed(),
+  };
+  return { report: { loss, gradNorm, metric }, progress: { step: s, loss } };
+}
+
+/** REINFORCE: rollouts of the adapted model, ±1 rewards by exact match, the policy-gradient step. */
+async function rlStep(
+  c: RolloutContext,
+  batch: TaskExample[],
+  s: number,
+  clock: Clock,
+): Promise<AdapterStep> {
+  const { config, tok } = c;
+  const k = config.samplesPerPrompt ?? 1;
+  const group = batch.flatMap((e) => Array.from({ length: k }, () => e));
+  const prompts = group.map((e) => promptIds(tok, e.question));
+  const G = answerTokens([config.task]);
+  const params = c.build(treeRef(c.st.trainable), treeRef(c.frozen));
+  const rollout = await c.gen.generate(params, prompts, {
+    maxNewTokens: G,
+    temperature: config.temperature,
+    eosId: tok.eosId,
+    padId: tok.padId,
+    seed: hashSeed(`${config.seed}/rollout/${s}`),
+  });
+  treeDispose(params);
+  const raw = rollout.tokens.map((t, i) => (isCorrect(answerText(tok, t), group[i].answer) ? 1 : -1));
+  const accuracy = raw.filter((r) => r > 0).length / raw.length;
+  const size = k > 1 ? k : raw.length;
+  const rewards = config.rewardNorm
+    ? Array.from({ length: raw.length / size }, (_, g) =>
+        normalise(raw.slice(g * size, (g + 1) * size)),
+      ).flat()
+    : raw;
+  const rb = rolloutBatch(prompts, rollout.tokens, tok.padId, G);
+  const tokens = np.array(rb.tokens, { dtype: np.int32 }).reshape([rb.B, rb.T]);
+  const positions = np.array(rb.positions, { dtype: np.int32 }).reshape([rb.B, rb.T]);
+  const keyValid = np.array(rb.valid).reshape([rb.B, rb.T]);
+  const base = c.frozen.base as Params;
+  const ref =
+    config.klCoef > 0
+      ? c.steps.refLogp(treeRef(base), tokens.ref, positions.ref, keyValid.ref)
+      : np.zeros([1]);
+  const mask = np.array(rb.mask).reshape([rb.B, rb.T - 1]);
+  const out = c.steps.rl(
+    c.st.trainable,
+    c.st.state,
+    treeRef(c.frozen),
+    tokens,
+    positions,
+    keyValid,
+    mask,
+    np.array(rewards),
+    ref,
+  );
+  [c.st.trainable, c.st.state] = [out[0], out[1]];
+  const [loss, kl, gradNorm] = await scalars(out[2], out[3], out[4]);
+  const reward = rewards.reduce((a, b) => a + b, 0) / rewards.length;
+  const metric = {
+    type: "rl_step" as const,
+    step: s,
+    loss,
+    reward_mean: reward,
+    accuracy,
+    ...(config.klCoef > 0 ? { kl } : {}),
+    grad_norm: gradNorm,
+    elapsed_s: clock.elapsed(),
+  };
+  return { report: { loss, gradNorm, metric }, progress: { step: s, loss, reward, accuracy, kl } };
+}
+
+/** Test accuracy of the best values, the expert file and results.json; returns the test accuracy. */
+async function finishAdapter(run: Run, c: RolloutContext, adapter: Adapter, clock: Clock): Promise<number> {
+  const { config, st } = c;
+  const testSplit = evalSplits(config.task).test;
+  const test = testSplit.slice(0, config.testExamples ?? testSplit.length);
+  const bestParams = c.build(treeRef(st.best), treeRef(c.frozen));
+  const testAcc = await taskAccuracy(c.gen, bestParams, c.tok, test);
+  treeDispose(bestParams);
+  run.appendMetric({
+    type: "eval",
+    step: st.bestStep,
+    task: config.task,
+    split: "test",
+    accuracy: testAcc.accuracy,
+    n: testAcc.n,
+    elapsed_s: clock.elapsed(),
+  });
+  const trainableCount = countParams(st.best);
+  run.saveCheckpoint("expert", await toHost(treeRef(st.best)), {
+    format: "tiller-adapter-v1",
+    adapter: adapter.kind,
+    task: config.task,
+    objective: config.objective,
+    best_step: String(st.bestStep),
+    validation_accuracy: String(st.bestVal),
+    test_accuracy: String(testAcc.accuracy),
+    trainable_params: String(trainableCount),
+    ...Object.fromEntries(Object.entries(adapter.describe).map(([k, v]) => [k, String(v)])),
+  });
+  writeJsonAtomic(run.path("results.json"), {
+    task: config.task,
+    adapter: adapter.kind,
+    objective: config.objective,
+    trainable_params: trainableCount,
+    best_step: st.bestStep,
+    validation_accuracy: st.bestVal,
+    test_accuracy: testAcc.accuracy,
+    elapsed_s: clock.elapsed(),
+  });
+  return testAcc.accuracy;
 }
 
 /** (r − mean) / max(std, 1e-7), the official rw_norm. */

@@ -8,6 +8,7 @@
  *   runs/<id>/summary.json, summary.csv the table
  *   runs/<id>/figures/compare.svg       loss, accuracy, gradient norm, memory
  */
+import { readFileSync } from "node:fs";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "../data/dataset.js";
@@ -28,6 +29,7 @@ import {
   type StepEvent,
 } from "../runs/store.js";
 import { UsageError } from "../errors.js";
+import type { OptimCompareRequest } from "../requests/optim-compare.js";
 import type { MemoryFields, TrainCallbacks, TrainResult } from "./loop.js";
 import { loadDataFor, resolveTrainConfig, runTraining, type TrainRequest } from "./session.js";
 
@@ -120,6 +122,36 @@ export function parseCompareConfig(text: string, where: string): Record<string, 
       return [label, rest];
     }),
   );
+}
+
+/** The library's request for a validated `optim compare` request; reads its `config` file. */
+export function compareRequestOf(r: OptimCompareRequest): CompareRequest {
+  const file = r.config ? parseCompareConfig(readConfigFile(r.config), r.config) : {};
+  const labels = r.optimizers ?? (r.config ? Object.keys(file) : ["sgd", "adam", "lion"]);
+  return {
+    model: r.model,
+    modelOptions: { hidden: r.hidden, channels: r.channels, activation: r.activation },
+    members: compareMembers(labels, file),
+    epochs: r.epochs,
+    batchSize: r.batchSize,
+    seed: r.seed,
+    limit: r.limit ?? null,
+    normalize: r.normalize,
+    dataDir: r.dataDir,
+    runsRoot: r.runs,
+    name: r.name,
+    logEvery: r.logEvery,
+    onDivergence: r.onDivergence,
+    maxSkips: r.maxSkips,
+  };
+}
+
+function readConfigFile(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 export async function runComparison(

@@ -3,8 +3,7 @@ import type { Normalization } from "../data/dataset.js";
 import type { ModelConfig } from "../nn/models/index.js";
 import type { OptimizerConfig } from "../optim/index.js";
 
-/** With `onDivergence: "skip"`, the skipped steps a run tolerates unless told otherwise. */
-export const DEFAULT_MAX_SKIPS = 10;
+export { DEFAULT_MAX_SKIPS } from "../requests/train.js";
 
 export type TrainConfig = {
   id: string;

@@ -4,13 +4,11 @@
  *   (loss → gradients → optimiser → new params), then evaluate, log, checkpoint.
  * Everything that matters for an exact resume (params, optimiser state, epoch) is in the checkpoint.
  */
-import { jit, numpy as np, valueAndGrad } from "../engine/jax.js";
-import { yieldToEventLoop } from "../engine/yield.js";
+import { jit, numpy as np } from "../engine/jax.js";
 import { keyFromSeed, type Key } from "../engine/prng.js";
 import {
   fillLike,
   fromHost,
-  globalNorm,
   isLeaf,
   namedLeaves,
   toHost,
@@ -24,7 +22,6 @@ import type { Dataset } from "../data/dataset.js";
 import { epochPermutation } from "../data/order.js";
 import { createModel, type Model } from "../nn/models/index.js";
 import {
-  applyUpdates,
   createOptimizer,
   gaussNewtonBartlett,
   hutchinson,
@@ -36,6 +33,16 @@ import {
 } from "../optim/index.js";
 import type { EpochEvent, Run, SkipEvent, StepEvent } from "../runs/store.js";
 import { DEFAULT_MAX_SKIPS, type TrainConfig } from "./config.js";
+import {
+  DivergedError,
+  divergence,
+  runSteps,
+  scalars,
+  stepFunction,
+  type Clock,
+  type StepOutput,
+  type StepReport,
+} from "./steps.js";
 import { batchLossAndCorrect, evaluate } from "./evaluate.js";
 
 /** `params` arguments are borrowed: valid during the call only (take `treeRef` to keep them). */
@@ -59,9 +66,7 @@ export type TrainResult = {
 /** Memory at a step: the optimiser state's exact bytes and the whole process's resident set. */
 export type MemoryFields = { opt_state_bytes: number; rss_bytes: number };
 
-export class DivergedError extends Error {
-  override name = "DivergedError";
-}
+export { DivergedError } from "./steps.js";
 
 /** What one training step may be told: where it is, and the randomness of a curvature estimate. */
 export type StepContext = {
@@ -72,14 +77,6 @@ export type StepContext = {
   /** An explicit curvature probe (consumed): a Rademacher tree (Hutchinson) or sampled labels (GNB). */
   probe?: Params | np.Array;
 };
-
-export type StepOutput = [
-  params: Params,
-  state: OptState,
-  loss: np.Array,
-  correct: np.Array,
-  gradNorm: np.Array,
-];
 
 export type TrainStep = {
   (params: Params, state: OptState, x: np.Array, y: np.Array, ctx?: StepContext): StepOutput;
@@ -102,25 +99,9 @@ export function makeTrainStep(
     const [loss, correct] = objective(params, x, y);
     return [loss.div(n), correct];
   };
-  const update = (
-    params: Params,
-    state: OptState,
-    x: np.Array,
-    y: np.Array,
-    hessian?: Params,
-  ): StepOutput => {
-    const [[loss, correct], grads] = valueAndGrad(meanLoss, { hasAux: true })(treeRef(params), x, y);
-    const gradNorm = globalNorm(treeRef(grads));
-    const { updates, state: next } = optimizer.update(
-      grads,
-      state,
-      params,
-      hessian ? { hessian } : undefined,
-    );
-    return [applyUpdates(params, updates), next, loss, correct, gradNorm];
-  };
+  const update = stepFunction(meanLoss, optimizer);
   const plain = jit((params: Params, state: OptState, x: np.Array, y: np.Array) =>
-    update(params, state, x, y),
+    update(params, state, [x, y]),
   );
   const curvature = optimizer.curvature;
   if (!curvature)
@@ -139,7 +120,7 @@ export function makeTrainStep(
         curvature.estimator === "hutchinson"
           ? hutchinson((p) => lossOnly(p, x.ref, y.ref), treeRef(params), probe as Params)
           : gaussNewtonBartlett((p) => model.apply(p, x.ref), treeRef(params), probe as np.Array);
-      return update(params, state, x, y, hessian);
+      return update(params, state, [x, y], hessian);
     },
   );
   const sample =
@@ -223,11 +204,7 @@ export function loadParamsFromCheckpoint(run: Run, epoch?: number): Params {
   const where = run.path("checkpoints", `epoch-${e}.safetensors`);
   const { params } = splitCheckpoint(run.loadCheckpoint(`epoch-${e}`).tensors);
   const { model } = run.config<Partial<TrainConfig>>();
-  if (!model) {
-    for (const [name, t] of Object.entries(params))
-      if (!t.data.every(Number.isFinite)) throw new Error(`${where}: "${name}" contains NaN or Inf`);
-    return fromHost(params);
-  }
+  if (!model) return fromHost(params, where);
   const template = createModel(model).init(keyFromSeed(0));
   try {
     return fillLike(template, params, where);
@@ -236,172 +213,224 @@ export function loadParamsFromCheckpoint(run: Run, epoch?: number): Params {
   }
 }
 
+export type TrainOptions = {
+  resume?: boolean;
+  callbacks?: TrainCallbacks;
+  signal?: AbortSignal;
+  /** Start from these params (consumed) instead of the seeded init, e.g. a loaded model; a resume still wins. */
+  initialParams?: Params;
+};
+
+/**
+ * Epochs of minibatch steps on the shared loop (steps.ts): each epoch visits the data in its
+ * seeded order, then evaluates on the test split, logs, and checkpoints params + optimiser state.
+ */
 export async function train(
   config: TrainConfig,
   dataset: Dataset,
   run: Run,
-  opts: {
-    resume?: boolean;
-    callbacks?: TrainCallbacks;
-    signal?: AbortSignal;
-    /** Start from these params (consumed) instead of the seeded init, e.g. a loaded model; a resume still wins. */
-    initialParams?: Params;
-  } = {},
+  opts: TrainOptions = {},
 ): Promise<TrainResult> {
-  const cb = opts.callbacks ?? {};
   const model = createModel(config.model);
   const optimizer = createOptimizer(config.optimizer);
-  let params = opts.initialParams ?? model.init(keyFromSeed(config.seed));
-  let state = optimizer.init(params);
-  let startEpoch = 1;
-  let elapsedBefore = 0;
-  const history: EpochEvent[] = [];
-  const skipBad = config.onDivergence === "skip";
-  const maxSkips = config.maxSkips ?? DEFAULT_MAX_SKIPS;
-  let skips = 0;
-  if (opts.resume) {
-    run.repairMetrics();
-    const restored = restore(run, params, state);
-    run.keepMetricsUpTo(restored?.epoch ?? 0);
-    if (restored) {
-      treeDispose(params);
-      treeDispose(state);
-      ({ params, state } = restored);
-      startEpoch = restored.epoch + 1;
-      for (const m of run.metrics()) {
-        if (m.type === "epoch" && m.epoch <= restored.epoch) history[m.epoch - 1] = m;
-        if (m.type === "skip" && m.epoch <= restored.epoch) skips++;
-      }
-      elapsedBefore = history.at(-1)?.elapsed_s ?? 0;
-    }
-  }
-
-  const { train: trainSplit, test: testSplit } = dataset;
-  const stepsPerEpoch = batchCount(trainSplit.n, config.batchSize);
-  cb.onStart?.({ startEpoch, epochs: config.epochs, stepsPerEpoch, params });
+  const ctx: EpochContext = {
+    config,
+    data: dataset.train,
+    run,
+    cb: opts.callbacks ?? {},
+    params: opts.initialParams ?? model.init(keyFromSeed(config.seed)),
+    state: {},
+    history: [],
+    skips: 0,
+    sums: { order: new Uint32Array(0), lossSum: 0, correct: 0, seen: 0 },
+    stepsPerEpoch: batchCount(dataset.train.n, config.batchSize),
+  };
+  ctx.state = optimizer.init(ctx.params);
   const step = makeTrainStep(model, optimizer, { seed: config.seed });
-  const optStateBytes = treeBytes(state);
   const evalStep = jit(batchLossAndCorrect(model));
-  const t0 = performance.now();
-  const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
-  run.setStatus("running", startEpoch - 1);
+  const optStateBytes = treeBytes(ctx.state);
+  const spe = ctx.stepsPerEpoch;
+  const result = await runSteps(
+    {
+      steps: config.epochs * spe,
+      progress: (s) => Math.floor(s / spe),
+      restore: () => restoreEpoch(ctx),
+      keepMetric: (m, s) => !("epoch" in m) || m.epoch <= s / spe,
+      start: (done) =>
+        ctx.cb.onStart?.({
+          startEpoch: done / spe + 1,
+          epochs: config.epochs,
+          stepsPerEpoch: spe,
+          params: ctx.params,
+        }),
+      step: (s, clock) => trainStep(ctx, step, s, clock, optStateBytes),
+      async after(s, clock) {
+        if (s % spe !== 0) return false;
+        const test = await evaluate(model, ctx.params, dataset.test, 1000, evalStep);
+        await endEpoch(ctx, s / spe, test, clock);
+        return true;
+      },
+      diverged: async (s, r) =>
+        `${divergence(r)} at epoch ${Math.ceil(s / spe)}, step ${s}; ${await offendingParams(ctx.params)}`,
+      dispose() {
+        step.dispose();
+        evalStep.dispose();
+        treeDispose(ctx.state);
+      },
+    },
+    { run, resume: opts.resume, signal: opts.signal },
+  );
+  return {
+    status: result.status,
+    params: ctx.params,
+    epochs: ctx.history.filter(Boolean),
+    reason: result.reason,
+  };
+}
 
-  try {
-    for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
-      const order = epochPermutation(trainSplit.n, config.seed, epoch - 1);
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0; // samples of the applied steps (all of them unless steps were skipped)
-      for (let i = 0; i < stepsPerEpoch; i++) {
-        await yieldToEventLoop(); // so a Ctrl-C can be seen (engine/yield.ts)
-        if (opts.signal?.aborted) {
-          run.setStatus("interrupted", epoch - 1, "stopped by the user; resume with --resume");
-          return { status: "interrupted", params, epochs: history.filter(Boolean) };
-        }
-        const batch = gatherBatch(trainSplit, order, i * config.batchSize, config.batchSize);
-        const x = np.array(batch.x).reshape([batch.size, ...trainSplit.shape]);
-        const y = np.array(batch.y, { dtype: np.int32 });
-        const globalStep = (epoch - 1) * stepsPerEpoch + i + 1;
-        // Skipping needs the params and state from before the step: the step gets references.
-        const [nextParams, nextState, lossArr, correctArr, gradNormArr] = step(
-          skipBad ? treeRef(params) : params,
-          skipBad ? treeRef(state) : state,
-          x,
-          y,
-          { step: globalStep - 1 },
-        );
-        const loss = (await lossArr.data())[0];
-        const batchCorrect = (await correctArr.data())[0];
-        const gradNorm = (await gradNormArr.data())[0];
-        if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-          const what = Number.isFinite(loss)
-            ? `gradient norm became ${gradNorm} (loss ${loss})`
-            : `loss became ${loss} (gradient norm ${gradNorm})`;
-          const where = `${what} at epoch ${epoch}, step ${globalStep}; ${await offendingParams(nextParams)}`;
-          if (!skipBad) {
-            params = nextParams;
-            state = nextState;
-            run.setStatus("diverged", epoch - 1, where);
-            return { status: "diverged", params, epochs: history.filter(Boolean), reason: where };
-          }
-          // Not applied: the step's params and state go; the ones from before it stay.
-          treeDispose(nextParams);
-          treeDispose(nextState);
-          skips++;
-          const skip: SkipEvent = {
-            type: "skip",
-            epoch,
-            step: globalStep,
-            loss: Number.isFinite(loss) ? loss : null,
-            grad_norm: Number.isFinite(gradNorm) ? gradNorm : null,
-            reason: where,
-            skips,
-            elapsed_s: elapsed(),
-          };
-          run.appendMetric(skip);
-          cb.onSkip?.(skip);
-          if (skips > maxSkips) {
-            const reason = `${skips} steps skipped, more than the ${maxSkips} allowed; last: ${where}`;
-            run.setStatus("diverged", epoch - 1, reason);
-            return { status: "diverged", params, epochs: history.filter(Boolean), reason };
-          }
-          continue;
-        }
-        if (skipBad) {
-          treeDispose(params);
-          treeDispose(state);
-        }
-        params = nextParams;
-        state = nextState;
-        correct += batchCorrect;
-        seen += batch.size;
-        lossSum += loss * batch.size;
-        const event: StepEvent & MemoryFields = {
-          type: "step",
-          epoch,
-          step: globalStep,
-          loss,
-          grad_norm: gradNorm,
-          elapsed_s: elapsed(),
-          opt_state_bytes: optStateBytes,
-          rss_bytes: process.memoryUsage.rss(),
-        };
-        if ((i + 1) % config.logEvery === 0 || i === stepsPerEpoch - 1) run.appendMetric(event);
-        cb.onStep?.({ ...event, stepInEpoch: i + 1 });
-        await cb.onStepParams?.(params, event);
-      }
-      const test = await evaluate(model, params, testSplit, 1000, evalStep);
-      const event: EpochEvent = {
-        type: "epoch",
-        epoch,
-        train_loss: lossSum / seen,
-        train_accuracy: correct / seen,
-        test_loss: test.loss,
-        test_accuracy: test.accuracy,
-        elapsed_s: elapsed(),
-      };
-      // The epoch's line first: a crash before the checkpoint is indexed redoes the epoch, and the
-      // resume drops the line again; the other order could lose it.
-      run.appendMetric(event);
-      run.saveCheckpoint(`epoch-${epoch}`, await checkpointTensors(params, state), {
-        epoch: String(epoch),
-        run: config.id,
-        format: "tiller-checkpoint-v1",
-      });
-      history[epoch - 1] = event;
-      run.setStatus("running", epoch);
-      await cb.onEpoch?.(event, params);
-    }
-  } catch (e) {
-    run.setStatus("failed", history.filter(Boolean).length, (e as Error).message);
-    throw e;
-  } finally {
-    step.dispose();
-    evalStep.dispose();
-    treeDispose(state);
+/** What train's step and epoch functions share: the params and state they replace, the epoch's sums. */
+type EpochContext = {
+  config: TrainConfig;
+  data: Dataset["train"];
+  run: Run;
+  cb: TrainCallbacks;
+  params: Params;
+  state: OptState;
+  history: EpochEvent[];
+  skips: number;
+  sums: { order: Uint32Array; lossSum: number; correct: number; seen: number };
+  stepsPerEpoch: number;
+};
+
+/** Resume: the latest verified epoch checkpoint, with the epochs and skips logged up to it. */
+function restoreEpoch(ctx: EpochContext): { step: number; elapsed: number } | null {
+  const restored = restore(ctx.run, ctx.params, ctx.state);
+  if (!restored) return null;
+  treeDispose(ctx.params);
+  treeDispose(ctx.state);
+  ({ params: ctx.params, state: ctx.state } = restored);
+  for (const m of ctx.run.metrics()) {
+    if (m.type === "epoch" && m.epoch <= restored.epoch) ctx.history[m.epoch - 1] = m;
+    if (m.type === "skip" && m.epoch <= restored.epoch) ctx.skips++;
   }
-  run.setStatus("done", config.epochs);
-  return { status: "done", params, epochs: history.filter(Boolean) };
+  return { step: restored.epoch * ctx.stepsPerEpoch, elapsed: ctx.history.at(-1)?.elapsed_s ?? 0 };
+}
+
+/** Global step `s` (1-based): the next batch of the epoch's order through one jitted step. */
+async function trainStep(
+  ctx: EpochContext,
+  step: TrainStep,
+  s: number,
+  clock: Clock,
+  optStateBytes: number,
+): Promise<StepReport> {
+  const { config, data, stepsPerEpoch } = ctx;
+  const i = (s - 1) % stepsPerEpoch;
+  const epoch = Math.floor((s - 1) / stepsPerEpoch) + 1;
+  if (i === 0)
+    ctx.sums = { order: epochPermutation(data.n, config.seed, epoch - 1), lossSum: 0, correct: 0, seen: 0 };
+  const batch = gatherBatch(data, ctx.sums.order, i * config.batchSize, config.batchSize);
+  const x = np.array(batch.x).reshape([batch.size, ...data.shape]);
+  const y = np.array(batch.y, { dtype: np.int32 });
+  // Skipping needs the params and state from before the step: the step gets references.
+  const skipBad = config.onDivergence === "skip";
+  const out = step(
+    skipBad ? treeRef(ctx.params) : ctx.params,
+    skipBad ? treeRef(ctx.state) : ctx.state,
+    x,
+    y,
+    { step: s - 1 },
+  );
+  const [loss, batchCorrect, gradNorm] = await scalars(out[2], out[3], out[4]);
+  if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+    if (skipBad) return skipStep(ctx, out, s, epoch, { loss, gradNorm }, clock);
+    [ctx.params, ctx.state] = out; // the divergence message names the params after the step
+    return { loss, gradNorm };
+  }
+  if (skipBad) {
+    treeDispose(ctx.params);
+    treeDispose(ctx.state);
+  }
+  [ctx.params, ctx.state] = out;
+  ctx.sums.correct += batchCorrect;
+  ctx.sums.seen += batch.size;
+  ctx.sums.lossSum += loss * batch.size;
+  const event: StepEvent & MemoryFields = {
+    type: "step",
+    epoch,
+    step: s,
+    loss,
+    grad_norm: gradNorm,
+    elapsed_s: clock.elapsed(),
+    opt_state_bytes: optStateBytes,
+    rss_bytes: process.memoryUsage.rss(),
+  };
+  ctx.cb.onStep?.({ ...event, stepInEpoch: i + 1 });
+  await ctx.cb.onStepParams?.(ctx.params, event);
+  const logged = (i + 1) % config.logEvery === 0 || i === stepsPerEpoch - 1;
+  return { loss, gradNorm, metric: logged ? event : undefined };
+}
+
+/** Skip mode: the step's params and state go, the ones from before it stay; too many skips end the run. */
+async function skipStep(
+  ctx: EpochContext,
+  out: StepOutput,
+  s: number,
+  epoch: number,
+  r: { loss: number; gradNorm: number },
+  clock: Clock,
+): Promise<StepReport> {
+  const where = `${divergence(r)} at epoch ${epoch}, step ${s}; ${await offendingParams(out[0])}`;
+  treeDispose(out[0]);
+  treeDispose(out[1]);
+  const skips = ++ctx.skips;
+  const skip: SkipEvent = {
+    type: "skip",
+    epoch,
+    step: s,
+    loss: Number.isFinite(r.loss) ? r.loss : null,
+    grad_norm: Number.isFinite(r.gradNorm) ? r.gradNorm : null,
+    reason: where,
+    skips,
+    elapsed_s: clock.elapsed(),
+  };
+  ctx.run.appendMetric(skip);
+  ctx.cb.onSkip?.(skip);
+  const maxSkips = ctx.config.maxSkips ?? DEFAULT_MAX_SKIPS;
+  if (skips > maxSkips)
+    throw new DivergedError(`${skips} steps skipped, more than the ${maxSkips} allowed; last: ${where}`);
+  return { ...r, skipped: true };
+}
+
+/**
+ * The epoch's line, the callbacks (the dynamics recorder's line), then the checkpoint: a crash
+ * before the checkpoint is indexed redoes the epoch, and the resume drops its lines again; the
+ * other order could lose them.
+ */
+async function endEpoch(
+  ctx: EpochContext,
+  epoch: number,
+  test: { loss: number; accuracy: number },
+  clock: Clock,
+): Promise<void> {
+  const { sums, run, config } = ctx;
+  const event: EpochEvent = {
+    type: "epoch",
+    epoch,
+    train_loss: sums.lossSum / sums.seen,
+    train_accuracy: sums.correct / sums.seen,
+    test_loss: test.loss,
+    test_accuracy: test.accuracy,
+    elapsed_s: clock.elapsed(),
+  };
+  run.appendMetric(event);
+  ctx.history[epoch - 1] = event;
+  await ctx.cb.onEpoch?.(event, ctx.params);
+  run.saveCheckpoint(`epoch-${epoch}`, await checkpointTensors(ctx.params, ctx.state), {
+    epoch: String(epoch),
+    run: config.id,
+    format: "tiller-checkpoint-v1",
+  });
 }
 
 /**

@@ -2,17 +2,22 @@
  * A training session as the CLI, the tour and the lab start it: resolve the config, load the data,
  * create (or reopen) the run directory, train, and leave the run consistent whatever happens.
  */
-import { loadFashionMnist } from "../data/fashion-mnist.js";
+import { checkFashionMnist, loadFashionMnist } from "../data/fashion-mnist.js";
 import type { Dataset, Normalization } from "../data/dataset.js";
 import { startEngine } from "../engine/device.js";
 import { keyFromSeed } from "../engine/prng.js";
-import { countParams, treeDispose } from "../engine/tree.js";
+import { assertSameStructure, countParams, treeDispose, type Params } from "../engine/tree.js";
 import { canonicalInitName, lMomentumAlpha } from "../init/registry.js";
 import { createModel, modelConfig } from "../nn/models/index.js";
-import { createOptimizer, type OptimizerConfig } from "../optim/index.js";
-import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
+import { createOptimizer, optimizerConfig, type OptimizerConfig } from "../optim/index.js";
+import { defaultRunsRoot, newRunId, Run, RunStoreError } from "../runs/store.js";
+import { evaluationSubset } from "../data/subsets.js";
+import { parseSchedule } from "../optim/schedules.js";
+import type { TrainRequestFields } from "../requests/train.js";
+import { UsageError } from "../errors.js";
 import { DEFAULT_MAX_SKIPS, type TrainConfig } from "./config.js";
-import { train, type TrainCallbacks, type TrainResult } from "./loop.js";
+import { loadParamsFromCheckpoint, train, type TrainCallbacks, type TrainResult } from "./loop.js";
+import { createDynamicsRecorder, mergeCallbacks } from "./dynamics.js";
 
 export type TrainRequest = {
   model: string;
@@ -106,5 +111,128 @@ export async function resumeTraining(
   if (opts.epochs !== undefined) config.epochs = opts.epochs;
   const dataset = opts.dataset ?? loadDataFor(config);
   const result = await train(config, dataset, run, { ...opts, resume: true });
+  return { run, result, config };
+}
+
+/** The library's request for a validated `train` request (`requests/train.ts`). */
+export function trainRequestOf(r: TrainRequestFields): TrainRequest {
+  const { hidden, channels, dense, activation, init, biasInit, zeroInitLast } = r;
+  return {
+    model: r.model,
+    modelOptions: { hidden, channels, dense, activation, init, biasInit, zeroInitLast },
+    optimizer: {
+      ...optimizerConfig(r.optimizer, r.params ?? {}),
+      ...(r.lr !== undefined ? { lr: r.lr } : {}),
+      ...(r.momentum !== undefined ? { momentum: r.momentum } : {}),
+      ...(r.nesterov ? { nesterov: true } : {}),
+      ...(r.weightDecay !== undefined ? { weightDecay: r.weightDecay } : {}),
+      ...(r.schedule ? { schedule: parseSchedule(r.schedule) } : {}),
+    },
+    epochs: r.epochs,
+    batchSize: r.batchSize,
+    seed: r.seed,
+    limit: r.limit ?? null,
+    normalize: r.normalize,
+    dataDir: r.dataDir,
+    runsRoot: r.runs,
+    name: r.name,
+    logEvery: r.logEvery,
+    onDivergence: r.onDivergence,
+    maxSkips: r.maxSkips,
+  };
+}
+
+type InitFrom = { run: string; epoch: number };
+export type TrainStart = {
+  run: Run;
+  config: TrainConfig & { initFrom?: InitFrom };
+  /** Weights to start from (a run started --from another run's checkpoint). */
+  initialParams?: Params;
+  resume: boolean;
+};
+
+/** The weights of `from`, checked against the model of `config`. */
+function initialWeights(config: TrainConfig, from: InitFrom, runsRoot?: string): Params {
+  const source = Run.open(from.run, runsRoot);
+  const loaded = loadParamsFromCheckpoint(source, from.epoch);
+  const probe = createModel(config.model).init(keyFromSeed(0));
+  try {
+    assertSameStructure(probe, loaded, `${source.id} epoch ${from.epoch}`);
+  } finally {
+    treeDispose(probe);
+  }
+  return loaded;
+}
+
+/** A new run, fresh or (`from`) starting from another run's checkpoint with that run's model. */
+function createTrainRun(r: TrainRequestFields): TrainStart {
+  const req = trainRequestOf(r);
+  let from: InitFrom | undefined;
+  if (r.from) {
+    const source = Run.open(r.from, r.runs);
+    const sourceConfig = source.config<TrainConfig>();
+    if (sourceConfig.command !== "train") throw new UsageError(`run ${source.id} is not a training run`);
+    const epoch = r.fromEpoch ?? source.epochCheckpoints().at(-1);
+    if (epoch === undefined || !source.epochCheckpoints().includes(epoch))
+      throw new UsageError(`run ${source.id} has no checkpoint${epoch ? ` for epoch ${epoch}` : ""}`);
+    from = { run: source.dir, epoch };
+    req.model = sourceConfig.model.name;
+    req.modelOptions = { ...sourceConfig.model };
+    req.normalize = sourceConfig.data.normalize;
+  }
+  const config: TrainStart["config"] = { ...resolveTrainConfig(req), ...(from ? { initFrom: from } : {}) };
+  const initialParams = from ? initialWeights(config, from, r.runs) : undefined;
+  checkFashionMnist(config.data.dataDir); // before the run exists: a missing folder leaves no failed run
+  const run = Run.create(r.runs ?? defaultRunsRoot(), config.id, config);
+  return { run, config, initialParams, resume: false };
+}
+
+/** An interrupted run; one started `from` another that has no checkpoint yet starts from its source again. */
+function reopenTrainRun(dir: string, runsRoot?: string): TrainStart {
+  const run = Run.open(dir, runsRoot);
+  const config = run.config<TrainStart["config"]>();
+  if (config.command !== "train") throw new UsageError(`run ${run.id} is not a training run`);
+  if (typeof config.model?.name !== "string" || typeof config.optimizer?.name !== "string")
+    throw new RunStoreError(`${run.path("config.json")}: no model or optimiser in it, cannot resume`);
+  const initialParams =
+    config.initFrom && run.epochCheckpoints().length === 0
+      ? initialWeights(config, config.initFrom, runsRoot)
+      : undefined;
+  return { run, config, initialParams, resume: true };
+}
+
+/**
+ * Carries out a validated `train` request: creates its run (or reopens `resume`), trains with the
+ * dynamics recorder the request asks for, and leaves the run consistent whatever happens. `onStart`
+ * sees the run before the first step (the CLI prints it; a sweep records it).
+ */
+export async function trainFromRequest(
+  r: TrainRequestFields,
+  opts: { callbacks?: TrainCallbacks; signal?: AbortSignal; onStart?: (start: TrainStart) => void } = {},
+): Promise<{ run: Run; result: TrainResult; config: TrainConfig }> {
+  await startEngine();
+  const start = r.resume ? reopenTrainRun(r.resume, r.runs) : createTrainRun(r);
+  opts.onStart?.(start);
+  const { run, config, initialParams, resume } = start;
+  // Bad data or a corrupt checkpoint found after the run directory exists marks the run failed.
+  const result = await run.failOnError(() => {
+    const dataset = loadDataFor(config);
+    const recorder =
+      r.dynamics === "off"
+        ? null
+        : createDynamicsRecorder({
+            run,
+            model: createModel(config.model),
+            every: r.dynamics,
+            probe: evaluationSubset(dataset.train, Math.min(512, dataset.train.n)),
+          });
+    const callbacks = opts.callbacks ?? {};
+    return train(config, dataset, run, {
+      resume,
+      callbacks: recorder ? mergeCallbacks(callbacks, recorder) : callbacks,
+      signal: opts.signal,
+      initialParams,
+    }).finally(() => recorder?.dispose());
+  });
   return { run, result, config };
 }

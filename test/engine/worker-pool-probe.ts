@@ -4,6 +4,7 @@
  * weight as JSON, then returns without shutting the pool down — a hang here means the pool keeps
  * the process alive.
  */
+import { startEngine } from "../../src/engine/device.js";
 import { namedLeaves } from "../../src/engine/tree.js";
 import { keyFromSeed } from "../../src/engine/prng.js";
 import { createModel, modelConfig } from "../../src/nn/models/index.js";
@@ -11,6 +12,7 @@ import { createOptimizer } from "../../src/optim/index.js";
 import { makeTrainStep } from "../../src/train/loop.js";
 import { randomBatch } from "../../bench/train-step.js";
 
+await startEngine();
 const model = createModel(modelConfig("mlp", { inputShape: [1, 28, 28], classes: 10 }));
 const opt = createOptimizer({ name: "adam", lr: 1e-3 });
 let params = model.init(keyFromSeed(0));

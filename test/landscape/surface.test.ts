@@ -92,11 +92,36 @@ describe("surfaces", () => {
 
   it("a surface of a known quadratic matches the closed form, rows along λ₂ and columns along λ₁", async () => {
     const f = (a: number, b: number) => 3 * a * a - a * b + 0.5 * b * b + 2 * a - b + 1;
-    const quadratic: Subspace = { at: async ([a, b]) => ({ loss: f(a, b), accuracy: 0 }), dispose() {} };
+    const at = async ([a, b]: number[]) => ({ loss: f(a, b), accuracy: 0 });
+    const quadratic: Subspace = {
+      at,
+      atMany: (points) => Promise.all(points.map(at)),
+      pointsPerCall: 3,
+      dispose() {},
+    };
     const grid = await surface2d(quadratic, { steps: 7, xRange: [-1, 2], yRange: [-3, 0] });
     expect(grid.x).toEqual(linspace(-1, 2, 7));
     expect(grid.y[0]).toBe(-3);
     grid.y.forEach((b, j) => grid.x.forEach((a, i) => expect(grid.loss[j][i]).toBe(f(a, b))));
+  });
+
+  it("a surface evaluated several points per program (vmap) equals the one evaluated point by point", async () => {
+    const { vectors } = randomDirections(w0, layout, { seed: 4 });
+    const gridWith = async (points: string) => {
+      process.env.TILLER_SURFACE_POINTS = points;
+      const plane = objective.subspace(w0, vectors);
+      delete process.env.TILLER_SURFACE_POINTS;
+      expect(plane.pointsPerCall).toBe(Number(points));
+      try {
+        return await surface2d(plane, { steps: 5, xRange: [-0.5, 0.5] }); // rows in chunks of 3 and 2
+      } finally {
+        plane.dispose();
+      }
+    };
+    const one = await gridWith("1");
+    const many = await gridWith("3");
+    many.loss.flat().forEach((l, i) => expect(l).toBeCloseTo(one.loss.flat()[i], 5));
+    expect(many.accuracy).toEqual(one.accuracy);
   });
 
   it("a 1-D slice along a direction equals the points evaluated one by one", async () => {

@@ -126,7 +126,7 @@ describe("singular value fine-tuning", () => {
         klCoef > 0
           ? (await import("../../src/lm/loss.js")).nextTokenLogProbs(treeRef(base), cfg, tokens.ref).logp
           : np.zeros([1]);
-      const loss = reinforceLoss(adapter.apply, cfg, klCoef, direction);
+      const loss = reinforceLoss(adapter.build, cfg, klCoef, direction);
       const [[value, kl], grads] = valueAndGrad(loss, { hasAux: true })(
         p,
         adapter.frozen,

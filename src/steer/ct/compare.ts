@@ -23,8 +23,9 @@ import {
   type Parametrisation,
 } from "./finetune.js";
 
-export const METHODS = ["linear-probe", "linear-probe-ct", "trainable-ct", "lora", "full"] as const;
-export type MethodName = (typeof METHODS)[number];
+import { METHODS, type MethodName } from "../../requests/ct.js";
+
+export { METHODS, type MethodName };
 
 export type CompareRow = {
   method: string;
@@ -98,7 +99,7 @@ export async function compareMethods(
   for (const [name, make, summary] of tuned) {
     if (!methods.includes(name)) continue;
     const p = make();
-    opts.onMethod?.(p.method);
+    opts.onMethod?.(p.kind);
     const r = await fineTune(p, task, { seed, ...opts.finetune });
     rows.push({
       method: r.method,

@@ -1,53 +1,35 @@
 /**
  * Transfer by gradient descent on part of a model, the baselines Curvature Tuning is compared
- * with. Each method is a parametrisation: which tensors train (`trainable`, grouped by top-level
- * key, each group with its own Adam learning rate), which stay frozen, and how the two build the
- * model's params. The classifier head is always new (the task's classes) and always trains.
+ * with. Each method is an adapter (steer/adapter.ts): which tensors train (`trainable`, grouped by
+ * top-level key, each group with its own Adam learning rate), which stay frozen, and how the two
+ * build the model's params. The classifier head is always new (the task's classes) and always trains.
  *
  * - trainable CT: every ReLU → CTU with β and c per channel, raw values (β = σ(raw)) starting at
  *   β ≈ 0.8, c = 0.5 as the official code; learning rate 0.1 for them, the head's for the head.
- * - LoRA (Hu et al. 2022): every linear and conv weight W of the backbone gets W + (α/r)·B·A with
- *   B ∈ ℝ^{out×r} (kaiming-uniform, a = √5, as the official CT code), A ∈ ℝ^{r×fan_in} zero;
- *   a conv's B·A is reshaped to [out, in, kh, kw].
+ * - LoRA (Hu et al. 2022, steer/lora/lora.ts): every linear and conv weight W of the backbone gets
+ *   W + (α/r)·B·A with A ∈ ℝ^{r×fan_in} kaiming-uniform (a = √5) and B ∈ ℝ^{out×r} zero, the
+ *   standard initialisation (the official CT code draws B and zeroes A instead: the same start,
+ *   W′ = W, but the first gradient then reaches A, not B); a conv's B·A is reshaped to [out, in, kh, kw].
  * - full fine-tuning: every backbone tensor trains (its own, smaller learning rate).
  */
-import { jit, numpy as np, random, valueAndGrad } from "../../engine/jax.js";
-import { keyFromSeed, splitKey } from "../../engine/prng.js";
-import {
-  countParams,
-  getPath,
-  leafAt,
-  namedLeaves,
-  setPath,
-  treeDispose,
-  treeRef,
-  type Params,
-} from "../../engine/tree.js";
+import { jit, numpy as np } from "../../engine/jax.js";
+import { keyFromSeed } from "../../engine/prng.js";
+import { countParams, namedLeaves, setPath, treeDispose, treeRef, type Params } from "../../engine/tree.js";
 import type { ImageSplit } from "../../data/dataset.js";
 import { batchCount, gatherBatch } from "../../data/batches.js";
 import { epochPermutation } from "../../data/order.js";
 import { CTU_INIT } from "../../nn/activations.js";
 import { linearInit, softmaxCrossEntropy } from "../../nn/layers.js";
 import { activationSites, createModel, headName, type ModelConfig } from "../../nn/models/index.js";
-import {
-  applyUpdates,
-  createOptimizer,
-  type GradientTransformation,
-  type OptState,
-} from "../../optim/index.js";
+import { createOptimizer, type GradientTransformation, type OptState } from "../../optim/index.js";
 import { batchLossAndCorrect } from "../../train/evaluate.js";
+import { DivergedError, divergence, jitStep, runSteps, scalars } from "../../train/steps.js";
+import type { Adapter } from "../adapter.js";
+import { loraInit, loraParams } from "../lora/lora.js";
 import { UsageError } from "../../errors.js";
 
-export type Parametrisation = {
-  method: string;
-  config: ModelConfig;
-  trainable: Params;
-  frozen: Params;
-  /** Learning rate per top-level group of `trainable`. */
-  lr: Record<string, number>;
-  /** The model's params from both parts (consumes both). */
-  build(trainable: Params, frozen: Params): Params;
-};
+/** An adapter of a vision model: the model it builds, and a learning rate per top-level group of `trainable`. */
+export type Parametrisation = Adapter & { config: ModelConfig; lr: Record<string, number> };
 
 /** Adam per group: `trainable.head` with lr.head, `trainable.ct` with lr.ct, … */
 export function groupedAdam(lr: Record<string, number>): GradientTransformation {
@@ -93,7 +75,8 @@ export type MethodOptions = { classes: number; seed?: number; headLr?: number };
 export function linearProbe(config: ModelConfig, params: Params, o: MethodOptions): Parametrisation {
   const head = headName(config);
   return {
-    method: "linear probe",
+    kind: "linear probe",
+    describe: {},
     config: retarget(config, o.classes),
     trainable: { head: newHead(config, params, o.classes, o.seed ?? 0) },
     frozen: treeRef(withoutHead(config, params)),
@@ -119,7 +102,8 @@ export function trainableCt(
     };
   const frozen = treeRef(withoutHead(config, params));
   return {
-    method: "trainable CT",
+    kind: "trainable CT",
+    describe: {},
     config: retarget({ ...config, activation: "ctu" } as ModelConfig, o.classes),
     trainable: { head: newHead(config, params, o.classes, o.seed ?? 0), ct: nodes },
     frozen,
@@ -145,39 +129,21 @@ export function lora(
   params: Params,
   o: MethodOptions & { rank?: number; alpha?: number; loraLr?: number },
 ): Parametrisation {
-  const r = o.rank ?? 1;
-  const scale = (o.alpha ?? r) / r;
+  const opts = { rank: o.rank ?? 1, alpha: o.alpha ?? o.rank ?? 1 };
   const head = headName(config);
-  const weights = adaptableWeights(config, params);
-  const keys = splitKey(keyFromSeed((o.seed ?? 0) + 1), weights.length + 1);
-  keys.pop()!.dispose();
-  const adapters: Params = {};
-  weights.forEach(([name, shape], i) => {
-    const fanIn = shape.slice(1).reduce((a, b) => a * b, 1);
-    const bound = 1 / Math.sqrt(r); // kaiming_uniform(a=√5) on [out, r]: U(−1/√r, 1/√r)
-    adapters[name.replace(/\./g, "/")] = {
-      B: random.uniform(keys[i], [shape[0], r], { minval: -bound, maxval: bound }),
-      A: np.zeros([r, fanIn]),
-    };
-  });
+  const targets = adaptableWeights(config, params).map(([name]) => name);
+  const frozen = treeRef(withoutHead(config, params));
   return {
-    method: `LoRA (r=${r})`,
+    kind: `LoRA (r=${opts.rank})`,
+    describe: { rank: opts.rank, alpha: opts.alpha },
     config: retarget(config, o.classes),
-    trainable: { head: newHead(config, params, o.classes, o.seed ?? 0), lora: adapters },
-    frozen: treeRef(withoutHead(config, params)),
-    lr: { head: o.headLr ?? 1e-3, lora: o.loraLr ?? 1e-3 },
-    build: (t, f) => {
-      const out: Params = { ...f, [head]: t.head };
-      for (const [k, ab] of Object.entries(t.lora as Params)) {
-        const path = k.replace(/\//g, ".");
-        const { A, B } = ab as { A: np.Array; B: np.Array };
-        const w = leafAt(f, path);
-        const parent = path.slice(0, -".weight".length);
-        const delta = np.matmul(B, A).mul(scale).reshape(w.shape);
-        setPath(out, parent, { ...(getPath(f, parent) as Params), weight: w.add(delta) });
-      }
-      return out;
+    trainable: {
+      head: newHead(config, params, o.classes, o.seed ?? 0),
+      lora: loraInit(keyFromSeed((o.seed ?? 0) + 1), frozen, targets, opts),
     },
+    frozen,
+    lr: { head: o.headLr ?? 1e-3, lora: o.loraLr ?? 1e-3 },
+    build: (t, f) => ({ ...loraParams(f, t.lora as Params, targets, opts), [head]: t.head }),
   };
 }
 
@@ -189,7 +155,8 @@ export function fullFineTune(
 ): Parametrisation {
   const head = headName(config);
   return {
-    method: "full fine-tuning",
+    kind: "full fine-tuning",
+    describe: {},
     config: retarget(config, o.classes),
     trainable: {
       head: newHead(config, params, o.classes, o.seed ?? 0),
@@ -242,9 +209,9 @@ async function accuracy(
 }
 
 /**
- * Trains `p.trainable` with Adam (per-group learning rates) on `data.train`, evaluates on
- * `data.val` after every epoch, keeps the best epoch, and reports its test accuracy.
- * Consumes the parametrisation's tensors.
+ * Trains `p.trainable` with Adam (per-group learning rates) on `data.train` on the shared step loop,
+ * evaluates on `data.val` after every epoch, keeps the best epoch, and reports its test accuracy.
+ * A non-finite loss or gradient throws DivergedError naming the step. Consumes the adapter's tensors.
  */
 export async function fineTune(
   p: Parametrisation,
@@ -257,54 +224,71 @@ export async function fineTune(
   const trainableParams = countParams(p.trainable);
   let t = p.trainable;
   let state = optimizer.init(t);
-  const loss = (tr: Params, f: Params, x: np.Array, y: np.Array) =>
-    softmaxCrossEntropy(model.apply(p.build(tr, f), x), y);
-  const step = jit((tr: Params, s: OptState, f: Params, x: np.Array, y: np.Array) => {
-    const [l, g] = valueAndGrad(loss)(treeRef(tr), f, x, y);
-    const { updates, state: next } = optimizer.update(g, s, tr);
-    return [applyUpdates(tr, updates), next, l] as [Params, OptState, np.Array];
-  });
+  const step = jitStep(
+    (tr: Params, f: Params, x: np.Array, y: np.Array): [np.Array, np.Array] => [
+      softmaxCrossEntropy(model.apply(p.build(tr, f), x), y),
+      np.zeros([]),
+    ],
+    optimizer,
+  );
   const objective = batchLossAndCorrect(model);
   const evalStep = jit((tr: Params, f: Params, x: np.Array, y: np.Array) => objective(p.build(tr, f), x, y));
-  let best: { t: Params; val: number; epoch: number } | null = null;
-  const steps = batchCount(data.train.n, batchSize);
-  try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      const order = epochPermutation(data.train.n, seed, epoch - 1);
-      let lossSum = 0;
-      for (let i = 0; i < steps; i++) {
-        const b = gatherBatch(data.train, order, i * batchSize, batchSize);
-        const x = np.array(b.x).reshape([b.size, ...data.train.shape]);
-        const y = np.array(b.y, { dtype: np.int32 });
-        const [next, nextState, l] = step(t, state, treeRef(p.frozen), x, y);
-        t = next;
-        state = nextState;
-        const value = (await l.data())[0];
-        if (!Number.isFinite(value)) throw new Error(`${p.method}: loss became ${value} at epoch ${epoch}`);
-        lossSum += value * b.size;
-        opts.onStep?.({ epoch, step: i + 1, steps, loss: value });
-      }
+  const perEpoch = batchCount(data.train.n, batchSize);
+  const epochOf = (s: number) => Math.ceil(s / perEpoch);
+  let order: Uint32Array = new Uint32Array(0);
+  let lossSum = 0;
+  // Set inside the loop's callbacks, which TypeScript's narrowing does not follow.
+  let best = null as { t: Params; val: number; epoch: number } | null;
+  let testAccuracy = 0;
+  const result = await runSteps({
+    steps: epochs * perEpoch,
+    async step(s) {
+      const i = (s - 1) % perEpoch;
+      if (i === 0) [order, lossSum] = [epochPermutation(data.train.n, seed, epochOf(s) - 1), 0];
+      const b = gatherBatch(data.train, order, i * batchSize, batchSize);
+      const x = np.array(b.x).reshape([b.size, ...data.train.shape]);
+      const y = np.array(b.y, { dtype: np.int32 });
+      const [next, nextState, l, aux, g] = step(t, state, treeRef(p.frozen), x, y);
+      [t, state] = [next, nextState];
+      aux.dispose();
+      const [loss, gradNorm] = await scalars(l, g);
+      lossSum += loss * b.size;
+      if (Number.isFinite(loss)) opts.onStep?.({ epoch: epochOf(s), step: i + 1, steps: perEpoch, loss });
+      return { loss, gradNorm };
+    },
+    async after(s) {
+      if (s % perEpoch !== 0) return false;
       const val = await accuracy(evalStep, t, p.frozen, data.val, evalBatchSize);
-      opts.onEpoch?.({ epoch, valAccuracy: val, trainLoss: lossSum / data.train.n });
+      opts.onEpoch?.({ epoch: epochOf(s), valAccuracy: val, trainLoss: lossSum / data.train.n });
       if (!best || val > best.val) {
         if (best) treeDispose(best.t);
-        best = { t: treeRef(t), val, epoch };
+        best = { t: treeRef(t), val, epoch: epochOf(s) };
       }
-    }
-    const test = await accuracy(evalStep, best!.t, p.frozen, data.test, evalBatchSize);
-    return {
-      method: p.method,
-      trainableParams,
-      valAccuracy: best!.val,
-      testAccuracy: test,
-      bestEpoch: best!.epoch,
-      trainable: best!.t,
-    };
-  } finally {
-    step.dispose();
-    evalStep.dispose();
-    treeDispose(t);
-    treeDispose(state);
-    treeDispose(p.frozen);
+      return false;
+    },
+    async finish() {
+      testAccuracy = await accuracy(evalStep, best!.t, p.frozen, data.test, evalBatchSize);
+    },
+    diverged: async (s, r) => `${p.kind}: ${divergence(r)} at epoch ${epochOf(s)}, step ${s}`,
+    dispose() {
+      step.dispose();
+      evalStep.dispose();
+      treeDispose(t);
+      treeDispose(state);
+      treeDispose(p.frozen);
+    },
+  });
+  if (result.status !== "done") {
+    treeDispose(best?.t);
+    throw new DivergedError(result.reason ?? `${p.kind}: stopped at step ${result.step}`);
   }
+  const kept = best!;
+  return {
+    method: p.kind,
+    trainableParams,
+    valAccuracy: kept.val,
+    testAccuracy,
+    bestEpoch: kept.epoch,
+    trainable: kept.t,
+  };
 }

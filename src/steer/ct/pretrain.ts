@@ -12,6 +12,7 @@ import { defaultRunsRoot, Run } from "../../runs/store.js";
 import type { TrainConfig } from "../../train/config.js";
 import { train, type TrainCallbacks, type TrainResult } from "../../train/loop.js";
 import { resolveTrainConfig, type TrainRequest } from "../../train/session.js";
+import type { CtPretrainRequest } from "../../requests/ct.js";
 
 export type PretrainRequest = TrainRequest & { task: string };
 
@@ -34,4 +35,21 @@ export async function pretrain(
   const run = Run.create(req.runsRoot ?? defaultRunsRoot(), config.id, config);
   const result = await train(config, dataset, run, opts);
   return { run, result, config };
+}
+
+/** The library's request for a validated `ct pretrain` request (`requests/ct.ts`): Adam, ReLU. */
+export function pretrainRequestOf(r: CtPretrainRequest): PretrainRequest {
+  return {
+    task: r.task,
+    model: r.model,
+    modelOptions: { hidden: r.hidden, channels: r.channels, dense: r.dense, activation: "relu" },
+    optimizer: { name: "adam", lr: r.lr },
+    epochs: r.epochs,
+    batchSize: r.batchSize,
+    seed: r.seed,
+    limit: r.limit ?? null,
+    dataDir: r.dataDir,
+    runsRoot: r.runs,
+    name: r.name,
+  };
 }

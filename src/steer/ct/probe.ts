@@ -3,13 +3,14 @@
  * head fitted on them with Adam, keeping the epoch that does best on validation (as the official
  * Curvature Tuning code does).
  */
-import { jit, numpy as np, valueAndGrad } from "../../engine/jax.js";
+import { jit, numpy as np } from "../../engine/jax.js";
 import { keyFromSeed } from "../../engine/prng.js";
 import { treeDispose, treeRef, type Params } from "../../engine/tree.js";
 import type { ImageSplit } from "../../data/dataset.js";
 import { linear, linearInit, softmaxCrossEntropy, type LinearParams } from "../../nn/layers.js";
 import { createModel, headName, type ModelConfig } from "../../nn/models/index.js";
-import { applyUpdates, createOptimizer, type OptState } from "../../optim/index.js";
+import { createOptimizer, type OptState } from "../../optim/index.js";
+import { DivergedError, divergence, runSteps, scalars, stepFunction } from "../../train/steps.js";
 
 /** Features as a host matrix [n, dim] with the split's labels. */
 export type FeatureSet = { x: Float32Array; y: Int32Array; n: number; dim: number };
@@ -100,7 +101,8 @@ export async function headAccuracy(head: LinearParams, data: FeatureSet, batchSi
  * checking validation accuracy every `evalEvery` steps and returning the best head (the first on
  * ties). The official code runs mini-batch Adam (batch 32, 20 epochs, lr 1e-3) and keeps the best
  * epoch; full batch with the steps unrolled inside one compiled call is the same convex problem at a
- * small fraction of jax-js's per-call cost.
+ * small fraction of jax-js's per-call cost. Each call is one step of the shared loop (steps.ts), its
+ * loss and gradient norm the sums over the unrolled steps, so a non-finite one throws DivergedError.
  */
 export async function fitHead(
   train: FeatureSet,
@@ -116,14 +118,21 @@ export async function fitHead(
   const ys = np.array(train.y, { dtype: np.int32 });
   const xv = np.array(val.x).reshape([val.n, val.dim]);
   const yv = np.array(val.y, { dtype: np.int32 });
+  const update = stepFunction(
+    (q: Params, x: np.Array, y: np.Array): [np.Array, np.Array] => [
+      softmaxCrossEntropy(linear(q as unknown as LinearParams, x), y),
+      np.zeros([]),
+    ],
+    optimizer,
+  );
   // `evalEvery` Adam steps, then the validation count, in one compiled call.
   const chunk = jit((p: Params, s: OptState, x: np.Array, y: np.Array, vx: np.Array, vy: np.Array) => {
+    let lossSum = np.zeros([]);
+    let normSum = np.zeros([]);
     for (let i = 0; i < evalEvery; i++) {
-      const [loss, g] = valueAndGradHead(treeRef(p), x.ref, y.ref);
-      loss.dispose();
-      const { updates, state: next } = optimizer.update(g, s, p);
-      p = applyUpdates(p, updates);
-      s = next;
+      const [next, nextState, loss, aux, gradNorm] = update(p, s, [x.ref, y.ref]);
+      aux.dispose();
+      [p, s, lossSum, normSum] = [next, nextState, lossSum.add(loss), normSum.add(gradNorm)];
     }
     x.dispose();
     y.dispose();
@@ -132,32 +141,34 @@ export async function fitHead(
       .equal(vy)
       .astype(np.float32)
       .sum();
-    return [p, s, correct] as [Params, OptState, np.Array];
+    return [p, s, correct, lossSum, normSum] as [Params, OptState, np.Array, np.Array, np.Array];
   });
-  let best: FittedHead | null = null;
-  try {
-    for (let step = evalEvery; step <= steps; step += evalEvery) {
-      const [next, nextState, correct] = chunk(head, state, xs.ref, ys.ref, xv.ref, yv.ref);
-      head = next;
-      state = nextState;
-      const acc = (await correct.data())[0] / val.n;
-      if (!best || acc > best.valAccuracy) {
+  let best = null as FittedHead | null; // set inside the loop's callbacks
+  const result = await runSteps({
+    steps: Math.floor(steps / evalEvery),
+    async step(k) {
+      const [next, nextState, correct, lossSum, normSum] = chunk(head, state, xs.ref, ys.ref, xv.ref, yv.ref);
+      [head, state] = [next, nextState];
+      const [right, loss, gradNorm] = await scalars(correct, lossSum, normSum);
+      const acc = right / val.n;
+      if (Number.isFinite(loss) && Number.isFinite(gradNorm) && (!best || acc > best.valAccuracy)) {
         if (best) treeDispose(best.head as unknown as Params);
-        best = { head: treeRef(head) as unknown as LinearParams, valAccuracy: acc, bestStep: step };
+        best = { head: treeRef(head) as unknown as LinearParams, valAccuracy: acc, bestStep: k * evalEvery };
       }
-    }
-  } finally {
-    chunk.dispose();
-    for (const a of [xs, ys, xv, yv]) a.dispose();
-    treeDispose(head);
-    treeDispose(state);
+      return { loss, gradNorm };
+    },
+    diverged: async (k, r) =>
+      `linear probe: ${divergence(r)} in steps ${(k - 1) * evalEvery + 1}–${k * evalEvery}`,
+    dispose() {
+      chunk.dispose();
+      for (const a of [xs, ys, xv, yv]) a.dispose();
+      treeDispose(head);
+      treeDispose(state);
+    },
+  });
+  if (result.status !== "done") {
+    treeDispose(best?.head as unknown as Params);
+    throw new DivergedError(result.reason ?? "linear probe stopped");
   }
   return best!;
-}
-
-function valueAndGradHead(p: Params, x: np.Array, y: np.Array): [np.Array, Params] {
-  return valueAndGrad((q: Params) => softmaxCrossEntropy(linear(q as unknown as LinearParams, x), y))(p) as [
-    np.Array,
-    Params,
-  ];
 }

@@ -15,31 +15,9 @@ import type { ImageSplit } from "../../data/dataset.js";
 import { createModel, type ModelConfig } from "../../nn/models/index.js";
 import { batchLossAndCorrect, evaluate } from "../../train/evaluate.js";
 import { UsageError } from "../../errors.js";
+export { parseBetaGrid } from "../../requests/ct.js";
 import { ctuParams, replaceActivations, withCtuParams } from "./replace.js";
 import { extractFeatures, fitHead, headAccuracy, type HeadOptions } from "./probe.js";
-
-/** "0.7:1:0.01" (start:stop:step, stop included) or "0.8,0.9,0.95"; β = 1 is always added. */
-export function parseBetaGrid(spec: string): number[] {
-  const bad = () =>
-    new UsageError(
-      `bad beta grid "${spec}" (expected start:stop:step like 0.7:1:0.01, or a list like 0.8,0.9,1)`,
-    );
-  let betas: number[];
-  const range = spec.split(":");
-  if (range.length === 3) {
-    const [a, b, s] = range.map(Number);
-    if (![a, b, s].every(Number.isFinite) || s <= 0 || b < a) throw bad();
-    const count = Math.floor((b - a) / s + 1e-9);
-    if (count > 10_000) throw bad();
-    betas = Array.from({ length: count + 1 }, (_, i) => Number((a + i * s).toFixed(10)));
-  } else if (range.length === 1) {
-    betas = spec.split(",").map((v) => (v.trim() === "" ? NaN : Number(v)));
-    if (!betas.every(Number.isFinite)) throw bad();
-  } else throw bad();
-  if (betas.some((b) => b < 0 || b > 1))
-    throw new UsageError(`beta values must lie in [0, 1] (grid "${spec}")`);
-  return [...new Set([...betas, 1])].sort((x, y) => x - y);
-}
 
 export type BetaScore = { beta: number; valAccuracy: number; testAccuracy: number };
 

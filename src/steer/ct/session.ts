@@ -19,6 +19,7 @@ import { ctuFigureSvg } from "./figure.js";
 import { UsageError } from "../../errors.js";
 import { compareMethods, type CompareOptions, type CompareRow } from "./compare.js";
 import type { HeadOptions } from "./probe.js";
+import type { CtCompareRequest, CtRobustnessRequest, CtSearchRequest } from "../../requests/ct.js";
 
 export type TaskSplits = {
   mode: "direct" | "probe";
@@ -388,4 +389,46 @@ export async function runFigure(req: {
     run.setStatus("failed", 0, (e as Error).message);
     throw e;
   }
+}
+
+/** The task fields every CT request shares, as the library's TaskRequest. */
+function taskOf(r: CtSearchRequest | CtCompareRequest): TaskRequest & { name?: string } {
+  return {
+    run: r.run,
+    dataset: r.task,
+    runsRoot: r.runs,
+    dataDir: r.dataDir,
+    limit: r.limit ?? null,
+    testLimit: r.testLimit ?? null,
+    val: r.val,
+    seed: r.seed,
+    name: r.name,
+  };
+}
+
+/** The library's request for a validated `ct search` request (`requests/ct.ts`). */
+export function searchRequestOf(r: CtSearchRequest): SearchRequest {
+  return { ...taskOf(r), betas: r.betas, c: r.c, head: { steps: r.headSteps } };
+}
+
+/** The library's request for a validated `ct compare` request; `finetune` adds progress hooks. */
+export function compareRequestOf(
+  r: CtCompareRequest,
+  finetune: Partial<NonNullable<CompareRequest["finetune"]>> = {},
+): CompareRequest {
+  return {
+    ...taskOf(r),
+    betas: r.betas,
+    c: r.c,
+    head: { steps: r.headSteps },
+    finetune: { epochs: r.epochs, batchSize: r.batchSize, ...finetune },
+    loraRank: r.loraRank,
+    methods: r.methods,
+  };
+}
+
+/** The library's request for a validated `ct robustness` request. */
+export function robustnessRequestOf(r: CtRobustnessRequest): RobustnessRequest {
+  const { runs, ...rest } = r;
+  return { ...rest, runsRoot: runs };
 }

@@ -1,8 +1,10 @@
 /**
- * LoRA (Hu et al. 2021) for any param tree: each targeted [m, n] weight W becomes
+ * LoRA (Hu et al. 2021) for any param tree: each targeted weight W, seen as [m, n] (m outputs, n the
+ * fan-in: a conv's [out, in, kh, kw] is [out, in·kh·kw]), becomes
  *   W′ = W + (α / r) · B A,   A [r, n] ~ U(−1/√n, 1/√n) (PEFT's kaiming-uniform with a = √5), B [m, r] = 0,
- * so training starts from the base model exactly. r(m + n) trainable numbers per matrix.
- * Model-agnostic: targets are dotted param names; `loraParams` is pure (jit/grad safe).
+ * with B A reshaped back to W's shape, so training starts from the base model exactly. r(m + n)
+ * trainable numbers per weight. Model-agnostic: targets are dotted param names; `loraParams` is
+ * pure (jit/grad safe). The LM's adapters and the vision models' transfer baseline both use it.
  */
 import { numpy as np } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
@@ -21,8 +23,8 @@ export function loraInit(key: Key, base: Params, targets: string[], opts: LoraOp
   const entries: [string, np.Array][] = [];
   targets.forEach((name, i) => {
     const w = leafAt(base, name);
-    if (w.ndim !== 2) throw new UsageError(`LoRA target "${name}" is not a matrix`);
-    const [m, n] = w.shape;
+    if (w.ndim < 2) throw new UsageError(`LoRA target "${name}" is not a matrix or a conv kernel`);
+    const [m, n] = asMatrix(w.shape);
     if (opts.rank > Math.min(m, n))
       throw new UsageError(`LoRA rank ${opts.rank} exceeds min(${m}, ${n}) for "${name}"`);
     entries.push([`${name}.A`, torchDefaultUniform(keys[i], [opts.rank, n], n)]);
@@ -31,20 +33,26 @@ export function loraInit(key: Key, base: Params, targets: string[], opts: LoraOp
   return fromNamedLeaves(entries);
 }
 
+/** A weight's [outputs, fan-in]. */
+function asMatrix(shape: number[]): [number, number] {
+  return [shape[0], shape.slice(1).reduce((a, b) => a * b, 1)];
+}
+
 /** Base params with W + (α/r)·B·A in place of each target. Consumes base and lora. */
 export function loraParams(base: Params, lora: Params, targets: string[], opts: LoraOptions): Params {
   const scale = opts.alpha / opts.rank;
   const replaced: Record<string, np.Array> = {};
   for (const name of targets) {
     const node = getPath(lora, name) as { A: np.Array; B: np.Array };
-    replaced[name] = leafAt(base, name).add(np.matmul(node.B, node.A).mul(scale));
+    const w = leafAt(base, name);
+    replaced[name] = w.add(np.matmul(node.B, node.A).mul(scale).reshape(w.shape));
   }
   return withLeaves(base, replaced);
 }
 
 export function loraParamCount(base: Params, targets: string[], rank: number): number {
   return targets.reduce((n, t) => {
-    const [m, k] = leafAt(base, t).shape;
+    const [m, k] = asMatrix(leafAt(base, t).shape);
     return n + rank * (m + k);
   }, 0);
 }
@@ -55,7 +63,7 @@ export function loraAdapter(key: Key, base: Params, targets: string[], opts: Lor
     kind: "lora",
     trainable: loraInit(key, base, targets, opts),
     frozen: { base },
-    apply: (lora, frozen) => loraParams(frozen.base as Params, lora, targets, opts),
+    build: (lora, frozen) => loraParams(frozen.base as Params, lora, targets, opts),
     describe: { targets: targets.join(","), rank: opts.rank, alpha: opts.alpha },
   };
 }

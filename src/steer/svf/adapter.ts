@@ -17,7 +17,7 @@ export function svfAdapter(
     kind: "svf",
     trainable,
     frozen: { base, svd: factors as unknown as Params },
-    apply: (p, frozen) =>
+    build: (p, frozen) =>
       svfParams(frozen.base as Params, frozen.svd as unknown as SvdFactors, p, opts.maxMult),
     describe: {
       targets: Object.keys(factors).join(","),

@@ -37,7 +37,7 @@ export function loadExpert(source: string, runsRoot?: string): Expert {
   if (metadata.adapter !== "svf")
     throw new UsageError(`${source} is not an SVF expert (adapter=${metadata.adapter})`);
   return {
-    policy: fromHost(tensors),
+    policy: fromHost(tensors, source),
     meta: metadata,
     maxMult: Number(metadata.max_mult ?? 1),
     targets: (metadata.targets ?? "").split(",").filter(Boolean),

@@ -48,7 +48,7 @@ export function factorsFromHost(tensors: HostTensors, targets: string[]): SvdFac
       if (!t) throw new Error(`SVD cache: missing "${name}.${k}"`);
       return t;
     };
-    const tree = fromHost({ U: part("U"), S: part("S"), V: part("V") }) as {
+    const tree = fromHost({ U: part("U"), S: part("S"), V: part("V") }, "SVD cache") as {
       U: np.Array;
       S: np.Array;
       V: np.Array;
