@@ -8,7 +8,7 @@ import { startEngine } from "../engine/device.js";
 import { keyFromSeed } from "../engine/prng.js";
 import { assertSameStructure, countParams, treeDispose, type Params } from "../engine/tree.js";
 import { canonicalInitName, lMomentumAlpha } from "../init/registry.js";
-import { createModel, modelConfig } from "../nn/models/index.js";
+import { createModel, modelConfig, type ModelName } from "../nn/models/index.js";
 import { createOptimizer, optimizerConfig, type OptimizerConfig } from "../optim/index.js";
 import { defaultRunsRoot, newRunId, Run, RunStoreError } from "../runs/store.js";
 import { evaluationSubset } from "../data/subsets.js";
@@ -20,7 +20,8 @@ import { loadParamsFromCheckpoint, train, type TrainCallbacks, type TrainResult 
 import { createDynamicsRecorder, mergeCallbacks } from "./dynamics.js";
 
 export type TrainRequest = {
-  model: string;
+  /** One of MODELS: "mlp", "cnn", "vit" or "resnet". */
+  model: ModelName;
   modelOptions?: Record<string, unknown>;
   optimizer: OptimizerConfig;
   epochs: number;
