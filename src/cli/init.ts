@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { initializerByName, INIT_NAMES, canonicalInitName, type BiasInit } from "../init/registry.js";
 import { ACTIVATIONS } from "../nn/activations.js";
-import { MODELS } from "../nn/models/index.js";
+import { MODELS, type ModelName } from "../nn/models/index.js";
 import { OPTIMIZERS, type OptimizerConfig } from "../optim/index.js";
 import { compareInits, formatTable, type InitCompareRequest } from "../train/init-compare.js";
 import { UsageError } from "../errors.js";
@@ -13,7 +13,8 @@ import { RUNS_HELP } from "./dialect.js";
 const BOOK_INITS = "lecun,xavier_normal,kaiming_normal,orthogonal,scaled_orthogonal,l_momentum";
 
 type CompareOptions = {
-  model: string;
+  /** Checked by commander against MODELS. */
+  model: ModelName;
   hidden?: number[];
   channels?: number[];
   dense?: number;

@@ -1,0 +1,128 @@
+/**
+ * Every page type a person opens, screenshotted in headless Chromium and checked for what a user
+ * would trip over: "[object Object]", "NaN" or "undefined" in the text, and empty figures (a chart
+ * with no drawn marks, an image that did not load, a 3-D view without a canvas). Covers a run's
+ * report.html and the lab's runs, run, compare, surface, playground, CT and SVF pages (and the
+ * sweep page when the lab has one). Screenshots: test-results/pages/.
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultAssetsDir } from "../../src/lab/paths.js";
+import { startLab, type Lab } from "../../src/lab/server.js";
+import { writeRunReport } from "../../src/report/run-report.js";
+import { makeStore, SVG, writeRun } from "../lab-fixture.js";
+import { hasChromium, openBrowser } from "./browser.js";
+import { writeFeatureFixtures } from "./feature-fixtures.js";
+
+const built = existsSync(join(defaultAssetsDir(), "index.html"));
+const SHOTS = resolve("test-results", "pages");
+const BAD_TEXT = /\[object Object\]|\bNaN\b|\bundefined\b/;
+
+/** What is wrong with the page as shown: bad text, and figures with nothing drawn. */
+async function problems(page: Page): Promise<string[]> {
+  return page.evaluate((bad) => {
+    const out: string[] = [];
+    const text = document.body.innerText;
+    const hit = new RegExp(bad).exec(text);
+    if (hit)
+      out.push(`text shows "${hit[0]}" near "${text.slice(Math.max(0, hit.index - 40), hit.index + 40)}"`);
+    for (const svg of Array.from(document.querySelectorAll(".chart svg.marks, figure svg, .contour svg"))) {
+      const box = svg.getBoundingClientRect();
+      const marks = svg.querySelectorAll("path, rect, line, circle, text").length;
+      const label =
+        svg.closest("[aria-label]")?.getAttribute("aria-label") ??
+        svg.closest("figure")?.textContent ??
+        "a chart";
+      if (box.width < 50 || box.height < 50 || marks < 10) out.push(`empty figure: ${label.slice(0, 80)}`);
+    }
+    for (const img of Array.from(document.querySelectorAll("img")))
+      if (!(img as HTMLImageElement).complete || (img as HTMLImageElement).naturalWidth === 0)
+        out.push(`image not loaded: ${(img as HTMLImageElement).src}`);
+    for (const s of Array.from(document.querySelectorAll(".surface[data-surface]")))
+      if (!s.querySelector("canvas")) out.push("3-D surface without a canvas");
+    return out;
+  }, BAD_TEXT.source);
+}
+
+describe.runIf(hasChromium && built)("every page, as a person sees it", () => {
+  let lab: Lab;
+  let page: Page;
+  let close: () => Promise<void>;
+  let report = "";
+
+  beforeAll(async () => {
+    const store = makeStore([
+      {
+        id: "mlp-sgd",
+        optimizer: "sgd",
+        epochs: 3,
+        accuracies: [0.62, 0.7, 0.74],
+        figures: { "loss.svg": SVG("loss") },
+      },
+      { id: "mlp-adam", epochs: 3, accuracies: [0.75, 0.8, 0.83], createdAt: "2026-11-02T09:00:00.000Z" },
+    ]);
+    writeFeatureFixtures(store.root, writeRun);
+    report = await writeRunReport(join(store.root, "mlp-adam"));
+    lab = await startLab({ runsRoot: store.root, port: 0, pollMs: 100 });
+    const browser = await openBrowser();
+    close = browser.close;
+    page = await browser.context.newPage();
+    mkdirSync(SHOTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await close?.();
+    await lab?.close();
+  });
+
+  const pages: [string, string, string][] = [
+    ["runs", "#/runs", "table.runs tbody tr"],
+    ["run", "#/runs/mlp-sgd", "#chart-accuracy svg"],
+    ["compare", "#/compare?runs=mlp-sgd,mlp-adam", "#compare-steps svg"],
+    ["comparison-run", "#/runs/compare-fixture", "#members-step-loss svg"],
+    ["surface", "#/runs/landscape-fixture", ".surface canvas"],
+    ["playground", "#/playground?fn=rosenbrock&steps=60", '#playground-contour[data-state="done"]'],
+    ["ct", "#/runs/ct-fixture", '[data-file="table.md"] tbody tr'],
+    ["svf", "#/runs/svf-eval-fixture", '[data-file="results.json"] tbody tr'],
+    ["inits", "#/runs/inits-fixture", "#results-table tbody tr"],
+  ];
+
+  for (const [name, hash, ready] of pages)
+    it(`the ${name} page shows no [object Object], NaN, undefined or empty figure`, async () => {
+      await page.goto(`${lab.url}${hash}`);
+      await page.waitForSelector(ready, { timeout: 120_000 });
+      await page.waitForLoadState("networkidle");
+      await page.waitForTimeout(300); // late charts settle
+      await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+      expect(await problems(page)).toEqual([]);
+    });
+
+  it("the sweep page, when the lab has one, shows no [object Object], NaN, undefined or empty figure", async () => {
+    await page.goto(`${lab.url}#/sweeps`);
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: join(SHOTS, "sweeps.png"), fullPage: true });
+    expect(await problems(page)).toEqual([]);
+  });
+
+  it("a run's report.html shows no [object Object], NaN, undefined or empty figure", async () => {
+    await page.goto(pathToFileURL(report).href);
+    await page.waitForSelector("figure svg");
+    await page.screenshot({ path: join(SHOTS, "report.png"), fullPage: true });
+    expect(await problems(page)).toEqual([]);
+  });
+
+  it("the checker itself catches each kind of problem", async () => {
+    const bad = join(SHOTS, "bad.html");
+    writeFileSync(
+      bad,
+      '<p>accuracy NaN</p><figure><svg width="200" height="100"></svg><figcaption>empty</figcaption></figure><img src="missing.png">',
+    );
+    await page.goto(pathToFileURL(bad).href);
+    const found = await problems(page);
+    expect(found.some((p) => p.includes('"NaN"'))).toBe(true);
+    expect(found.some((p) => p.startsWith("empty figure"))).toBe(true);
+    expect(found.some((p) => p.startsWith("image not loaded"))).toBe(true);
+  });
+});
