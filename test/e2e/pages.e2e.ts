@@ -29,7 +29,7 @@ async function problems(page: Page): Promise<string[]> {
     const hit = new RegExp(bad).exec(text);
     if (hit)
       out.push(`text shows "${hit[0]}" near "${text.slice(Math.max(0, hit.index - 40), hit.index + 40)}"`);
-    for (const svg of Array.from(document.querySelectorAll(".chart svg.marks, figure svg, .contour svg"))) {
+    for (const svg of Array.from(document.querySelectorAll(".chart svg.marks, figure svg, .contour svg.marks"))) {
       const box = svg.getBoundingClientRect();
       const marks = svg.querySelectorAll("path, rect, line, circle, text").length;
       const label =
