@@ -185,7 +185,7 @@ describe.runIf(hasChromium && built)("the lab as TensorBoard and W&B users expec
     await page.waitForSelector('[data-file="results.json"] tbody tr');
     const text = await page.textContent('[data-file="results.json"]');
     expect(text).not.toContain("[object Object]");
-    expect(text).toContain("svf.accuracy");
+    expect(text).toContain("svf accuracy");
     expect(text).toContain("12.50%");
   });
 
