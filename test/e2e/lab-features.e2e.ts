@@ -227,7 +227,7 @@ describe.runIf(hasChromium && built)("the lab as TensorBoard and W&B users expec
       return document.elementFromPoint(x, y)?.closest(".mark-path") ? "filled" : "blank";
     });
     expect(corner).toBe("filled");
-    expect(await page.textContent("#figures-title")).not.toContain("(0)");
+    expect(await page.textContent("#subject-figures-title")).toBe("Figures of the subject (1)");
   });
 
   it("plays, pauses and steps the playground's paths, and shows a learning rate as given", async () => {

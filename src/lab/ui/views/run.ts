@@ -283,8 +283,8 @@ async function drawSubject(section: HTMLElement, d: RunDetail): Promise<void> {
   }
   const files = other.files.filter((f) => f.path.startsWith(subject.prefix));
   const href = `#/runs/${encodeURIComponent(subject.run)}`;
-  const figures = el("section", { class: "card", "aria-labelledby": "figures-title" });
-  renderFigures(figures, other, files, "Figures of the subject");
+  const figures = el("section", { class: "card", "aria-labelledby": "subject-figures-title" });
+  renderFigures(figures, other, files, "Figures of the subject", "subject-figures-title");
   const analyses = el("div");
   section.replaceChildren(
     el(
@@ -297,7 +297,8 @@ async function drawSubject(section: HTMLElement, d: RunDetail): Promise<void> {
     analyses,
     figures,
   );
-  await analysisViews(analyses, { ...other, files: files.filter((f) => f.kind !== "figure") });
+  // The subject's own result files only (not the comparison its parent run made).
+  await analysisViews(analyses, { ...other, config: {}, files: files.filter((f) => f.kind !== "figure") });
 }
 
 function renderConfig(section: HTMLElement, d: RunDetail): void {
