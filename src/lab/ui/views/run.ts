@@ -223,10 +223,13 @@ function renderFigures(
   d: RunDetail,
   files: RunDetail["files"],
   title = "Figures",
+  id = "figures-title",
 ): void {
   clear(section);
   const figs = files.filter((f) => f.kind === "figure");
-  section.append(el("h2", { id: "figures-title" }, `${title} (${figs.length})`));
+  // A run that shows its subject's figures needs no empty gallery of its own.
+  section.hidden = !figs.length && !!subjectOf(d.config) && id === "figures-title";
+  section.append(el("h2", { id }, `${title} (${figs.length})`));
   if (!figs.length) {
     section.append(
       el(
