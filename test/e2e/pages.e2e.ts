@@ -15,38 +15,11 @@ import { startLab, type Lab } from "../../src/lab/server.js";
 import { writeRunReport } from "../../src/report/run-report.js";
 import { makeStore, SVG, writeRun } from "../lab-fixture.js";
 import { hasChromium, openBrowser } from "./browser.js";
+import { problems } from "./page-problems.js";
 import { writeFeatureFixtures } from "./feature-fixtures.js";
 
 const built = existsSync(join(defaultAssetsDir(), "index.html"));
 const SHOTS = resolve("test-results", "pages");
-const BAD_TEXT = /\[object Object\]|\bNaN\b|\bundefined\b/;
-
-/** What is wrong with the page as shown: bad text, and figures with nothing drawn. */
-async function problems(page: Page): Promise<string[]> {
-  return page.evaluate((bad) => {
-    const out: string[] = [];
-    const text = document.body.innerText;
-    const hit = new RegExp(bad).exec(text);
-    if (hit)
-      out.push(`text shows "${hit[0]}" near "${text.slice(Math.max(0, hit.index - 40), hit.index + 40)}"`);
-    for (const svg of Array.from(document.querySelectorAll(".chart svg.marks, figure svg, .contour svg.marks"))) {
-      const box = svg.getBoundingClientRect();
-      const marks = svg.querySelectorAll("path, rect, line, circle, text").length;
-      const label =
-        svg.closest("[aria-label]")?.getAttribute("aria-label") ??
-        svg.closest("figure")?.textContent ??
-        "a chart";
-      if (box.width < 50 || box.height < 50 || marks < 10) out.push(`empty figure: ${label.slice(0, 80)}`);
-    }
-    for (const img of Array.from(document.querySelectorAll("img")))
-      if (!(img as HTMLImageElement).complete || (img as HTMLImageElement).naturalWidth === 0)
-        out.push(`image not loaded: ${(img as HTMLImageElement).src}`);
-    for (const s of Array.from(document.querySelectorAll(".surface[data-surface]")))
-      if (!s.querySelector("canvas")) out.push("3-D surface without a canvas");
-    return out;
-  }, BAD_TEXT.source);
-}
-
 describe.runIf(hasChromium && built)("every page, as a person sees it", () => {
   let lab: Lab;
   let page: Page;

@@ -12,6 +12,7 @@ import { resolveDataDir } from "../../src/data/fashion-mnist.js";
 import { runTour, type TourResult } from "../../src/tour/tour.js";
 import type { TourProgress } from "../../src/tour/units.js";
 import { hasChromium, openBrowser } from "./browser.js";
+import { problems } from "./page-problems.js";
 
 const hasData = existsSync(resolveDataDir());
 const SHOTS = resolve("test-results", "tour");
@@ -81,6 +82,7 @@ describe.skipIf(!hasData || !hasChromium)("tour at the tiny scale", () => {
         ).toBe(true);
       mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: join(SHOTS, "report.png"), fullPage: true });
+      expect(await problems(page)).toEqual([]);
     } finally {
       await browser.close();
     }
