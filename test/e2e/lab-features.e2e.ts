@@ -131,8 +131,9 @@ describe.runIf(hasChromium && built)("the lab as TensorBoard and W&B users expec
 
   it("follows the system's dark mode", async () => {
     await page.emulateMedia({ colorScheme: "dark" });
-    await page.goto(`${lab.url}#/runs/mlp-sgd`);
-    await page.waitForSelector("#chart-step-loss svg");
+    await page.goto(`${lab.url}#/runs/mlp-adam`);
+    await page.reload(); // charts take the scheme when drawn
+    await page.waitForSelector("#chart-step-loss svg .role-title-text text");
     const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     expect(bg).toBe("rgb(13, 17, 23)");
     const title = await page.$eval("#chart-step-loss svg .role-title-text text", (t) =>
