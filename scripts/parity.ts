@@ -11,7 +11,6 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { runTraining } from "../src/train/session.js";
 import { MODELS, type ModelName } from "../src/nn/models/index.js";
-
 import { loadFashionMnist } from "../src/data/fashion-mnist.js";
 import { runPythonJson } from "../bench/python.js";
 
