@@ -96,7 +96,9 @@ export async function analysisViews(section: HTMLElement, d: RunDetail): Promise
 
 function landscapeView(path: string, r: Json): View | undefined {
   if (r.format !== LANDSCAPE_FORMAT) return undefined;
-  const name = String(r.name ?? path);
+  // A member's result (members/adam/landscape/…) says whose it is.
+  const member = /^members\/([^/]+)\//.exec(path)?.[1];
+  const name = String(r.name ?? path) + (member ? ` (${member})` : "");
   switch (r.kind) {
     case "surface":
       return { title: `Loss surface · ${name}`, render: (b) => renderSurface(b, r, name) };
