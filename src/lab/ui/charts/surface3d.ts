@@ -28,18 +28,7 @@ export async function surface3d(
   const { default: Plotly } = await import("plotly.js-gl3d-dist-min");
   const log = o.log ?? wantsLog(grid.values);
   const zName = o.zTitle ?? "f";
-  const finite = Array.from(grid.values).filter(Number.isFinite);
-  const min = Math.min(...finite);
-  // A narrow valley sampled on a grid has points at all depths near its floor: with a tiny ε,
-  // log(f − min + ε) shoots down at each of them (the spikes along Rosenbrock's valley). An ε of
-  // 1 % of the median height keeps the floor smooth and the rest of the surface as it was.
-  const heights = finite.map((v) => v - min).sort((a, b) => a - b);
-  const eps = Math.max(1e-12, 0.01 * heights[Math.floor(heights.length / 2)]);
-  const top = min + heights[heights.length - 1];
-  const lift = (x: number) => {
-    const v = Number.isFinite(x) ? x : top; // diverged points show at the top, as on the map
-    return log ? Math.log10(Math.max(v - min, 0) + eps) : v;
-  };
+  const { z: lift } = surfaceHeights(grid, log);
   const zTitle = log ? `log₁₀(${zName} − min + ε)` : zName;
   const nx = grid.xs.length;
   const z = Array.from({ length: grid.ys.length }, (_, j) =>
@@ -119,4 +108,23 @@ export async function surface3d(
   button("Reset view", "reset the 3-D view", () => move(() => ({ ...START_EYE })));
   container.dataset.surface = `${grid.xs.length}x${grid.ys.length}`;
   return { dispose: () => Plotly.purge(plot) };
+}
+
+/**
+ * The height of the 3-D surface for a value of f (and for a path's points): f itself, or
+ * log₁₀(f − min + ε). A narrow valley sampled on a grid has points at all depths near its floor:
+ * with a tiny ε the logarithm shoots down at each of them (the spikes along Rosenbrock's valley).
+ * An ε of 1 % of the median height keeps the floor smooth and the rest of the surface as it was.
+ */
+export function surfaceHeights(grid: Grid, log: boolean): { z: (f: number) => number; eps: number } {
+  const finite = Array.from(grid.values).filter(Number.isFinite);
+  const min = Math.min(...finite);
+  const heights = finite.map((v) => v - min).sort((a, b) => a - b);
+  const eps = Math.max(1e-12, 0.01 * heights[Math.floor(heights.length / 2)]);
+  const top = min + heights[heights.length - 1];
+  const lift = (x: number) => {
+    const v = Number.isFinite(x) ? x : top; // diverged points show at the top, as on the map
+    return log ? Math.log10(Math.max(v - min, 0) + eps) : v;
+  };
+  return { z: lift, eps };
 }
