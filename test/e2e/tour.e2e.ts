@@ -37,6 +37,7 @@ describe.skipIf(!hasData || !hasChromium)("tour at the tiny scale", () => {
     expect(existsSync(first.report)).toBe(true);
     const html = readFileSync(first.report, "utf8");
     expect(html).not.toMatch(/<script|<link|src="http/); // self-contained
+    expect(html).not.toContain("top_eigenvectors"); // figure titles in words
     for (const p of first.planned) expect(html).toContain(`tour/${p.id}`);
   });
 
