@@ -4,7 +4,8 @@
 #   .gpu/node.xz          this machine's node binary (the GPU machine has no Node.js)
 #   .gpu/webgpu.tar.xz    the npm package `webgpu` (Dawn) with only its linux-x64 dawn.node,
 #                         taken from the registry tarball by `npm pack` (no install script runs)
-#   .gpu/app.tar.xz       the compiled TypeScript (src, bench, scripts → build/) and only the
+#   .gpu/app.tar.xz       the compiled TypeScript (src, bench, scripts → build/), the Python
+#                         references and device scripts (build/scripts/), and only the
 #                         node_modules packages that the benchmarks import (scripts/device/deps.mjs)
 #   .gl/*.deb             the Vulkan loader and GL dispatch libraries Dawn needs (Debian, amd64)
 # scripts/device/run.sh unpacks them there. Recipe: ../shared/DEVICE.md. Usage:
@@ -44,6 +45,11 @@ echo "TypeScript → .gpu/app.tar.xz"
 ENTRIES=${ENTRIES:-bench/gpu.ts bench/main.ts bench/svd.ts bench/profile.ts}
 rm -rf .gpu/stage
 npx tsc -p tsconfig.json --outDir .gpu/stage/build --declaration false --sourceMap false
+# The device call sends the lead's checkout: this branch's Python references and device scripts
+# travel inside the app (bench/python.ts finds build/scripts/reference/ first).
+mkdir -p .gpu/stage/build/scripts/reference .gpu/stage/build/scripts/device
+cp scripts/reference/*.py .gpu/stage/build/scripts/reference/
+cp scripts/device/*.sh .gpu/stage/build/scripts/device/
 # shellcheck disable=SC2086
 for pkg in $(node scripts/device/deps.mjs $ENTRIES); do
   mkdir -p ".gpu/stage/node_modules/$(dirname "$pkg")"

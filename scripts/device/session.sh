@@ -16,23 +16,37 @@ for part in $parts; do
       TILLER_THREADS=0 timeout 120 node build/bench/profile.js >"$out/profile-1t.json" 2>>"$out/cpu.log"
       TILLER_THREADS=2 timeout 120 node build/bench/profile.js >"$out/profile-2t.json" 2>>"$out/cpu.log"
       timeout 120 python3 scripts/reference/bench_torch.py --threads 2 --quick >"$out/torch-cpu-2t.json" 2>>"$out/cpu.log" ;;
-    gpuprofile)
-      # Kernels, submits and host vs GPU time per step (bench/gpu-profile.ts), as packed.
-      timeout 300 node build/bench/gpu-profile.js --out "$out/gpu-profile.json" 2>>"$out/gpu-profile.log" | tee -a "$out/gpu-profile.txt" ;;
-    gpuprofile-patched)
-      # The same with .gpu/patched/*.js (candidate jax-js dist files) swapped in, then restored.
+    gpuprofile|gpuprofile-patched|gpuprofile-patched-flat)
+      # Kernels, submits and host vs GPU time per step (bench/gpu-profile.ts): as packed, with the
+      # candidate jax-js dist files of .gpu/patched/ swapped in (restored after), and with flat params.
+      dist=node_modules/@jax-js/jax/dist
+      mkdir -p /tmp/jax-orig && cp $dist/*.js /tmp/jax-orig/
+      case $part in *patched*) cp .gpu/patched/*.js $dist/ ;; esac
+      case $part in *flat) export TILLER_FLAT_PARAMS=1 ;; esac
+      echo "== $part" | tee -a "$out/gpu-profile.txt"
+      timeout 300 node build/bench/gpu-profile.js ${PROFILE_ARGS:-} --out "$out/$part.json" 2>>"$out/all.log" | tee -a "$out/gpu-profile.txt"
+      unset TILLER_FLAT_PARAMS
+      cp /tmp/jax-orig/*.js $dist/ ;;
+    pool)
+      # CNN at B = 1024 with the patched backend, its buffer pool capped at 64 MiB (as shipped) and
+      # at 4 GiB (buffers above the cap are created and destroyed on every use).
       dist=node_modules/@jax-js/jax/dist
       mkdir -p /tmp/jax-orig && cp $dist/*.js /tmp/jax-orig/ && cp .gpu/patched/*.js $dist/
-      timeout 300 node build/bench/gpu-profile.js --out "$out/gpu-profile-patched.json" 2>>"$out/gpu-profile.log" | tee -a "$out/gpu-profile.txt"
+      for mb in 64 4096; do
+        echo "== pool $mb MiB" | tee -a "$out/gpu-profile.txt"
+        JAXP_POOL_MB=$mb timeout 200 node build/bench/gpu-profile.js --cases cnn:1024,vit:1024 --steps 10 --out /tmp/pool-$mb.json 2>>"$out/all.log" | tee -a "$out/gpu-profile.txt"
+      done
       cp /tmp/jax-orig/*.js $dist/ ;;
+    conv)
+      TILLER_DEVICE=webgpu timeout 150 node build/bench/gpu-conv.js --batch 256 >"$out/conv.json" 2>>"$out/all.log"; cat "$out/conv.json" ;;
     surface)
       # The 40×40 surface on WebGPU, one point per call vs a row per call, and PyTorch CUDA.
       for pts in 1 40; do
-        TILLER_DEVICE=webgpu TILLER_SURFACE_POINTS=$pts timeout 120 node build/bench/landscape.js --torch-device cuda $([ $pts = 1 ] || echo --no-torch) 2>>"$out/surface.log" | tee -a "$out/surface.txt"
+        TILLER_DEVICE=webgpu TILLER_SURFACE_POINTS=$pts timeout 120 node build/bench/landscape.js --torch-device cuda $([ $pts = 1 ] || echo --no-torch) 2>>"$out/all.log" | tee -a "$out/surface.txt"
       done ;;
     cpubench)
       # npm run bench on this machine's CPU: Tiller's pool and PyTorch both on 2 threads.
-      TILLER_THREADS=2 timeout 400 node build/bench/main.js ${CPU_ARGS:-} 2>>"$out/cpubench.log" | tee "$out/cpubench.txt"
+      TILLER_THREADS=2 timeout ${CPU_TIMEOUT:-400} node build/bench/main.js ${CPU_ARGS:-} 2>>"$out/all.log" | tee -a "$out/gpu-profile.txt"
       cp "$(ls -t bench/results/2*.json | head -1)" "$out/cpubench.json" ;;
     svd)
       TILLER_THREADS=2 timeout 300 node build/bench/svd.js --threads 2 --jax-max 512 --out "$out/svd.json" 2>>"$out/svd.log" | tee "$out/svd.txt" ;;

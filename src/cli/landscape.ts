@@ -16,6 +16,7 @@ import {
   type Progress as AnalysisProgress,
 } from "../landscape/analyses.js";
 import { WAVELETS, type WaveletName } from "../landscape/wavelets.js";
+import { HESSIAN_DEFAULTS } from "../landscape/hessian.js";
 import { intList, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from "./errors.js";
 import { createProgress, lossField } from "./progress.js";
 import { RUNS_HELP } from "./dialect.js";
@@ -233,25 +234,35 @@ Examples (the book's chapter, on a trained ReLU MLP):
         "Top eigenvalues (power iteration as PyHessian, or Lanczos), trace (Hutchinson) and spectral density (SLQ) of the loss Hessian, from Hessian-vector products.",
       )
       .argument("<run>", "run id or directory")
-      .option("--top-k <n>", "eigenvalues to compute", positiveInt, 4)
+      .option("--top-k <n>", "eigenvalues to compute", positiveInt, HESSIAN_DEFAULTS.topK)
       .addOption(new Option("--method <m>", "eigen solver").choices(["power", "lanczos"]).default("power"))
       .option(
         "--max-iter <n>",
         "max Hessian-vector products per eigenvalue (power) or in all (Lanczos)",
         positiveInt,
-        100,
+        HESSIAN_DEFAULTS.maxIter,
       )
-      .option("--tol <x>", "relative tolerance", positiveNumber, 1e-3)
+      .option(
+        "--tol <x>",
+        "eigenpairs: stop when the residual ‖Hv − λv‖ is below this fraction of |λ|",
+        positiveNumber,
+        HESSIAN_DEFAULTS.tol,
+      )
       .option("--no-trace", "skip the trace")
-      .option("--trace-samples <n>", "max Hutchinson samples", positiveInt, 100)
+      .option("--trace-samples <n>", "max Hutchinson samples", positiveInt, HESSIAN_DEFAULTS.traceSamples)
       .option(
         "--trace-tol <x>",
-        "Hutchinson's relative tolerance (0: use every sample)",
+        "Hutchinson: stop when the standard error is below this fraction of the estimate (0: use every sample)",
         nonNegativeNumber,
-        1e-3,
+        HESSIAN_DEFAULTS.traceTol,
       )
       .option("--density", "also estimate the eigenvalue density (SLQ) and draw it")
-      .option("--density-iter <n>", "Lanczos steps per SLQ run", positiveInt, 100)
+      .option(
+        "--density-iter <n>",
+        "Lanczos steps per SLQ run",
+        positiveInt,
+        HESSIAN_DEFAULTS.densityIterations,
+      )
       .option("--density-runs <n>", "SLQ runs", positiveInt, 1)
       .option("--seed <n>", "seed of the random start vectors", nonNegativeInt, 0)
       .addHelpText(
@@ -296,15 +307,25 @@ Examples (the book's chapter, on a trained ReLU MLP):
             `Hessian of the mean loss at epoch ${r.epoch} (${o.examples} ${o.split} images, loss ${r.loss.toFixed(4)})`,
           );
           out(
-            `top ${o.topK} eigenvalues (${o.method}): ${r.eigen.eigenvalues.map((v) => v.toPrecision(6)).join(", ")}`,
+            `top ${o.topK} eigenvalues (${o.method}, largest first): ${r.eigen.eigenvalues.map((v) => v.toPrecision(6)).join(", ")}`,
           );
-          out(
-            `  products: ${r.eigen.iterations.join(", ")}${r.eigen.converged.every(Boolean) ? "" : " (some did not converge; raise --max-iter)"}`,
-          );
-          if (r.trace)
+          out(`  products: ${r.eigen.iterations.join(", ")}`);
+          if (!r.eigen.converged.every(Boolean))
+            process.stderr.write(
+              `tiller: warning: eigenvalue${r.eigen.converged.filter((c) => !c).length > 1 ? "s" : ""} ` +
+                `${r.eigen.converged.flatMap((c, i) => (c ? [] : [i + 1])).join(", ")} did not reach --tol ${o.tol} ` +
+                `in --max-iter ${o.maxIter} products: raise --max-iter, or use --method lanczos\n`,
+            );
+          if (r.trace) {
             out(
               `trace (Hutchinson, ${r.trace.samples.length} samples): ${r.trace.trace.toPrecision(6)} ± ${r.trace.stderr.toPrecision(3)}`,
             );
+            if (!r.trace.converged && o.traceTol > 0)
+              process.stderr.write(
+                `tiller: warning: the trace's standard error is ${((100 * r.trace.stderr) / Math.abs(r.trace.trace)).toFixed(1)}% ` +
+                  `of it, above --trace-tol ${o.traceTol}: raise --trace-samples for a tighter estimate\n`,
+              );
+          }
           if (r.density) {
             const nodes = r.density.nodes.flat();
             out(

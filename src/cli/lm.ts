@@ -93,7 +93,7 @@ checkpoints/step-N.safetensors, checkpoints/model.safetensors and results.json (
       let run: Run;
       let config: PretrainConfig;
       if (o.resume) {
-        run = Run.open(o.resume, o.runs);
+        run = Run.openForWriting(o.resume, o.runs);
         config = pretrainConfigOf(run);
       } else {
         config = {

@@ -17,6 +17,7 @@ import {
 } from "./subject.js";
 import { hessianDirections, randomDirections, trajectoryDirections, type Directions } from "./directions.js";
 import {
+  HESSIAN_DEFAULTS,
   densityCurve,
   hutchinsonTrace,
   lanczosTopK,
@@ -237,9 +238,9 @@ export async function runHessian(o: HessianRequest) {
     const method = o.method ?? "power";
     const run = method === "power" ? powerIteration : lanczosTopK;
     const eigen = await run(op, {
-      k: o.topK ?? 4,
-      maxIter: o.maxIter ?? 100,
-      tol: o.tol ?? 1e-3,
+      k: o.topK ?? HESSIAN_DEFAULTS.topK,
+      maxIter: o.maxIter ?? HESSIAN_DEFAULTS.maxIter,
+      tol: o.tol ?? HESSIAN_DEFAULTS.tol,
       seed: o.seed ?? 0,
       onProgress: progress,
     });
@@ -247,16 +248,15 @@ export async function runHessian(o: HessianRequest) {
       o.trace === false
         ? null
         : await hutchinsonTrace(op, {
-            maxIter: o.traceSamples ?? 100,
-            // PyHessian's relative-change test alone can stop after a handful of samples.
-            minIter: Math.min(20, o.traceSamples ?? 100),
-            tol: o.traceTol ?? 1e-3,
+            maxIter: o.traceSamples ?? HESSIAN_DEFAULTS.traceSamples,
+            minIter: Math.min(20, o.traceSamples ?? HESSIAN_DEFAULTS.traceSamples),
+            tol: o.traceTol ?? HESSIAN_DEFAULTS.traceTol,
             seed: (o.seed ?? 0) + 1,
             onProgress: progress,
           });
     const density = o.density
       ? await spectralDensity(op, {
-          iterations: o.densityIterations ?? 100,
+          iterations: o.densityIterations ?? HESSIAN_DEFAULTS.densityIterations,
           runs: o.densityRuns ?? 1,
           seed: (o.seed ?? 0) + 2,
           onProgress: progress,
@@ -275,8 +275,8 @@ export async function runHessian(o: HessianRequest) {
           eigenvalues: eigen.eigenvalues,
           iterations: eigen.iterations,
           converged: eigen.converged,
-          tol: o.tol ?? 1e-3,
-          maxIter: o.maxIter ?? 100,
+          tol: o.tol ?? HESSIAN_DEFAULTS.tol,
+          maxIter: o.maxIter ?? HESSIAN_DEFAULTS.maxIter,
         },
         trace: trace && {
           estimate: trace.trace,

@@ -30,7 +30,6 @@ import {
   type PretrainConfig,
 } from "../lm/pretrain.js";
 import { renderSvg, type VegaLiteSpec } from "../report/vega.js";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
 import { readJson, Run, type EpochEvent } from "../runs/store.js";
 import { SVF_DEFAULTS } from "../steer/svf/compose.js";
 import { CEM_DEFAULTS } from "../steer/svf/adapt/cem.js";
@@ -401,7 +400,7 @@ async function landscapeUnit(ctx: UnitContext): Promise<UnitBody> {
       pathsSource: rel(paths.files[0]),
       dynamicsSource: join(subjectRel, "dynamics.jsonl"),
     };
-    writeJsonAtomic(own.path("results.json"), values);
+    own.writeJson("results.json", values);
     own.setStatus("done", 0);
     const e = (x: number) => x.toPrecision(4);
     return {
@@ -485,7 +484,7 @@ async function landscapeUnit(ctx: UnitContext): Promise<UnitBody> {
       values,
     };
   } catch (err) {
-    own.setStatus("failed", 0, (err as Error).message);
+    own.recordFailure(err, 0);
     throw err;
   }
 }
@@ -774,8 +773,8 @@ async function svfEvalUnit(ctx: UnitContext): Promise<UnitBody> {
   const result: CompareResult = await compareAdapters(request, (what) =>
     ctx.progress.log(`  scoring ${what}…`),
   );
-  writeJsonAtomic(run.path("results.json"), result);
-  writeFileAtomic(run.path("table.md"), svfTable(result));
+  run.writeJson("results.json", result);
+  run.writeFile("table.md", svfTable(result));
   const bars = result.rows.flatMap((r) => [
     { task: r.task + (r.heldOut ? " (held out)" : ""), model: "base", accuracy: r.base.accuracy },
     ...(r.svf ? [{ task: r.task, model: "SVF expert", accuracy: r.svf.accuracy }] : []),
@@ -875,8 +874,8 @@ async function svfAdaptUnit(ctx: UnitContext): Promise<UnitBody> {
     onGeneration: (_task, g, iterations) =>
       p.log(`  CEM generation ${g.iteration}/${iterations}: best few-shot accuracy ${pct(g.best)}`),
   });
-  writeJsonAtomic(run.path("results.json"), result);
-  writeFileAtomic(run.path("table.md"), selfAdaptTables(result));
+  run.writeJson("results.json", result);
+  run.writeFile("table.md", selfAdaptTables(result));
   run.setStatus("done", 0);
   const row = result.rows[0];
   const cemRecord = result.cem[c.task];
