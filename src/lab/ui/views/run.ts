@@ -267,7 +267,7 @@ function renderFigures(
 }
 
 /** The run another run analyses: "<run>" or "<run>/members/<name>" (the tour's landscape subject). */
-export function subjectOf(config: Record<string, unknown>): { run: string; prefix: string } | undefined {
+function subjectOf(config: Record<string, unknown>): { run: string; prefix: string } | undefined {
   const subject = config.subject;
   if (typeof subject !== "string") return undefined;
   const m = /^([A-Za-z0-9_][A-Za-z0-9._-]*)((?:\/members\/[A-Za-z0-9._-]+)?)$/.exec(subject);
