@@ -4,6 +4,7 @@
  */
 import embed, { type Result, type VisualizationSpec } from "vega-embed";
 import { SERIES_COLORS, SURFACE_SCHEME } from "../palette.js";
+import { chartConfig } from "./vega.js";
 
 /** f sampled on xs × ys; `values` is row-major with row j at ys[j] (ascending). */
 export type Grid = { xs: number[]; ys: number[]; values: ArrayLike<number> };
@@ -193,6 +194,12 @@ export function contourSpec(grid: Grid, o: ContourOptions = {}): VisualizationSp
     height,
     padding: 6,
     autosize: "pad",
+    // Axis, legend and title colours follow the page's light or dark scheme.
+    config: {
+      axis: chartConfig().axis,
+      legend: chartConfig().legend,
+      title: { color: chartConfig().title.color },
+    },
     data: [
       { name: "grid", values: [shown] },
       {

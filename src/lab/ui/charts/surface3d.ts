@@ -4,6 +4,7 @@
  */
 import { el } from "../dom.js";
 import { SERIES_COLORS } from "../palette.js";
+import { chartConfig } from "./vega.js";
 import { wantsLog, type Grid, type PathSeries } from "./contour.js";
 
 export type SurfacePath = PathSeries & { values: number[] };
@@ -77,6 +78,7 @@ export async function surface3d(
       showlegend: (o.paths ?? []).length > 0,
       legend: { x: 0, y: 1 },
       paper_bgcolor: "rgba(0,0,0,0)",
+      font: { color: chartConfig().title.color },
     },
     { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["toImage"] },
   );
