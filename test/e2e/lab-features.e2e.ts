@@ -140,6 +140,10 @@ describe.runIf(hasChromium && built)("the lab as TensorBoard and W&B users expec
       t.getAttribute("fill"),
     );
     expect(title).toBe("#e6edf3");
+    await page.goto(`${lab.url}#/runs/landscape-fixture`);
+    await page.waitForSelector(".contour svg.marks .role-axis-label text");
+    const axis = await page.$eval(".contour svg.marks .role-axis-label text", (t) => t.getAttribute("fill"));
+    expect(axis).toBe("#b1bac4");
     await page.emulateMedia({ colorScheme: "light" });
   });
 
