@@ -10,7 +10,8 @@ import {
   testFunction,
   type FunctionName,
 } from "../landscape/functions.js";
-import { runPath, savePathRun, type PathResult } from "../landscape/paths.js";
+import { runPath, type PathResult } from "../landscape/paths.js";
+import { savePathRun } from "../landscape/path-run.js";
 import {
   acceptedKeys,
   canonicalKey,
