@@ -15,18 +15,9 @@ import { writeJsonAtomic } from "../runs/atomic.js";
 import { UsageError } from "../errors.js";
 import type { SweepSpec, SweptRun } from "./spec.js";
 import { makeDirs } from "../runs/files.js";
+import { stableJson } from "../runs/stable-json.js";
 
-/** JSON with object keys sorted, so equal requests hash equally whatever their key order. */
-export function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-  if (value && typeof value === "object")
-    return `{${Object.keys(value)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  return JSON.stringify(value);
-}
+export { stableJson };
 
 /** The run directory name of a request: `<command>-<first 12 hex digits of sha256>`. */
 export function runIdOf(command: string, request: Record<string, unknown>): string {

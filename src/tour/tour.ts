@@ -28,7 +28,7 @@ import {
   UNIT_RUNNERS,
   type TourProgress,
   type UnitOutcome,
-} from "./units.js";
+} from "./units/index.js";
 import { makeDirs } from "../runs/files.js";
 
 export type TourOptions = {

@@ -59,6 +59,39 @@ function norms(a: HostParams, b?: HostParams) {
   return { total: Math.sqrt(per.reduce((p, q) => p + q, 0)), per: per.map(Math.sqrt) };
 }
 
+/** The gradient norm of each parameter leaf of the mean loss on a batch, jitted. */
+function layerGradNorms(model: Model) {
+  const objective = batchLossAndCorrect(model);
+  return jit((params: Params, x: np.Array, y: np.Array) => {
+    const n = x.shape[0];
+    const g = grad((p: Params) => {
+      const [loss, correct] = objective(p, x, y.ref);
+      correct.dispose();
+      return loss.div(n);
+    })(params);
+    y.dispose();
+    return np.stack(namedLeaves(g).map(([, t]) => np.sqrt(np.square(t).sum())));
+  });
+}
+
+/** Per leaf: gradient norm (when probed), weight norm and change since the last record. */
+function layerDynamics(
+  names: string[],
+  gradNorms: number[] | null,
+  weightNorms: number[],
+  changes: number[],
+): Record<string, LayerDynamics> {
+  const layers: Record<string, LayerDynamics> = {};
+  names.forEach((name, k) => {
+    layers[name] = {
+      ...(gradNorms ? { grad_norm: gradNorms[k] } : {}),
+      weight_norm: weightNorms[k],
+      param_change: changes[k],
+    };
+  });
+  return layers;
+}
+
 export type RecorderOptions = {
   run: Run;
   model: Model;
@@ -75,17 +108,7 @@ export type RecorderOptions = {
  */
 export function createDynamicsRecorder(o: RecorderOptions): TrainCallbacks & { dispose(): void } {
   const run = o.run;
-  const objective = batchLossAndCorrect(o.model);
-  const layerGrads = jit((params: Params, x: np.Array, y: np.Array) => {
-    const n = x.shape[0];
-    const g = grad((p: Params) => {
-      const [loss, correct] = objective(p, x, y.ref);
-      correct.dispose();
-      return loss.div(n);
-    })(params);
-    y.dispose();
-    return np.stack(namedLeaves(g).map(([, t]) => np.sqrt(np.square(t).sum())));
-  });
+  const layerGrads = layerGradNorms(o.model);
   const probe = o.probe
     ? {
         x: np.array(o.probe.images).reshape([o.probe.n, ...o.probe.shape]),
@@ -169,14 +192,7 @@ export function createDynamicsRecorder(o: RecorderOptions): TrainCallbacks & { d
       const weights = norms(now);
       let gradsPerLayer: number[] | null = null;
       if (grads) gradsPerLayer = Array.from(await grads.data());
-      const layers: Record<string, LayerDynamics> = {};
-      now.names.forEach((name, k) => {
-        layers[name] = {
-          ...(gradsPerLayer ? { grad_norm: gradsPerLayer[k] } : {}),
-          weight_norm: weights.per[k],
-          param_change: change.per[k],
-        };
-      });
+      const layers = layerDynamics(now.names, gradsPerLayer, weights.per, change.per);
       const record: DynamicsRecord = {
         type: "epoch",
         epoch: e.epoch,
