@@ -1,6 +1,6 @@
 /**
- * Paths kept as a run (Node only: it writes files and renders SVG). Kept apart from paths.ts,
- * which the lab bundles for the browser and must import nothing from runs/ or the SVG renderer.
+ * Optimiser paths on a test function kept as a run. Its own file because paths.ts also runs in the
+ * lab's browser bundle (the playground), and the run store and the SVG renderer are Node-only.
  */
 import { renderSvg, type VegaLiteSpec } from "../report/vega.js";
 import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";

@@ -12,7 +12,7 @@ import { keyFromSeed } from "../engine/prng.js";
 import { treeDispose, treeMap, treeRef, type Params } from "../engine/tree.js";
 import { applyUpdates, type GradientTransformation, type OptState } from "../optim/transform.js";
 import { hutchinson, rademacherLike } from "../optim/curvature.js";
-import type { TestFunction } from "./functions.js";
+import { type TestFunction } from "./functions.js";
 
 export type PathOptions = {
   fn: TestFunction;
