@@ -2,8 +2,8 @@
  * Every page type a person opens, screenshotted in headless Chromium and checked for what a user
  * would trip over: "[object Object]", "NaN" or "undefined" in the text, and empty figures (a chart
  * with no drawn marks, an image that did not load, a 3-D view without a canvas). Covers a run's
- * report.html and the lab's runs, run, compare, surface, playground, CT and SVF pages (and the
- * sweep page when the lab has one). Screenshots: test-results/pages/.
+ * report.html and the lab's runs, run, compare, surface, playground, CT, SVF and sweep pages.
+ * Screenshots: test-results/pages/.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -17,6 +17,8 @@ import { makeStore, SVG, writeRun } from "../lab-fixture.js";
 import { hasChromium, openBrowser } from "./browser.js";
 import { problems } from "./page-problems.js";
 import { writeFeatureFixtures } from "./feature-fixtures.js";
+import { expandSweep, parseSweepSpec } from "../../src/sweep/spec.js";
+import { sweepRecord, writeSweepRecord } from "../../src/sweep/store.js";
 
 const built = existsSync(join(defaultAssetsDir(), "index.html"));
 const SHOTS = resolve("test-results", "pages");
@@ -38,6 +40,17 @@ describe.runIf(hasChromium && built)("every page, as a person sees it", () => {
       { id: "mlp-adam", epochs: 3, accuracies: [0.75, 0.8, 0.83], createdAt: "2026-11-02T09:00:00.000Z" },
     ]);
     writeFeatureFixtures(store.root, writeRun);
+    // A small sweep: two runs of a learning-rate grid, one finished.
+    const spec = parseSweepSpec({ name: "pages", command: "train", grid: { lr: [0.01, 0.1] } });
+    const sweep = sweepRecord(spec, expandSweep(spec), "store");
+    writeSweepRecord(store.root, sweep);
+    sweep.runs.forEach((r, i) =>
+      writeRun(store.root, {
+        id: r.id,
+        accuracies: i === 0 ? [0.6, 0.7] : [],
+        status: i === 0 ? "done" : "running",
+      }),
+    );
     report = await writeRunReport(join(store.root, "mlp-adam"));
     lab = await startLab({ runsRoot: store.root, port: 0, pollMs: 100 });
     const browser = await openBrowser();
@@ -72,10 +85,13 @@ describe.runIf(hasChromium && built)("every page, as a person sees it", () => {
       expect(await problems(page)).toEqual([]);
     });
 
-  it("the sweep page, when the lab has one, shows no [object Object], NaN, undefined or empty figure", async () => {
+  it("the sweep page shows no [object Object], NaN, undefined or empty figure", async () => {
     await page.goto(`${lab.url}#/sweeps`);
-    await page.waitForTimeout(1500);
-    await page.screenshot({ path: join(SHOTS, "sweeps.png"), fullPage: true });
+    await page.locator("#sweep-list a", { hasText: "pages" }).click();
+    await page.locator("#sweep-table tbody tr").first().waitFor();
+    await page.waitForLoadState("networkidle");
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: join(SHOTS, "sweep.png"), fullPage: true });
     expect(await problems(page)).toEqual([]);
   });
 
