@@ -22,6 +22,14 @@ export async function problems(page: Page): Promise<string[]> {
         "a chart";
       if (box.width < 50 || box.height < 50 || marks < 10) out.push(`empty figure: ${label.slice(0, 80)}`);
     }
+    // An axis whose neighbouring ticks read the same ("1, 2, 2, 3"): fractional ticks rounded.
+    for (const axis of Array.from(document.querySelectorAll("svg .role-axis"))) {
+      const ticks = Array.from(axis.querySelectorAll(".role-axis-label text"))
+        .map((t) => t.textContent)
+        .filter((t) => t); // log axes leave minor ticks unlabelled
+      if (ticks.some((t, i) => i > 0 && t === ticks[i - 1]))
+        out.push(`repeated axis ticks: ${ticks.join(", ")}`);
+    }
     for (const img of Array.from(document.querySelectorAll("img")))
       if (!(img as HTMLImageElement).complete || (img as HTMLImageElement).naturalWidth === 0)
         out.push(`image not loaded: ${(img as HTMLImageElement).src}`);

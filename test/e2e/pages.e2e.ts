@@ -106,12 +106,14 @@ describe.runIf(hasChromium && built)("every page, as a person sees it", () => {
     const bad = join(SHOTS, "bad.html");
     writeFileSync(
       bad,
-      '<p>accuracy NaN</p><figure><svg width="200" height="100"></svg><figcaption>empty</figcaption></figure><img src="missing.png">',
+      '<p>accuracy NaN</p><figure><svg width="200" height="100"></svg><figcaption>empty</figcaption></figure><img src="missing.png">' +
+        '<svg><g class="role-axis"><g class="role-axis-label"><text>1</text><text>2</text><text>2</text></g></g></svg>',
     );
     await page.goto(pathToFileURL(bad).href);
     const found = await problems(page);
     expect(found.some((p) => p.includes('"NaN"'))).toBe(true);
     expect(found.some((p) => p.startsWith("empty figure"))).toBe(true);
     expect(found.some((p) => p.startsWith("image not loaded"))).toBe(true);
+    expect(found).toContain("repeated axis ticks: 1, 2, 2");
   });
 });
