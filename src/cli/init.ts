@@ -3,7 +3,13 @@ import { initializerByName, INIT_NAMES, canonicalInitName, type BiasInit } from 
 import { ACTIVATIONS } from "../nn/activations.js";
 import { MODELS, type ModelName } from "../nn/models/index.js";
 import { OPTIMIZERS, type OptimizerConfig } from "../optim/index.js";
-import { compareInits, formatTable, type InitCompareRequest } from "../train/init-compare.js";
+import {
+  compareInits,
+  formatTable,
+  resumeInitComparison,
+  type InitCompareCallbacks,
+  type InitCompareRequest,
+} from "../train/init-compare.js";
 import { UsageError } from "../errors.js";
 import { intList, nonNegativeInt, positiveInt, positiveNumber, unitInterval, oneOf } from "./errors.js";
 import { createProgress } from "./progress.js";
@@ -15,6 +21,7 @@ const BOOK_INITS = "lecun,xavier_normal,kaiming_normal,orthogonal,scaled_orthogo
 type CompareOptions = {
   /** Checked by commander against MODELS. */
   model: ModelName;
+  resume?: string;
   hidden?: number[];
   channels?: number[];
   dense?: number;
@@ -139,6 +146,10 @@ function compareCommand(): Command {
       positiveInt,
       10,
     )
+    .option(
+      "--resume <run>",
+      "continue an interrupted comparison (id or directory); its config decides the rest",
+    )
     .option("-q, --quiet", "no progress output")
     .addHelpText(
       "after",
@@ -167,34 +178,10 @@ and one training run per method under methods/.`,
       const signal = interruptSignal(() =>
         progress.log("Interrupted: finishing the current step, then stopping…"),
       );
-      let total = 0;
-      let method = "";
-      const { run, rows, status } = await compareInits(toRequest(o), {
-        signal,
-        callbacks: {
-          onMethodStart: (m) => {
-            method = m.method;
-            progress.log(`[${m.index + 1}/${m.count}] ${m.method}`);
-          },
-          onMethodEnd: (r) =>
-            progress.log(
-              r.status === "diverged"
-                ? `${r.method}: diverged at step ${r.divergedAtStep} (${r.reason})`
-                : `${r.method}: ${r.status}, error ${r.errorRate.toFixed(2)}%, ${r.executionTime.toFixed(1)} s`,
-            ),
-          train: {
-            onStart: (info) => (total = info.stepsPerEpoch),
-            onStep: (e) => {
-              if (e.stepInEpoch === 1) progress.start(total, `${method} epoch ${e.epoch}`);
-              progress.update(e.stepInEpoch, { loss: e.loss.toFixed(4) });
-            },
-            onEpoch: (e) =>
-              progress.stop(
-                `  epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} · test acc ${(100 * e.test_accuracy).toFixed(2)}% · ${e.elapsed_s.toFixed(1)} s`,
-              ),
-          },
-        },
-      });
+      const how = { signal, runsRoot: o.runs, callbacks: progressCallbacks(progress) };
+      const { run, rows, status } = o.resume
+        ? await resumeInitComparison(o.resume, how)
+        : await compareInits(toRequest(o), how);
       progress.stop();
       process.stdout.write(`\n${formatTable(rows)}\n\n`);
       process.stdout.write(
@@ -204,6 +191,35 @@ and one training run per method under methods/.`,
       if (rows.some((r) => r.status === "diverged")) process.exitCode = 1;
       if (status === "interrupted") process.exitCode = 130;
     });
+}
+
+/** Progress lines and bars for each method of a comparison. */
+function progressCallbacks(progress: ReturnType<typeof createProgress>): InitCompareCallbacks {
+  let total = 0;
+  let method = "";
+  return {
+    onMethodStart: (m) => {
+      method = m.method;
+      progress.log(`[${m.index + 1}/${m.count}] ${m.method}`);
+    },
+    onMethodEnd: (r) =>
+      progress.log(
+        r.status === "diverged"
+          ? `${r.method}: diverged at step ${r.divergedAtStep} (${r.reason})`
+          : `${r.method}: ${r.status}, error ${r.errorRate.toFixed(2)}%, ${r.executionTime.toFixed(1)} s`,
+      ),
+    train: {
+      onStart: (info) => (total = info.stepsPerEpoch),
+      onStep: (e) => {
+        if (e.stepInEpoch === 1) progress.start(total, `${method} epoch ${e.epoch}`);
+        progress.update(e.stepInEpoch, { loss: e.loss.toFixed(4) });
+      },
+      onEpoch: (e) =>
+        progress.stop(
+          `  epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} · test acc ${(100 * e.test_accuracy).toFixed(2)}% · ${e.elapsed_s.toFixed(1)} s`,
+        ),
+    },
+  };
 }
 
 function toRequest(o: CompareOptions): InitCompareRequest {

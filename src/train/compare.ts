@@ -200,7 +200,7 @@ export async function runComparison(
     for (const m of members) {
       if (opts.signal?.aborted) break;
       const memberOpts = { dataset, signal: opts.signal, callbacks: opts.callbacks?.(m.label) };
-      const { run: member, result } = existsSync(join(membersRoot, m.label, "config.json"))
+      const { run: member, result } = run.has(join("members", m.label, "config.json"))
         ? await resumeTraining(join(membersRoot, m.label), memberOpts)
         : await runTraining(
             { ...common, optimizer: m.optimizer, runsRoot: membersRoot, name: m.label },
@@ -241,7 +241,7 @@ export async function resumeComparison(
   dirOrId: string,
   opts: Omit<Parameters<typeof runComparison>[1], "resume"> & { runsRoot?: string } = {},
 ): Promise<CompareResult> {
-  const run = Run.open(dirOrId, opts.runsRoot);
+  const run = Run.openForWriting(dirOrId, opts.runsRoot);
   const config = run.config<{ command?: string; request?: CompareRequest }>();
   if (config.command !== "compare" || !config.request)
     throw new UsageError(
