@@ -2,14 +2,14 @@
  * A training session as the CLI, the tour and the lab start it: resolve the config, load the data,
  * create (or reopen) the run directory, train, and leave the run consistent whatever happens.
  */
-import { loadFashionMnist } from "../data/fashion-mnist.js";
+import { checkFashionMnist, loadFashionMnist } from "../data/fashion-mnist.js";
 import { loadTask } from "../data/subsets.js";
 import type { Dataset, Normalization } from "../data/dataset.js";
 import { startEngine } from "../engine/device.js";
 import { keyFromSeed } from "../engine/prng.js";
 import { assertSameStructure, countParams, treeDispose, type Params } from "../engine/tree.js";
 import { canonicalInitName, lMomentumAlpha } from "../init/registry.js";
-import { createModel, modelConfig } from "../nn/models/index.js";
+import { createModel, modelConfig, type ModelName } from "../nn/models/index.js";
 import { createOptimizer, optimizerConfig, type OptimizerConfig } from "../optim/index.js";
 import { readTrainRunConfig } from "../runs/records.js";
 import { defaultRunsRoot, newRunId, Run, RunStoreError } from "../runs/store.js";
@@ -22,7 +22,8 @@ import { loadParamsFromCheckpoint, train, type TrainCallbacks, type TrainResult 
 import { createDynamicsRecorder, mergeCallbacks } from "./dynamics.js";
 
 export type TrainRequest = {
-  model: string;
+  /** One of MODELS: "mlp", "cnn", "vit" or "resnet". */
+  model: ModelName;
   modelOptions?: Record<string, unknown>;
   optimizer: OptimizerConfig;
   epochs: number;
@@ -195,6 +196,7 @@ function createTrainRun(r: TrainRequestFields): TrainStart {
   }
   const config: TrainStart["config"] = { ...resolveTrainConfig(req), ...(from ? { initFrom: from } : {}) };
   const initialParams = from ? initialWeights(config, from, r.runs) : undefined;
+  checkFashionMnist(config.data.dataDir); // before the run exists: a missing folder leaves no failed run
   const run = Run.create(r.runs ?? defaultRunsRoot(), config.id, config);
   return { run, config, initialParams, resume: false };
 }
