@@ -5,7 +5,7 @@
  */
 import type { numpy as np } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
-import { activate, activationInit, type ActivationName, type ActivationParams } from "../activations.js";
+import { activate, activationInit, type ActivationParams } from "../activations.js";
 import {
   conv2dInit,
   conv2dLayer,
@@ -16,18 +16,16 @@ import {
   type LinearParams,
 } from "../layers.js";
 import type { Params } from "../../engine/tree.js";
-import { layerInits, type InitConfig } from "../init.js";
+import { layerInits } from "../init.js";
+import type { ClassifierConfig, ModelDefaults } from "./classifier.js";
 
-export type CnnConfig = InitConfig & {
+export type CnnConfig = ClassifierConfig & {
   name: "cnn";
-  inputShape: [number, number, number];
-  classes: number;
   channels: number[];
   dense: number;
-  activation: ActivationName;
 };
 
-export const CNN_DEFAULTS: Omit<CnnConfig, "inputShape" | "classes"> = {
+export const CNN_DEFAULTS: ModelDefaults<CnnConfig> = {
   name: "cnn",
   channels: [32, 64],
   dense: 256,

@@ -3,20 +3,18 @@
  */
 import type { numpy as np } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
-import { activate, activationInit, type ActivationName, type ActivationParams } from "../activations.js";
+import { activate, activationInit, type ActivationParams } from "../activations.js";
 import { linear, linearInit, type LinearParams } from "../layers.js";
-import { layerInits, type InitConfig } from "../init.js";
+import { layerInits } from "../init.js";
+import type { ClassifierConfig, ModelDefaults } from "./classifier.js";
 import type { Params } from "../../engine/tree.js";
 
-export type MlpConfig = InitConfig & {
+export type MlpConfig = ClassifierConfig & {
   name: "mlp";
-  inputShape: [number, number, number];
-  classes: number;
   hidden: number[];
-  activation: ActivationName;
 };
 
-export const MLP_DEFAULTS: Omit<MlpConfig, "inputShape" | "classes"> = {
+export const MLP_DEFAULTS: ModelDefaults<MlpConfig> = {
   name: "mlp",
   hidden: [512, 64],
   activation: "relu",

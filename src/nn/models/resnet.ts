@@ -9,7 +9,7 @@
  */
 import { numpy as np } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
-import { activate, activationInit, type ActivationName, type ActivationParams } from "../activations.js";
+import { activate, activationInit, type ActivationParams } from "../activations.js";
 import {
   conv2dInit,
   conv2dLayer,
@@ -19,20 +19,18 @@ import {
   type LinearParams,
 } from "../layers.js";
 import type { Params } from "../../engine/tree.js";
-import { layerInits, type InitConfig } from "../init.js";
+import { layerInits } from "../init.js";
+import type { ClassifierConfig, ModelDefaults } from "./classifier.js";
 
-export type ResnetConfig = InitConfig & {
+export type ResnetConfig = ClassifierConfig & {
   name: "resnet";
-  inputShape: [number, number, number];
-  classes: number;
   /** Width of each stage. */
   channels: number[];
   /** Basic blocks per stage. */
   blocks: number;
-  activation: ActivationName;
 };
 
-export const RESNET_DEFAULTS: Omit<ResnetConfig, "inputShape" | "classes"> = {
+export const RESNET_DEFAULTS: ModelDefaults<ResnetConfig> = {
   name: "resnet",
   channels: [16, 32, 64],
   blocks: 1,

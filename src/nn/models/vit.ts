@@ -5,7 +5,7 @@
  */
 import { numpy as np, random } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
-import { activate, activationInit, type ActivationName, type ActivationParams } from "../activations.js";
+import { activate, activationInit, type ActivationParams } from "../activations.js";
 import {
   attentionInit,
   layerNorm,
@@ -18,21 +18,19 @@ import {
   type NormParams,
 } from "../layers.js";
 import type { Params } from "../../engine/tree.js";
-import { layerInits, type InitConfig } from "../init.js";
+import { layerInits } from "../init.js";
+import type { ClassifierConfig, ModelDefaults } from "./classifier.js";
 
-export type VitConfig = InitConfig & {
+export type VitConfig = ClassifierConfig & {
   name: "vit";
-  inputShape: [number, number, number];
-  classes: number;
   patch: number;
   dim: number;
   depth: number;
   heads: number;
   mlpDim: number;
-  activation: ActivationName;
 };
 
-export const VIT_DEFAULTS: Omit<VitConfig, "inputShape" | "classes"> = {
+export const VIT_DEFAULTS: ModelDefaults<VitConfig> = {
   name: "vit",
   patch: 7,
   dim: 64,
