@@ -60,6 +60,7 @@ Examples:
 }
 
 type FigureOptions = {
+  json?: boolean;
   betas: number[];
   steps: number;
   seed: number;
@@ -83,6 +84,7 @@ function figureCommand(): Command {
     )
     .option("--runs <dir>", RUNS_HELP)
     .option("--name <id>", "id of the result run")
+    .option("--json", "print the result as one JSON object")
     .option("-q, --quiet", "no progress output")
     .addHelpText(
       "after",
@@ -103,7 +105,11 @@ Examples:
         runsRoot: o.runs,
         name: o.name,
       });
-      process.stdout.write(`figure: ${file}\n${o.save ? `saved: ${o.save}\n` : ""}run: ${run.dir}\n`);
+      printResult(o.json, { run: run.dir, figure: file, saved: o.save ?? null }, [
+        `figure: ${file}`,
+        ...(o.save ? [`saved: ${o.save}`] : []),
+        `run: ${run.dir}`,
+      ]);
     });
 }
 

@@ -19,7 +19,6 @@ import {
 } from "../optim/index.js";
 import { compareRequestOf, formatTable, resumeComparison, runComparison } from "../train/compare.js";
 import { optimCompareRequest } from "../requests/optim-compare.js";
-import { notResumable } from "../requests/request.js";
 import { addRequestOptions, requestFromCommand } from "./request-options.js";
 import { printResult } from "./output.js";
 import type { TrainCallbacks } from "../train/loop.js";
@@ -258,12 +257,8 @@ Writes <run>/summary.json, summary.csv, figures/compare.svg, and one training ru
 under <run>/members/.`,
     )
     .action(async (_o: unknown, self: Command) => {
-      const { request, given } = requestFromCommand(self, optimCompareRequest);
+      const { request } = requestFromCommand(self, optimCompareRequest);
       const o = self.opts<{ quiet?: boolean; json?: boolean }>();
-      if (request.resume) {
-        const fixed = notResumable(optimCompareRequest, given);
-        if (fixed.length) throw new UsageError(`${fixed.join(", ")}: fixed by the run's config on --resume`);
-      }
       const progress = createProgress({ quiet: o.quiet || o.json });
       const signal = interruptSignal(() =>
         progress.log("Interrupted: finishing the current step, then stopping…"),

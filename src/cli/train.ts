@@ -1,9 +1,7 @@
 import { Command } from "commander";
 import { trainRequest } from "../requests/train.js";
-import { notResumable } from "../requests/request.js";
 import { trainFromRequest } from "../train/session.js";
 import type { TrainCallbacks } from "../train/loop.js";
-import { UsageError } from "../errors.js";
 import { writeRunReport } from "../report/run-report.js";
 import { createProgress } from "./progress.js";
 import { interruptSignal } from "./signals.js";
@@ -57,12 +55,8 @@ export function trainCommand(): Command {
     .option("-q, --quiet", "no progress output")
     .addHelpText("after", EXAMPLES)
     .action(async (_o: unknown, self: Command) => {
-      const { request, given } = requestFromCommand(self, trainRequest);
+      const { request } = requestFromCommand(self, trainRequest);
       const o = self.opts<Presentation>();
-      if (request.resume) {
-        const fixed = notResumable(trainRequest, given);
-        if (fixed.length) throw new UsageError(`${fixed.join(", ")}: fixed by the run's config on --resume`);
-      }
       const progress = createProgress({ quiet: o.quiet || o.json });
       const signal = interruptSignal(() =>
         progress.log("Interrupted: finishing the current step, then stopping…"),

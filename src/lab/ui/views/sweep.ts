@@ -6,6 +6,7 @@
 import embed, { type Result, type VisualizationSpec } from "vega-embed";
 import type { Curve, SweepRow } from "../../../sweep/results.js";
 import { parallelSpec } from "../../../report/parallel.js";
+import { INTEGER_AXIS } from "../charts/vega.js";
 import { clear, duration, el, pct } from "../dom.js";
 
 type SweepDetail = {
@@ -137,7 +138,7 @@ function curvesSpec(detail: SweepDetail, colorBy: string): VisualizationSpec {
     data: { values: points },
     mark: { type: "line", point: true, tooltip: true },
     encoding: {
-      x: { field: "epoch", type: "quantitative", title: "Epoch", axis: { format: "d", tickMinStep: 1 } },
+      x: { field: "epoch", type: "quantitative", title: "Epoch", axis: INTEGER_AXIS }, // "1, 2" not "1, 2, 2"
       y: {
         field: "accuracy",
         type: "quantitative",
