@@ -5,7 +5,7 @@
  */
 import { numpy as np, random } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
-import { activate, activationInit, type ActivationParams } from "../activations.js";
+import { activate, addActivationNode, type ActivationParams } from "../activations.js";
 import {
   attentionInit,
   layerNorm,
@@ -62,15 +62,15 @@ export function vitInit(key: Key, config: VitConfig): Params {
   };
   for (let i = 0; i < config.depth; i++) {
     const [ka, k1, k2] = splitKey(keys[3 + i], 3);
-    params[`block${i}`] = {
+    const block: Params = {
       norm1: layerNormInit(config.dim),
       attn: attentionInit(ka, config.dim, inits.hidden),
       norm2: layerNormInit(config.dim),
       fc1: linearInit(k1, config.dim, config.mlpDim, inits.hidden),
       fc2: linearInit(k2, config.mlpDim, config.dim, inits.hidden),
     };
-    const act = activationInit(config.activation);
-    if (act) (params[`block${i}`] as Params).act = act;
+    addActivationNode(block, "act", config.activation);
+    params[`block${i}`] = block;
   }
   return params;
 }
