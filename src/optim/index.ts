@@ -282,6 +282,29 @@ function checkKeys(config: OptimizerConfig) {
     );
 }
 
+/** What an optimiser is built from: its config without name, clipping and schedule, lr possibly scheduled. */
+type CoreOptions = Omit<OptimizerConfig, "name" | "lr" | "clipNorm" | "clipValue" | "schedule"> & {
+  lr: LearningRate;
+};
+
+/** Each name's transformation; the shorthands (momentum, nesterov, amsgrad) set their defaults first. */
+const BUILDERS: Record<OptimizerName, (o: CoreOptions) => GradientTransformation> = {
+  sgd,
+  momentum: (o) => sgd({ momentum: 0.9, ...o }),
+  nesterov: (o) => sgd({ momentum: 0.9, nesterov: true, ...o }),
+  adagrad,
+  rmsprop,
+  adam,
+  adamw,
+  amsgrad: (o) => adam({ amsgrad: true, ...o }),
+  lion,
+  sophiah: sophiaH,
+  sophiag: sophiaG,
+  adafactor,
+  lamb,
+  lars,
+};
+
 export function createOptimizer(config: OptimizerConfig): GradientTransformation {
   if (!isOptimizerName(config.name))
     throw new UsageError(
@@ -290,52 +313,7 @@ export function createOptimizer(config: OptimizerConfig): GradientTransformation
   checkKeys(config);
   const { name, clipNorm, clipValue, schedule, ...rest } = config;
   const lr: LearningRate = schedule ? makeSchedule(config.lr, schedule) : config.lr;
-  const o = { ...rest, lr };
-  let core: GradientTransformation;
-  switch (name) {
-    case "sgd":
-      core = sgd(o);
-      break;
-    case "momentum":
-      core = sgd({ momentum: 0.9, ...o });
-      break;
-    case "nesterov":
-      core = sgd({ momentum: 0.9, nesterov: true, ...o });
-      break;
-    case "adagrad":
-      core = adagrad(o);
-      break;
-    case "rmsprop":
-      core = rmsprop(o);
-      break;
-    case "adam":
-      core = adam(o);
-      break;
-    case "adamw":
-      core = adamw(o);
-      break;
-    case "amsgrad":
-      core = adam({ amsgrad: true, ...o });
-      break;
-    case "lion":
-      core = lion(o);
-      break;
-    case "sophiah":
-      core = sophiaH(o);
-      break;
-    case "sophiag":
-      core = sophiaG(o);
-      break;
-    case "adafactor":
-      core = adafactor(o);
-      break;
-    case "lamb":
-      core = lamb(o);
-      break;
-    case "lars":
-      core = lars(o);
-      break;
-  }
+  const core = BUILDERS[name]({ ...rest, lr });
   const clips = [
     ...(clipValue !== undefined ? [clipByValue(clipValue)] : []),
     ...(clipNorm !== undefined ? [clipByGlobalNorm(clipNorm)] : []),
