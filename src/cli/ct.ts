@@ -6,6 +6,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { nonNegativeInt, positiveInt } from "./errors.js";
 import { createProgress } from "./progress.js";
+import { compareProgress } from "../steer/ct/progress.js";
 import { interruptSignal } from "./signals.js";
 import { pretrain, pretrainRequestOf } from "../steer/ct/pretrain.js";
 import { parseBetaGrid } from "../steer/ct/search.js";
@@ -225,21 +226,11 @@ Writes results.json and table.md (the table printed here) into a run directory.`
     .action(async (...args: unknown[]) => {
       const { request, o } = parsed(args, ctCompareRequest);
       const progress = createProgress({ quiet: o.quiet || o.json });
-      let label = "";
+      const shown = compareProgress(progress, request.betas.length);
       const { run, rows, splits } = await runCompare({
-        ...compareRequestOf(request, {
-          onStep: (s) => {
-            if (s.step === 1) progress.start(s.steps, `${label} epoch ${s.epoch}`);
-            progress.update(s.step, { loss: s.loss.toFixed(4) });
-          },
-          onEpoch: (e) => progress.stop(`${label} epoch ${e.epoch}: val ${pct(e.valAccuracy)}`),
-        }),
-        onMethod: (m) => {
-          label = m;
-          progress.log(`${m}…`);
-          if (m.startsWith("linear probe")) progress.start(request.betas.length, "β search");
-        },
-        onBeta: (s, i) => progress.update(i + 1, { beta: String(s.beta), val: pct(s.valAccuracy) }),
+        ...compareRequestOf(request, shown.finetune),
+        onMethod: shown.onMethod,
+        onBeta: shown.onBeta,
       });
       progress.stop();
       printResult(o.json, { run: run.dir, validation: splits.validation, rows }, [

@@ -9,6 +9,7 @@ import {
 } from "../train/init-compare.js";
 import { BOOK_INITS, initCompareRequest } from "../requests/init-compare.js";
 import { createProgress } from "./progress.js";
+import { epochProgress } from "../train/progress.js";
 import { interruptSignal } from "./signals.js";
 import { addRequestOptions, requestFromCommand } from "./request-options.js";
 import { printResult } from "./output.js";
@@ -89,7 +90,6 @@ and one training run per method under methods/.`,
 
 /** Progress lines and bars for each method of a comparison. */
 function progressCallbacks(progress: ReturnType<typeof createProgress>): InitCompareCallbacks {
-  let total = 0;
   let method = "";
   return {
     onMethodStart: (m) => {
@@ -102,16 +102,6 @@ function progressCallbacks(progress: ReturnType<typeof createProgress>): InitCom
           ? `${r.method}: diverged at step ${r.divergedAtStep} (${r.reason})`
           : `${r.method}: ${r.status}, error ${r.errorRate.toFixed(2)}%, ${r.executionTime.toFixed(1)} s`,
       ),
-    train: {
-      onStart: (info) => (total = info.stepsPerEpoch),
-      onStep: (e) => {
-        if (e.stepInEpoch === 1) progress.start(total, `${method} epoch ${e.epoch}`);
-        progress.update(e.stepInEpoch, { loss: e.loss.toFixed(4) });
-      },
-      onEpoch: (e) =>
-        progress.stop(
-          `  epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} · test acc ${(100 * e.test_accuracy).toFixed(2)}% · ${e.elapsed_s.toFixed(1)} s`,
-        ),
-    },
+    train: epochProgress(progress, () => method, "  "),
   };
 }

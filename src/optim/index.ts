@@ -31,7 +31,8 @@ export { lars, scaleByLars, excludeVectors } from "./lars.js";
 export { hutchinson, gaussNewtonBartlett, rademacherLike, sampleLabels } from "./curvature.js";
 export * from "./schedules.js";
 
-export const OPTIMIZERS = [
+/** Optimisers whose update is elementwise: the same on one flat buffer as leaf by leaf (optim/flat.ts). */
+export const ELEMENTWISE_OPTIMIZERS = [
   "sgd",
   "momentum",
   "nesterov",
@@ -41,12 +42,10 @@ export const OPTIMIZERS = [
   "adamw",
   "amsgrad",
   "lion",
-  "sophiah",
-  "sophiag",
-  "adafactor",
-  "lamb",
-  "lars",
 ] as const;
+/** Optimisers whose update reads a leaf's shape or a per-layer statistic (curvature, factored moments, trust ratios). */
+const PER_LEAF_OPTIMIZERS = ["sophiah", "sophiag", "adafactor", "lamb", "lars"] as const;
+export const OPTIMIZERS = [...ELEMENTWISE_OPTIMIZERS, ...PER_LEAF_OPTIMIZERS] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 /** Every hyper-parameter any optimiser takes; each optimiser accepts the keys in OPTIMIZER_PARAMS. */
