@@ -5,7 +5,7 @@
  * asks for it (`requestArgv`) make the same run.
  */
 import { ctCompareRequest, ctPretrainRequest, ctRobustnessRequest, ctSearchRequest } from "./requests/ct.js";
-import { landscapeSurfaceRequest, type LandscapeSurfaceRequest } from "./requests/landscape.js";
+import { landscapeSurfaceRequest } from "./requests/landscape.js";
 import { optimCompareRequest } from "./requests/optim-compare.js";
 import { parseRequest, type RequestDef, type RequestOf } from "./requests/request.js";
 import { trainRequest } from "./requests/train.js";
@@ -13,7 +13,7 @@ import { loraTrainRequest, svfTrainRequest } from "./requests/adapter.js";
 import { lmPretrainRequest } from "./requests/lm.js";
 import { trainAdapterFromRequest } from "./steer/train-request.js";
 import { openPretrainRun, pretrain as pretrainLm } from "./lm/pretrain.js";
-import { runSurface } from "./landscape/analyses.js";
+import { runSurface, surfaceOf } from "./landscape/analyses.js";
 import { startEngine } from "./engine/device.js";
 import { loadEngine } from "./engine/jax.js";
 import { Run } from "./runs/store.js";
@@ -55,19 +55,6 @@ function session<D extends RequestDef>(
   return { schema, run: (request, opts = {}) => run(request, opts) };
 }
 
-function surfaceOf(r: LandscapeSurfaceRequest) {
-  const { run, runs, epoch, split, examples, offset, dataDir, batchSize, name, keepBias, ...rest } = r;
-  return {
-    run,
-    runsRoot: runs,
-    epoch,
-    evaluation: { split, count: examples, offset, dataDir },
-    batchSize,
-    name,
-    ignoreBiasAndNorm: !keepBias,
-    ...rest,
-  };
-}
 
 /** Request kind → its schema and the library function that runs it. */
 export const requestSchemas = {

@@ -152,7 +152,7 @@ describe("request schemas", () => {
     }
   });
 
-  it("the hand-written landscape surface command takes every flag of its schema", () => {
+  it("the landscape surface command takes every flag of its schema", () => {
     const help = tiller(["landscape", "surface", "--help"]).stdout;
     for (const [name, f] of Object.entries(landscapeSurfaceRequest.fields))
       if (!f.meta.positional) expect(help, name).toContain(`--${flagOf(name, f.meta)}`);

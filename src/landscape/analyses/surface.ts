@@ -9,6 +9,7 @@ import { contourPanel, panels, sliceFigure } from "../figures.js";
 import { Run } from "../../runs/store.js";
 import { open, provenance, iterationProgress, figure, type CommonOptions, type Opened } from "./common.js";
 import type { Objective } from "../objective.js";
+import type { LandscapeSurfaceRequest } from "../../requests/landscape.js";
 
 export type SurfaceRequest = CommonOptions & {
   directions?: "hessian" | "random" | "pca";
@@ -243,4 +244,19 @@ export function loadPanel(o: StoredSurface) {
   const panel = record.panels[o.panel ?? 0];
   if (!panel) throw new UsageError(`surface ${surfaceName} has no panel ${o.panel}`);
   return { run, surfaceName, record, panel };
+}
+
+/** The analysis a validated `landscape-surface` request asks for (the CLI, the lab's jobs, sweeps). */
+export function surfaceOf(r: LandscapeSurfaceRequest): SurfaceRequest {
+  const { run, runs, epoch, split, examples, offset, dataDir, batchSize, name, keepBias, ...rest } = r;
+  return {
+    run,
+    runsRoot: runs,
+    epoch,
+    evaluation: { split, count: examples, offset, dataDir },
+    batchSize,
+    name,
+    ignoreBiasAndNorm: !keepBias,
+    ...rest,
+  };
 }
