@@ -6,7 +6,7 @@
  *   report/ runs/ data/             storage, data and figures
  *   engine/                         jax-js and what it needs
  * src/index.ts (the library entry) may import anything; src/errors.ts is below everything.
- * test/layering.test.ts runs this; .dependency-cruiser-known-violations.json lists the violations
+ * test/structure/layering.test.ts runs this; .dependency-cruiser-known-violations.json lists the violations
  * that existed when the rule came in, and may only shrink.
  */
 const layers = [

@@ -23,6 +23,10 @@ export { parseRequest, notResumable, type RequestDef, type RequestOf } from "./r
 export { requestArgv } from "./requests/argv.js";
 export { formFields, type FieldInfo } from "./requests/describe.js";
 export { Run, listRuns } from "./runs/store.js";
+// Sweeps: many runs from one spec, on local workers or a BullMQ queue (docs/sweeps.md).
+export { runSweep, planSweep, type SweepEvent, type SweepOptions } from "./sweep/sweep.js";
+export { parseSweepSpec, readSweepSpec, type SweepSpec } from "./sweep/spec.js";
+export { serveQueue } from "./sweep/queue.js";
 export { writeRunReport } from "./report/run-report.js";
 
 // The optimisation lab: initialisers and their diagnostics, comparisons, the landscape.

@@ -11,6 +11,7 @@ import { parseRequest, type RequestDef, type RequestOf } from "./requests/reques
 import { trainRequest } from "./requests/train.js";
 import { runSurface } from "./landscape/analyses.js";
 import { startEngine } from "./engine/device.js";
+import { loadEngine } from "./engine/jax.js";
 import { Run } from "./runs/store.js";
 import { UsageError } from "./errors.js";
 import { pretrain, pretrainRequestOf } from "./steer/ct/pretrain.js";
@@ -106,5 +107,7 @@ export async function runRequest(kind: string, raw: unknown, opts?: SessionOptio
   const entry = (requestSchemas as Record<string, Session>)[kind];
   if (!entry)
     throw new UsageError(`unknown request kind "${kind}" (one of ${Object.keys(requestSchemas).join(", ")})`);
-  return entry.run(parseRequest(entry.schema, raw), opts);
+  const request = parseRequest(entry.schema, raw);
+  await loadEngine(); // importing the library loads no engine; a session may use it before startEngine
+  return entry.run(request, opts);
 }

@@ -199,6 +199,8 @@ and one training run per method under methods/.`,
       process.stdout.write(
         `run: ${run.dir}\ntable: ${run.path("table.csv")}\nreport: ${run.path("report.html")}\n`,
       );
+      // As optim compare: a diverged row is a failure the exit code reports.
+      if (rows.some((r) => r.status === "diverged")) process.exitCode = 1;
       if (status === "interrupted") process.exitCode = 130;
     });
 }

@@ -5,13 +5,12 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { startEngine } from "../engine/device.js";
 import {
-  evaluateGrid,
   FUNCTION_PARAMS,
   FUNCTIONS,
   testFunction,
   type FunctionName,
 } from "../landscape/functions.js";
-import { pathFigure, runPath, type PathResult } from "../landscape/paths.js";
+import { runPath, savePathRun, type PathResult } from "../landscape/paths.js";
 import {
   acceptedKeys,
   canonicalKey,
@@ -22,11 +21,9 @@ import {
   parseParamPairs,
   type OptimizerName,
 } from "../optim/index.js";
-import { renderSvg, type VegaLiteSpec } from "../report/vega.js";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
-import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
-import { compareRequestOf, formatTable, runComparison } from "../train/compare.js";
+import { compareRequestOf, formatTable, resumeComparison, runComparison } from "../train/compare.js";
 import { optimCompareRequest } from "../requests/optim-compare.js";
+import { notResumable } from "../requests/request.js";
 import { addRequestOptions, requestFromCommand } from "./request-options.js";
 import { printResult } from "./output.js";
 import type { TrainCallbacks } from "../train/loop.js";
@@ -201,27 +198,20 @@ A path that overflows to Inf/NaN stops there: its points so far are kept and the
         process.stdout.write(JSON.stringify(out) + "\n");
         return;
       }
-      const id = o.name ?? newRunId(["path", fn.name]);
-      const run = Run.create(o.runs ?? defaultRunsRoot(), id, {
-        id,
-        createdAt: new Date().toISOString(),
-        command: "optim-path",
-        function: { name: fn.name, params: fn.params },
-        optimizers: optimizers.map((opt) => opt.config),
-        start,
-        steps: o.steps,
-        dtype: o.dtype,
-        seed: o.seed,
+      const { run, figure } = await savePathRun({
+        runsRoot: o.runs,
+        name: o.name,
+        fn,
+        config: {
+          optimizers: optimizers.map((opt) => opt.config),
+          start,
+          steps: o.steps,
+          dtype: o.dtype,
+          seed: o.seed,
+        },
+        results,
+        points: Object.fromEntries(results.map((r) => [r.label, plain(r.result)])),
       });
-      writeJsonAtomic(
-        run.path("paths.json"),
-        Object.fromEntries(results.map((r) => [r.label, plain(r.result)])),
-      );
-      const grid = await evaluateGrid(fn, 72, 72);
-      const svg = await renderSvg(pathFigure(fn, grid, results) as VegaLiteSpec);
-      const figure = run.path("figures", "paths.svg");
-      writeFileAtomic(figure, svg);
-      run.setStatus(results.some((r) => r.result.diverged) ? "diverged" : "done", 0);
       for (const r of results) {
         const last = r.result.points.at(-1)!;
         process.stdout.write(
@@ -272,16 +262,20 @@ Writes <run>/summary.json, summary.csv, figures/compare.svg, and one training ru
 under <run>/members/.`,
     )
     .action(async (_o: unknown, self: Command) => {
-      const { request } = requestFromCommand(self, optimCompareRequest);
+      const { request, given } = requestFromCommand(self, optimCompareRequest);
       const o = self.opts<{ quiet?: boolean; json?: boolean }>();
+      if (request.resume) {
+        const fixed = notResumable(optimCompareRequest, given);
+        if (fixed.length) throw new UsageError(`${fixed.join(", ")}: fixed by the run's config on --resume`);
+      }
       const progress = createProgress({ quiet: o.quiet || o.json });
       const signal = interruptSignal(() =>
         progress.log("Interrupted: finishing the current step, then stopping…"),
       );
-      const { run, rows, figure } = await runComparison(compareRequestOf(request), {
-        callbacks: memberCallbacks(progress),
-        signal,
-      });
+      const how = { callbacks: memberCallbacks(progress), signal, runsRoot: request.runs };
+      const { run, rows, figure } = request.resume
+        ? await resumeComparison(request.resume, how)
+        : await runComparison(compareRequestOf(request), how);
       progress.stop();
       const table = run.path("summary.csv");
       printResult(o.json, { run: run.dir, rows, table, figure }, [

@@ -1,9 +1,12 @@
 import { Command } from "commander";
 import { listRuns, Run, defaultRunsRoot } from "../runs/store.js";
 import { RUNS_HELP } from "./dialect.js";
-
 import { duration, percent as pct, sig } from "../report/format.js";
 import { runHeadline } from "../runs/headline.js";
+
+/** A loss may be null in metrics.jsonl (JSON has no NaN: a skipped evaluation, an empty test set). */
+const fixed = (x: number | null | undefined, digits: number) =>
+  typeof x === "number" ? x.toFixed(digits) : "–";
 
 export function runsCommand(): Command {
   const cmd = new Command("runs").description("List and inspect runs in the run store.");
@@ -13,14 +16,20 @@ export function runsCommand(): Command {
     .option("--runs <dir>", RUNS_HELP)
     .option("--json", "machine-readable output")
     .action((o: { runs?: string; json?: boolean }) => {
-      const { runs, problems } = listRuns(o.runs ?? defaultRunsRoot());
+      const { runs, broken } = listRuns(o.runs ?? defaultRunsRoot());
       if (o.json) {
         const withHeadlines = runs.map((r) => {
           const h = runHeadline(r.dir, r.config, r.best === undefined ? [] : [r.best]);
           return { ...r, best: h.best, duration_s: r.duration_s ?? h.duration_s };
         });
-        process.stdout.write(JSON.stringify(withHeadlines, null, 2) + "\n");
-      } else if (runs.length === 0) {
+        const entries = [
+          ...withHeadlines,
+          ...broken.map((b) => ({ id: b.id, dir: b.dir, broken: b.reason })),
+        ];
+        process.stdout.write(JSON.stringify(entries, null, 2) + "\n");
+        return;
+      }
+      if (runs.length === 0 && broken.length === 0) {
         process.stdout.write(`no runs in ${o.runs ?? defaultRunsRoot()} — start one with "tiller train"\n`);
       } else {
         const rows = runs.map((r) => {
@@ -34,9 +43,12 @@ export function runsCommand(): Command {
             duration(r.duration_s ?? h.duration_s),
           ];
         });
-        printTable(["id", "what", "optimizer", "status", "best acc", "time"], rows);
+        const brokenRows = broken.map((b) => [b.id, "–", "–", "broken", "–", "–"]);
+        printTable(["id", "what", "optimizer", "status", "best acc", "time"], [...rows, ...brokenRows]);
       }
-      for (const p of problems) process.stderr.write(`warning: ${p}\n`);
+      // A bad entry never hides the others: each is named with what is wrong with it.
+      if (broken.length) process.stdout.write("\nbroken runs:\n");
+      for (const b of broken) process.stdout.write(`  ${b.id}: ${b.reason}\n`);
     });
   cmd
     .command("show <run>")
@@ -57,11 +69,11 @@ export function runsCommand(): Command {
             e.type === "epoch"
               ? [
                   String(e.epoch),
-                  e.train_loss.toFixed(4),
+                  fixed(e.train_loss, 4),
                   pct(e.train_accuracy),
-                  e.test_loss.toFixed(4),
+                  fixed(e.test_loss, 4),
                   pct(e.test_accuracy),
-                  `${e.elapsed_s.toFixed(1)} s`,
+                  duration(e.elapsed_s),
                 ]
               : [],
           ),

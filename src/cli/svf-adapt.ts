@@ -1,18 +1,12 @@
 import { Command, InvalidArgumentError } from "commander";
 import { startEngine } from "../engine/device.js";
 import { getFamily, HELD_OUT_TASKS, parseTaskList } from "../data/tasks/index.js";
-import { lineChart, renderSvg } from "../report/index.js";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
-import { Run, defaultRunsRoot, newRunId, readJson } from "../runs/store.js";
 import { CEM_DEFAULTS } from "../steer/svf/adapt/cem.js";
 import { FEWSHOT_DEFAULTS } from "../steer/svf/adapt/fewshot.js";
+import { mergeSelfAdaptRuns, selfAdaptRun } from "../steer/svf/adapt/runs.js";
 import {
-  mergeResults,
-  selfAdapt,
-  selfAdaptTables,
   STRATEGIES,
   type SelfAdaptRequest,
-  type SelfAdaptResult,
   type Strategy,
 } from "../steer/svf/adapt/session.js";
 import { nonNegativeInt, positiveInt, UsageError } from "./errors.js";
@@ -70,51 +64,13 @@ function fraction(value: string): number {
   return x;
 }
 
-async function cemFigure(task: string, c: SelfAdaptResult["cem"][string]): Promise<string> {
-  const data = c.history.flatMap((g) => [
-    { generation: g.iteration, accuracy: g.best, series: "best" },
-    { generation: g.iteration, accuracy: g.eliteMean, series: "elite mean" },
-    { generation: g.iteration, accuracy: g.populationMean, series: "population mean" },
-  ]);
-  return renderSvg(
-    lineChart({
-      title: `CEM over α — ${task} (best re-evaluated each generation)`,
-      x: { field: "generation", title: "generation", integer: true },
-      y: { field: "accuracy", title: "few-shot accuracy", format: ".0%", domain: [0, 1] },
-      color: { field: "series", title: "" },
-      data,
-    }),
-  );
-}
-
-/** results.json, table.md and the CEM figures into the run; prints the tables. */
-async function store(run: Run, result: SelfAdaptResult): Promise<void> {
-  const table = selfAdaptTables(result);
-  writeJsonAtomic(run.path("results.json"), result);
-  writeFileAtomic(run.path("table.md"), table);
-  for (const [task, c] of Object.entries(result.cem))
-    writeFileAtomic(run.path("figures", `cem-${task}.svg`), await cemFigure(task, c));
-  run.setStatus("done", 0);
-  process.stdout.write(`${table}\nrun: ${run.dir}\n`);
-}
-
 async function merge(list: string, o: AdaptOptions): Promise<void> {
   const sources = list
     .split(",")
-    .filter(Boolean)
-    .map((s) => Run.open(s.trim(), o.runs));
-  const parts = sources.map((r) => {
-    if (r.config<{ kind?: string }>().kind !== "svf-adapt")
-      throw new UsageError(`run ${r.dir} is not an svf adapt run`);
-    return readJson(r.path("results.json")) as SelfAdaptResult;
-  });
-  const result = mergeResults(parts);
-  const run = Run.create(o.runs ?? defaultRunsRoot(), o.name ?? newRunId(["svf", "adapt"]), {
-    kind: "svf-adapt",
-    createdAt: new Date().toISOString(),
-    merged: sources.map((r) => r.dir),
-  });
-  await store(run, result);
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const { run, table } = await mergeSelfAdaptRuns(sources, { runsRoot: o.runs, name: o.name });
+  process.stdout.write(`${table}\nrun: ${run.dir}\n`);
 }
 
 export function svfAdaptCommand(): Command {
@@ -198,30 +154,21 @@ table.md and figures/cem-<task>.svg into a new run and prints the tables.`,
           seed: o.seed,
         },
       };
-      const run = Run.create(o.runs ?? defaultRunsRoot(), o.name ?? newRunId(["svf", "adapt"]), {
-        kind: "svf-adapt",
-        createdAt: new Date().toISOString(),
-        ...request,
-      });
-      try {
-        let current = "";
-        const result = await selfAdapt(request, {
-          onPhase: (what) => progress.log(`${what}…`),
-          onGeneration: (task, g, iterations) => {
-            if (current !== task) progress.start(iterations, `CEM ${task}`);
-            current = task;
-            progress.update(g.iteration, { loss: `best ${(100 * g.best).toFixed(0)}%` });
-            if (g.iteration === iterations) {
-              progress.stop();
-              current = "";
-            }
-          },
-        });
-        progress.stop();
-        await store(run, result);
-      } catch (e) {
-        run.setStatus("failed", 0, (e as Error).message);
-        throw e;
-      }
+      let current = "";
+      const callbacks = {
+        onPhase: (what: string) => progress.log(`${what}…`),
+        onGeneration: (task: string, g: { iteration: number; best: number }, iterations: number) => {
+          if (current !== task) progress.start(iterations, `CEM ${task}`);
+          current = task;
+          progress.update(g.iteration, { loss: `best ${(100 * g.best).toFixed(0)}%` });
+          if (g.iteration === iterations) {
+            progress.stop();
+            current = "";
+          }
+        },
+      };
+      const { run, table } = await selfAdaptRun(request, callbacks, { runsRoot: o.runs, name: o.name });
+      progress.stop();
+      process.stdout.write(`${table}\nrun: ${run.dir}\n`);
     });
 }

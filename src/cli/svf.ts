@@ -1,5 +1,4 @@
 import { Command, Option } from "commander";
-import { mkdirSync } from "node:fs";
 import { startEngine } from "../engine/device.js";
 import { HELD_OUT_TASKS, TRAINING_TASKS, parseTaskList, getFamily } from "../data/tasks/index.js";
 import {
@@ -8,10 +7,9 @@ import {
   type AdaptCallbacks,
   type AdapterSpec,
 } from "../steer/adapt-session.js";
-import { compareAdapters, compareTable } from "../steer/compare.js";
+import { compareAdaptersRun } from "../steer/compare.js";
 import { FINETUNE_DEFAULTS, type FinetuneConfig, type FinetuneResult } from "../steer/finetune.js";
-import { Run, defaultRunsRoot, newRunId } from "../runs/store.js";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
+import type { Run } from "../runs/store.js";
 import { SVF_DEFAULTS } from "../steer/svf/compose.js";
 import { TARGET_SETS, type TargetSet } from "../steer/svf/targets.js";
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, UsageError } from "./errors.js";
@@ -19,6 +17,7 @@ import { createProgress, type Progress } from "./progress.js";
 import { svfAdaptCommand } from "./svf-adapt.js";
 import { interruptSignal } from "./signals.js";
 import { RUNS_HELP } from "./dialect.js";
+import { refuseOptionsOnResume } from "./resume.js";
 
 /** Options every adapter trainer takes (SVF and LoRA share the fine-tuner). */
 export type FinetuneOptions = {
@@ -183,12 +182,15 @@ export async function runAdapterCommand(
   }
   progress.stop();
   const { run, result } = out;
-  process.stdout.write(`run: ${run.dir}\nstatus: ${result.status}\n`);
+  process.stdout.write(
+    `run: ${run.dir}\nstatus: ${result.status}${result.reason ? ` (${result.reason})` : ""}\n`,
+  );
   if (result.status === "done")
     process.stdout.write(
       `best validation accuracy ${(100 * result.validation).toFixed(1)}% at step ${result.bestStep}; ` +
         `test accuracy ${(100 * (result.test ?? 0)).toFixed(1)}%\nexpert: ${run.path("checkpoints", "expert.safetensors")}\n`,
     );
+  if (result.status === "diverged") process.exitCode = 1;
   if (result.status === "interrupted") process.exitCode = 130;
 }
 
@@ -222,13 +224,14 @@ Examples:
 The SVD of every targeted matrix is computed once and cached in the run (checkpoints/svd.safetensors);
 the best expert (by validation accuracy) is checkpoints/expert.safetensors.`,
     )
-    .action((o: SvfTrainOptions) =>
-      runAdapterCommand(
+    .action((o: SvfTrainOptions, cmd: Command) => {
+      if (o.resume) refuseOptionsOnResume(cmd);
+      return runAdapterCommand(
         o,
         { kind: "svf", svf: { initVal: o.initVal, maxMult: o.maxMult, noise: SVF_DEFAULTS.noise } },
         SVF_DEFAULT_LR,
-      ),
-    );
+      );
+    });
 }
 
 /** "math=runs/a,code=runs/b" → {math: "runs/a", code: "runs/b"}. */
@@ -284,17 +287,9 @@ Writes results.json and table.md into a new run and prints the table.`,
         lora: o.lora ? taskMap(o.lora) : {},
         runsRoot: o.runs,
       };
-      const run = Run.create(o.runs ?? defaultRunsRoot(), o.name ?? newRunId(["svf", "eval"]), {
-        kind: "svf-eval",
-        createdAt: new Date().toISOString(),
-        ...request,
-      });
-      const result = await compareAdapters(request, (what) => progress.log(`scoring ${what}…`));
-      const table = compareTable(result);
-      mkdirSync(run.dir, { recursive: true });
-      writeJsonAtomic(run.path("results.json"), result);
-      writeFileAtomic(run.path("table.md"), table);
-      run.setStatus("done", 0);
+      const { run, table } = await compareAdaptersRun(request, { name: o.name }, (what) =>
+        progress.log(`scoring ${what}…`),
+      );
       process.stdout.write(`${table}\nrun: ${run.dir}\n`);
     });
 }

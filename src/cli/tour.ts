@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { TOUR_SCALES, type TourScale } from "../tour/plan.js";
 import { runTour, tourPlan, tourRoot } from "../tour/tour.js";
-import { TourInterrupted } from "../tour/units.js";
+import { TourInterrupted } from "../tour/units/index.js";
 import { UsageError } from "./errors.js";
 import { createProgress } from "./progress.js";
 import { interruptSignal } from "./signals.js";

@@ -11,7 +11,7 @@
  * device in float32 and synchronous (an initialiser cannot await a host read), and as stable as
  * Householder QR whatever the conditioning of the Gaussian draw: ‖QᵀQ − I‖ ≈ 1e-6 at 784×512.
  *
- * Measured on the 2-core dev box (784×512, warm, idle machine; scripts/init_orthogonal_cost.ts):
+ * Measured on the 2-core dev box (784×512, warm, idle machine; docs/recipes/init-orthogonal-cost.ts):
  * this 0.8 s; Cholesky-QR2 in float32 0.56 s, but it returns NaN once the draw has κ ≥ 1e4
  * (checked at 128², κ = 1e4), which square Gaussians of a few hundred rows reach with a few percent
  * probability (κ/n has a 1/x tail, Edelman 1988); Cholesky-QR2 in float64 3.5 s (jax-js float64

@@ -14,11 +14,21 @@ import { streamSSE } from "hono/streaming";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { MODELS } from "../nn/models/index.js";
 import { DEFAULT_LR, OPTIMIZERS } from "../optim/index.js";
+import { UnsafeRunFileError } from "../runs/files.js";
 import { RunStoreError } from "../runs/store.js";
 import { jobForms, type JobQueue } from "./jobs.js";
 import { readNewLines } from "./metrics-tail.js";
+import { sweepApi } from "./sweeps.js";
 import { parseTags, writeTags } from "./tags.js";
-import { LabRequestError, readRunFile, runDetail, runDir, runMetrics, runSummaries } from "./run-data.js";
+import {
+  LabRequestError,
+  readRunFile,
+  readStatusText,
+  runDetail,
+  runDir,
+  runMetrics,
+  runSummaries,
+} from "./run-data.js";
 
 export type LabAppOptions = {
   runsRoot: string;
@@ -91,6 +101,10 @@ export function createLabApp(opts: LabAppOptions): Hono {
   app.get("/api/runs/:id/events", (c) => {
     const dir = runDir(runsRoot, c.req.param("id"));
     const from = offsetParam(c.req.query("from") ?? c.req.header("last-event-id") ?? "0");
+    const metricsFile = join(dir, "metrics.jsonl");
+    // Refused files (links out of the run, FIFOs) answer with an error before the stream starts.
+    readStatusText(dir);
+    readNewLines(metricsFile, 0, dir, 0);
     return streamSSE(c, async (stream) => {
       let aborted = false;
       stream.onAbort(() => {
@@ -100,8 +114,16 @@ export function createLabApp(opts: LabAppOptions): Hono {
       let lastStatus = "";
       let lastBeat = Date.now();
       while (!aborted) {
-        const statusText = readStatusText(dir);
-        const chunk = readNewLines(join(dir, "metrics.jsonl"), offset);
+        let statusText: string;
+        let chunk: ReturnType<typeof readNewLines>;
+        try {
+          statusText = readStatusText(dir);
+          chunk = readNewLines(metricsFile, offset, dir);
+        } catch (e) {
+          // A file replaced by a link or a FIFO while streaming: say so and stop.
+          await stream.writeSSE({ event: "error", data: JSON.stringify({ error: (e as Error).message }) });
+          return;
+        }
         offset = chunk.offset;
         if (chunk.reset) await stream.writeSSE({ event: "reset", data: "{}" });
         if (chunk.lines.length) {
@@ -117,7 +139,7 @@ export function createLabApp(opts: LabAppOptions): Hono {
           await stream.writeSSE({ event: "status", data: statusText || "{}" });
         }
         const running = statusText === "" || safeStatus(statusText) === "running";
-        if (!running && readNewLines(join(dir, "metrics.jsonl"), offset).lines.length === 0) {
+        if (!running && chunk.lines.length === 0) {
           await stream.writeSSE({ event: "end", data: "{}" });
           return;
         }
@@ -172,6 +194,8 @@ export function createLabApp(opts: LabAppOptions): Hono {
     return c.json(jobs.cancel(c.req.param("id")));
   });
 
+  app.route("/api/sweeps", sweepApi(runsRoot));
+
   app.all("/api/*", (c) =>
     c.json({ error: `no API route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404),
   );
@@ -198,6 +222,7 @@ export function createLabApp(opts: LabAppOptions): Hono {
 
   app.onError((err, c) => {
     if (err instanceof LabRequestError) return c.json({ error: err.message }, err.status);
+    if (err instanceof UnsafeRunFileError) return c.json({ error: err.message }, 403);
     if (err instanceof RunStoreError) return c.json({ error: err.message }, 500);
     return c.json({ error: `internal error: ${err.message.split("\n")[0]}` }, 500);
   });
@@ -239,14 +264,6 @@ function parseLines(lines: string[]): unknown[] {
     }
   }
   return out;
-}
-
-function readStatusText(dir: string): string {
-  try {
-    return readFileSync(join(dir, "status.json"), "utf8").trim();
-  } catch {
-    return "";
-  }
 }
 
 function safeStatus(text: string): string | undefined {

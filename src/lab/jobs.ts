@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_LR, type OptimizerName } from "../optim/index.js";
@@ -17,9 +16,10 @@ import { trainRequest } from "../requests/train.js";
 import { optimCompareRequest } from "../requests/optim-compare.js";
 import { landscapeSurfaceRequest } from "../requests/landscape.js";
 import { UsageError } from "../errors.js";
+import { entryKind } from "../runs/files.js";
 import { newRunId } from "../runs/store.js";
 import { packageRoot } from "./paths.js";
-import { LabRequestError } from "./run-data.js";
+import { LabRequestError, runDir } from "./run-data.js";
 
 export const JOB_STATUSES = ["queued", "running", "done", "failed", "cancelled"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -151,6 +151,8 @@ export type JobQueueOptions = {
   logBytes?: number;
   /** Jobs remembered (finished ones are dropped oldest first). */
   keep?: number;
+  /** Jobs waiting at once; a submission beyond this is refused (HTTP 429) rather than queued forever. */
+  maxQueued?: number;
 };
 
 export class JobQueue {
@@ -161,16 +163,30 @@ export class JobQueue {
   readonly #opts: Required<JobQueueOptions>;
 
   constructor(opts: JobQueueOptions) {
-    this.#opts = { maxRunning: 1, launcher: cliLauncher(), logBytes: 16_384, keep: 200, ...opts };
+    this.#opts = {
+      maxRunning: 1,
+      launcher: cliLauncher(),
+      logBytes: 16_384,
+      keep: 200,
+      maxQueued: 20,
+      ...opts,
+    };
   }
 
   submit(body: unknown): JobRecord {
     const req = parseJobRequest(body);
     const { args, runId, label, newRun } = jobCommand(req, this.#opts.runsRoot);
-    const exists = existsSync(join(this.#opts.runsRoot, runId, "config.json"));
+    const exists = entryKind(join(this.#opts.runsRoot, runId)) !== undefined;
     if (newRun && (exists || [...this.#jobs.values()].some((j) => j.runId === runId)))
       throw new LabRequestError(409, `run "${runId}" already exists`);
-    if (!newRun && !exists) throw new LabRequestError(404, `no run "${runId}"`);
+    // The same check as the read routes: a run must exist and resolve inside the runs folder.
+    if (!newRun) runDir(this.#opts.runsRoot, runId);
+    const queued = [...this.#jobs.values()].filter((j) => j.status === "queued").length;
+    if (queued >= this.#opts.maxQueued)
+      throw new LabRequestError(
+        429,
+        `the job queue is full (${queued} jobs waiting, the limit is ${this.#opts.maxQueued}); cancel one or wait`,
+      );
     const job: JobRecord = {
       id: `job-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`,
       kind: req.kind,

@@ -3,38 +3,26 @@
  * line once, never the half-written last one. The lab polls this (the writers append a line per
  * logged step; polling behaves the same on every filesystem, unlike fs.watch). A file that shrank
  * was rewritten (the run store cuts a crash's half line on resume), so reading restarts from zero
- * and the caller is told.
+ * and the caller is told. The file is read through the run store's contained reader: a link out of
+ * `within` or a FIFO is never opened for reading.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { entryKind, readContainedRange } from "../runs/files.js";
 
 export type TailChunk = { lines: string[]; offset: number; reset: boolean };
 
 /** Reads the complete lines after `offset`; `offset` in the result points past the last one. */
-export function readNewLines(path: string, offset: number, maxBytes = 4 << 20): TailChunk {
-  if (!existsSync(path)) return { lines: [], offset: 0, reset: offset > 0 };
-  const size = statSync(path).size;
+export function readNewLines(path: string, offset: number, within: string, maxBytes = 4 << 20): TailChunk {
+  if (entryKind(path) === undefined) return { lines: [], offset: 0, reset: offset > 0 };
+  let { bytes, size } = readContainedRange(path, within, offset, maxBytes);
   let reset = false;
   if (size < offset) {
     offset = 0;
     reset = true;
+    ({ bytes, size } = readContainedRange(path, within, 0, maxBytes));
   }
-  if (size === offset) return { lines: [], offset, reset };
-  const length = Math.min(size - offset, maxBytes);
-  const buf = Buffer.alloc(length);
-  const fd = openSync(path, "r");
-  try {
-    let read = 0;
-    while (read < length) {
-      const n = readSync(fd, buf, read, length - read, offset + read);
-      if (n === 0) break;
-      read += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  const end = buf.lastIndexOf(0x0a);
+  const end = bytes.lastIndexOf(0x0a);
   if (end < 0) return { lines: [], offset, reset };
-  const lines = buf
+  const lines = bytes
     .subarray(0, end)
     .toString("utf8")
     .split("\n")

@@ -4,8 +4,9 @@
  * then checked to resolve (symlinks included) inside the run directory, which must resolve inside
  * the runs root. Nothing here writes.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { extname, join, sep } from "node:path";
+import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { extname, join } from "node:path";
+import { entryKind, isInside, readContained, readContainedText } from "../runs/files.js";
 import { runHeadline } from "../runs/headline.js";
 import { readTags } from "./tags.js";
 import { assertRunId, Run, type EpochEvent, type MetricEvent, type StatusRecord } from "../runs/store.js";
@@ -14,7 +15,7 @@ import { assertRunId, Run, type EpochEvent, type MetricEvent, type StatusRecord 
 export class LabRequestError extends Error {
   override name = "LabRequestError";
   constructor(
-    readonly status: 400 | 403 | 404 | 409 | 413 | 415,
+    readonly status: 400 | 403 | 404 | 409 | 413 | 415 | 429,
     message: string,
   ) {
     super(message);
@@ -115,9 +116,7 @@ export function runFilePath(root: string, id: string, segments: string[]): strin
   return path;
 }
 
-export function isInside(parent: string, child: string): boolean {
-  return child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
-}
+export { isInside };
 
 /** Every run under `root`, newest first; a run that cannot be read is reported in `problems`. */
 export function runSummaries(root: string): { runs: LabRunSummary[]; problems: string[] } {
@@ -162,7 +161,7 @@ function summarise(run: Run): {
   epochs: EpochEvent[];
 } {
   const config = run.config();
-  const status = existsSync(run.path("status.json")) ? run.status() : null;
+  const status = run.has("status.json") ? run.status() : null;
   const events = run.metrics();
   const epochs = events.filter((m): m is EpochEvent => m.type === "epoch");
   const accs = epochs.map((e) => e.test_accuracy).filter((a) => typeof a === "number" && Number.isFinite(a));
@@ -224,7 +223,8 @@ function compareProgress(run: Run, config: Record<string, unknown>): RunProgress
   let epoch = 0;
   for (const label of members) {
     const dir = run.path("members", label);
-    const member = existsSync(join(dir, "config.json")) ? new Run(dir) : undefined;
+    // Bounded by the comparison's folder: a member linked elsewhere is not read.
+    const member = existsSync(join(dir, "config.json")) ? new Run(dir, run.bound) : undefined;
     const events = member?.metrics() ?? [];
     const p = trainingProgress(
       member?.config() ?? config,
@@ -271,8 +271,11 @@ export function trainingProgress(
 function idleSeconds(run: Run): number {
   let last = 0;
   for (const f of ["metrics.jsonl", "status.json"]) {
-    const p = run.path(f);
-    if (existsSync(p)) last = Math.max(last, statSync(p).mtimeMs);
+    try {
+      last = Math.max(last, lstatSync(run.path(f)).mtimeMs);
+    } catch {
+      // not written yet
+    }
   }
   return last ? Math.max(0, (Date.now() - last) / 1000) : 0;
 }
@@ -311,5 +314,12 @@ function fileKind(path: string, ext: string): RunFileEntry["kind"] {
 
 export function readRunFile(root: string, id: string, segments: string[]): { bytes: Buffer; type: string } {
   const path = runFilePath(root, id, segments);
-  return { bytes: readFileSync(path), type: SERVED_TYPES[extname(path).toLowerCase()] };
+  return { bytes: readContained(path, runDir(root, id)), type: SERVED_TYPES[extname(path).toLowerCase()] };
+}
+
+/** A run's status.json as text, "" while it is not written yet (the event stream polls it). */
+export function readStatusText(dir: string): string {
+  const path = join(dir, "status.json");
+  if (entryKind(path) === undefined) return "";
+  return readContainedText(path, dir, 1 << 16).trim();
 }

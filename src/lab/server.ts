@@ -1,9 +1,9 @@
 /** Starts the lab: the Hono app on a Node HTTP server, plus its job queue. */
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
+import { makeDirs } from "../runs/files.js";
 import { createLabApp } from "./app.js";
 import { JobQueue, type Launcher } from "./jobs.js";
 import { defaultAssetsDir } from "./paths.js";
@@ -25,7 +25,7 @@ export const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 
 export async function startLab(opts: LabOptions): Promise<Lab> {
   const runsRoot = resolve(opts.runsRoot);
-  mkdirSync(runsRoot, { recursive: true });
+  makeDirs(runsRoot);
   const host = opts.host ?? "127.0.0.1";
   const jobs = new JobQueue({
     runsRoot,

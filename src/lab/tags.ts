@@ -2,9 +2,10 @@
  * A run's tags (as in W&B): short labels a person gives runs to find them again, kept in the run's
  * own folder as tags.json so they travel with the run. The only file the lab writes into a run.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { writeJsonAtomic } from "../runs/atomic.js";
+import { readContainedJson } from "../runs/files.js";
 
 export const TAG = /^[\p{L}\p{N}][\p{L}\p{N}._:+-]{0,31}$/u;
 export const MAX_TAGS = 16;
@@ -14,7 +15,8 @@ export function readTags(dir: string): string[] {
   const path = join(dir, "tags.json");
   if (!existsSync(path)) return [];
   try {
-    const v = JSON.parse(readFileSync(path, "utf8")) as unknown;
+    // Contained: a tags.json that links out of the run or is a FIFO counts as no tags.
+    const v = readContainedJson(path, dir);
     return Array.isArray(v) ? v.filter((t): t is string => typeof t === "string" && TAG.test(t)) : [];
   } catch {
     return [];

@@ -54,6 +54,52 @@ export function fitGaussian(
 ): GaussianFit {
   const { maxIter = 500, tol = 1e-12 } = opts;
   if (points.length < 6) throw new UsageError(`a Gaussian fit needs at least 6 points, got ${points.length}`);
+  const { start, fixedOffset } = startingPoint(points, opts);
+  const free = fixedOffset ? 5 : 6;
+  const toParams = (q: number[]): GaussianParams => ({
+    A: q[0],
+    x0: q[1],
+    y0: q[2],
+    sigmaX: q[3],
+    sigmaY: q[4],
+    offset: q[5],
+  });
+  const lm = levenbergMarquardt(
+    points,
+    free,
+    [start.A, start.x0, start.y0, start.sigmaX, start.sigmaY, start.offset],
+    maxIter,
+    tol,
+  );
+  const { p, c } = lm;
+  p[3] = Math.abs(p[3]);
+  p[4] = Math.abs(p[4]);
+  const n = points.length;
+  const { JtJ } = normalEquations(lm.J, lm.r, n, free);
+  const inv = invert(JtJ, free);
+  const s2 = c / Math.max(n - free, 1);
+  const se = Array.from({ length: 6 }, (_, a) =>
+    a < free && inv ? Math.sqrt(Math.abs(inv[a * free + a]) * s2) : NaN,
+  );
+  const zs = points.map((pt) => pt.z);
+  const mean = zs.reduce((a, b) => a + b, 0) / n;
+  const total = zs.reduce((a, z) => a + (z - mean) ** 2, 0);
+  return {
+    params: toParams(p),
+    stderr: toParams(se),
+    fixedOffset,
+    rmse: Math.sqrt(c / n),
+    r2: total > 0 ? 1 - c / total : 1,
+    iterations: lm.iterations,
+    converged: lm.converged,
+  };
+}
+
+/** The starting point: the dip at the lowest point, as deep as the data, a quarter of the span wide. */
+function startingPoint(
+  points: Point[],
+  opts: { offset?: "fit" | "max" | number; initial?: Partial<GaussianParams> },
+): { start: GaussianParams; fixedOffset: boolean } {
   const zs = points.map((p) => p.z);
   const zMax = Math.max(...zs);
   const zMin = Math.min(...zs);
@@ -63,67 +109,70 @@ export function fitGaussian(
   const spanX = Math.max(...xs) - Math.min(...xs) || 1;
   const spanY = Math.max(...ys) - Math.min(...ys) || 1;
   const offsetMode = opts.offset ?? "max";
-  const fixedOffset = offsetMode !== "fit";
   const offset = offsetMode === "max" ? zMax : typeof offsetMode === "number" ? offsetMode : zMax;
-  const start: GaussianParams = {
-    A: zMax - zMin || 1,
-    x0: lowest.x,
-    y0: lowest.y,
-    sigmaX: spanX / 4,
-    sigmaY: spanY / 4,
-    offset,
-    ...opts.initial,
+  return {
+    start: {
+      A: zMax - zMin || 1,
+      x0: lowest.x,
+      y0: lowest.y,
+      sigmaX: spanX / 4,
+      sigmaY: spanY / 4,
+      offset,
+      ...opts.initial,
+    },
+    fixedOffset: offsetMode !== "fit",
   };
-  const free = fixedOffset ? 5 : 6;
-  let p = [start.A, start.x0, start.y0, start.sigmaX, start.sigmaY, start.offset];
-  const toParams = (q: number[]): GaussianParams => ({
-    A: q[0],
-    x0: q[1],
-    y0: q[2],
-    sigmaX: q[3],
-    sigmaY: q[4],
-    offset: q[5],
+}
+
+/** Residuals r_i = offset − A·e_i − z_i at q, and their Jacobian in the first `free` parameters. */
+function residualsAndJacobian(points: Point[], free: number, q: number[]) {
+  const r = new Float64Array(points.length);
+  const J = new Float64Array(points.length * free);
+  points.forEach((pt, i) => {
+    const dx = pt.x - q[1];
+    const dy = pt.y - q[2];
+    const e = Math.exp(-((dx * dx) / (2 * q[3] * q[3]) + (dy * dy) / (2 * q[4] * q[4])));
+    r[i] = q[5] - q[0] * e - pt.z;
+    const row = i * free;
+    J[row] = -e;
+    J[row + 1] = (-q[0] * e * dx) / (q[3] * q[3]);
+    J[row + 2] = (-q[0] * e * dy) / (q[4] * q[4]);
+    J[row + 3] = (-q[0] * e * dx * dx) / q[3] ** 3;
+    J[row + 4] = (-q[0] * e * dy * dy) / q[4] ** 3;
+    if (free === 6) J[row + 5] = 1;
   });
+  return { r, J };
+}
 
-  const residualsAndJacobian = (q: number[]) => {
-    const r = new Float64Array(points.length);
-    const J = new Float64Array(points.length * free);
-    points.forEach((pt, i) => {
-      const dx = pt.x - q[1];
-      const dy = pt.y - q[2];
-      const e = Math.exp(-((dx * dx) / (2 * q[3] * q[3]) + (dy * dy) / (2 * q[4] * q[4])));
-      r[i] = q[5] - q[0] * e - pt.z;
-      const row = i * free;
-      J[row] = -e;
-      J[row + 1] = (-q[0] * e * dx) / (q[3] * q[3]);
-      J[row + 2] = (-q[0] * e * dy) / (q[4] * q[4]);
-      J[row + 3] = (-q[0] * e * dx * dx) / q[3] ** 3;
-      J[row + 4] = (-q[0] * e * dy * dy) / q[4] ** 3;
-      if (free === 6) J[row + 5] = 1;
-    });
-    return { r, J };
-  };
-  const cost = (r: Float64Array) => r.reduce((a, v) => a + v * v, 0);
-  const normalEquations = (J: Float64Array, r: Float64Array) => {
-    const JtJ = new Float64Array(free * free);
-    const Jtr = new Float64Array(free);
-    for (let i = 0; i < points.length; i++) {
-      for (let a = 0; a < free; a++) {
-        const ja = J[i * free + a];
-        Jtr[a] += ja * r[i];
-        for (let b = 0; b < free; b++) JtJ[a * free + b] += ja * J[i * free + b];
-      }
+const sumOfSquares = (r: Float64Array) => r.reduce((a, v) => a + v * v, 0);
+
+/** JᵀJ and Jᵀr for n residuals and `free` parameters. */
+function normalEquations(J: Float64Array, r: Float64Array, n: number, free: number) {
+  const JtJ = new Float64Array(free * free);
+  const Jtr = new Float64Array(free);
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < free; a++) {
+      const ja = J[i * free + a];
+      Jtr[a] += ja * r[i];
+      for (let b = 0; b < free; b++) JtJ[a * free + b] += ja * J[i * free + b];
     }
-    return { JtJ, Jtr };
-  };
+  }
+  return { JtJ, Jtr };
+}
 
-  let { r, J } = residualsAndJacobian(p);
-  let c = cost(r);
+/**
+ * Levenberg–Marquardt from p0: solve (JᵀJ + λ·diag(JᵀJ))·δ = −Jᵀr, accept δ when the cost falls
+ * (then λ /= 10), else λ *= 10; stop at a relative cost change or step below `tol`.
+ */
+function levenbergMarquardt(points: Point[], free: number, p0: number[], maxIter: number, tol: number) {
+  let p = p0;
+  let { r, J } = residualsAndJacobian(points, free, p);
+  let c = sumOfSquares(r);
   let lambda = 1e-3;
   let iterations = 0;
   let converged = false;
   for (; iterations < maxIter; iterations++) {
-    const { JtJ, Jtr } = normalEquations(J, r);
+    const { JtJ, Jtr } = normalEquations(J, r, points.length, free);
     let improved = false;
     for (let tries = 0; tries < 30 && !improved; tries++) {
       const M = Float64Array.from(JtJ);
@@ -138,8 +187,8 @@ export function fitGaussian(
         continue;
       }
       const q = p.map((v, a) => (a < free ? v + step[a] : v));
-      const next = residualsAndJacobian(q);
-      const nc = cost(next.r);
+      const next = residualsAndJacobian(points, free, q);
+      const nc = sumOfSquares(next.r);
       if (Number.isFinite(nc) && nc < c) {
         const relative = (c - nc) / Math.max(c, 1e-300);
         const stepSize = Math.sqrt(step.reduce((a, v) => a + v * v, 0));
@@ -158,26 +207,7 @@ export function fitGaussian(
     }
     if (converged) break;
   }
-  p[3] = Math.abs(p[3]);
-  p[4] = Math.abs(p[4]);
-  const n = points.length;
-  const { JtJ } = normalEquations(J, r);
-  const inv = invert(JtJ, free);
-  const s2 = c / Math.max(n - free, 1);
-  const se = Array.from({ length: 6 }, (_, a) =>
-    a < free && inv ? Math.sqrt(Math.abs(inv[a * free + a]) * s2) : NaN,
-  );
-  const mean = zs.reduce((a, b) => a + b, 0) / n;
-  const total = zs.reduce((a, z) => a + (z - mean) ** 2, 0);
-  return {
-    params: toParams(p),
-    stderr: toParams(se),
-    fixedOffset,
-    rmse: Math.sqrt(c / n),
-    r2: total > 0 ? 1 - c / total : 1,
-    iterations,
-    converged,
-  };
+  return { p, r, J, c, iterations, converged };
 }
 
 /** Points of a grid surface (loss[j][i] at x[i], y[j]). */

@@ -18,6 +18,22 @@ import {
   type Vector,
 } from "./vector.js";
 
+/**
+ * Default budgets and tolerances of the tools below (and of `tiller landscape hessian`), checked
+ * against a dense float64 Hessian in test/landscape/hessian-defaults.test.ts.
+ */
+export const HESSIAN_DEFAULTS = {
+  topK: 4,
+  /** Products per eigenvalue (power) or in all (Lanczos). */
+  maxIter: 100,
+  /** Eigenpairs: residual ‖Hv − λv‖ at most this fraction of |λ|. */
+  tol: 1e-3,
+  traceSamples: 100,
+  /** Trace: standard error at most this fraction of the estimate. */
+  traceTol: 1e-2,
+  densityIterations: 100,
+} as const;
+
 export type SymmetricOperator = { dim: number; apply(v: Vector): Promise<Vector> };
 
 export type IterationProgress = (p: {
@@ -37,14 +53,17 @@ export type EigenResult = {
 
 /**
  * Top-k eigenpairs (largest in magnitude) by power iteration, deflating by orthogonalisation
- * against the eigenvectors already found, exactly as PyHessian's `hessian.eigenvalues`: stop when
- * the Rayleigh quotient changes by less than `tol` relative, or after `maxIter` products.
+ * against the eigenvectors already found, as PyHessian's `hessian.eigenvalues`. It stops when the
+ * residual ‖Hv − λv‖ is at most `tol`·|λ| (then λ is within that distance of an eigenvalue of H),
+ * or after `maxIter` products. PyHessian's test, a relative change of λ below `tol`, stops early
+ * when convergence is slow: on a 784-8-10 MLP it reported a top eigenvalue 12 % low. Results come
+ * sorted by magnitude, largest first (deflation can find them out of order).
  */
 export async function powerIteration(
   op: SymmetricOperator,
   opts: { k?: number; maxIter?: number; tol?: number; seed?: number; onProgress?: IterationProgress } = {},
 ): Promise<EigenResult> {
-  const { k = 1, maxIter = 100, tol = 1e-3, seed = 0 } = opts;
+  const { k = 1, maxIter = HESSIAN_DEFAULTS.maxIter, tol = HESSIAN_DEFAULTS.tol, seed = 0 } = opts;
   const rng = createRng(spreadSeed(seed));
   const result: EigenResult = { eigenvalues: [], eigenvectors: [], iterations: [], converged: [] };
   for (let j = 0; j < k; j++) {
@@ -57,21 +76,41 @@ export async function powerIteration(
       const hv = await op.apply(v);
       i++;
       const estimate = dot(hv, v);
-      v = normalize(hv);
+      // Deflated residual: the part of Hv outside the eigenvectors already found.
+      const residual = norm(axpy(-estimate, v, deflate(hv, result.eigenvectors)));
       opts.onProgress?.({ phase: `eigenvalue ${j + 1}/${k}`, iteration: i, of: maxIter, estimate });
-      if (eigenvalue !== null && Math.abs(eigenvalue - estimate) / (Math.abs(eigenvalue) + 1e-6) < tol) {
-        eigenvalue = estimate;
+      eigenvalue = estimate;
+      if (residual <= tol * Math.abs(estimate)) {
         converged = true;
         break;
       }
-      eigenvalue = estimate;
+      v = normalize(hv);
     }
     result.eigenvalues.push(eigenvalue ?? 0);
     result.eigenvectors.push(orthonormalize(v, result.eigenvectors));
     result.iterations.push(i);
     result.converged.push(converged);
   }
-  return result;
+  return sortByMagnitude(result);
+}
+
+/** `hv` minus its components along the orthonormal `basis` (the deflated product), a copy. */
+function deflate(hv: Vector, basis: Vector[]): Vector {
+  const out = Float64Array.from(hv);
+  for (const b of basis) axpy(-dot(out, b), b, out);
+  return out;
+}
+
+function sortByMagnitude(r: EigenResult): EigenResult {
+  const order = r.eigenvalues
+    .map((_, i) => i)
+    .sort((a, b) => Math.abs(r.eigenvalues[b]) - Math.abs(r.eigenvalues[a]));
+  return {
+    eigenvalues: order.map((i) => r.eigenvalues[i]),
+    eigenvectors: order.map((i) => r.eigenvectors[i]),
+    iterations: order.map((i) => r.iterations[i]),
+    converged: order.map((i) => r.converged[i]),
+  };
 }
 
 /** `residual` is ‖w‖ after the last step: the next β, and the scale of every Ritz residual. */
@@ -126,7 +165,7 @@ export async function lanczosTopK(
   op: SymmetricOperator,
   opts: { k?: number; maxIter?: number; tol?: number; seed?: number; onProgress?: IterationProgress } = {},
 ): Promise<EigenResult> {
-  const { k = 1, maxIter = 100, tol = 1e-3, seed = 0 } = opts;
+  const { k = 1, maxIter = HESSIAN_DEFAULTS.maxIter, tol = HESSIAN_DEFAULTS.tol, seed = 0 } = opts;
   if (k > op.dim) throw new Error(`cannot find ${k} eigenpairs of a ${op.dim}-dimensional operator`);
   const rng = createRng(spreadSeed(seed));
   const start = normalize(randomNormal(op.dim, rng));
@@ -160,9 +199,10 @@ export async function lanczosTopK(
 export type TraceResult = { trace: number; samples: number[]; stderr: number; converged: boolean };
 
 /**
- * Hutchinson's estimator tr(H) = E[vᵀHv] over Rademacher v, as PyHessian's `hessian.trace`: stop
- * when the running mean changes by less than `tol` relative (after `minIter` samples), or after
- * `maxIter`. Also returns the standard error of the mean.
+ * Hutchinson's estimator tr(H) = E[vᵀHv] over Rademacher v, as PyHessian's `hessian.trace`. It
+ * stops when the standard error of the mean is at most `tol` relative to it (after `minIter`
+ * samples), or after `maxIter`. PyHessian stops when the running mean changes by less than `tol`,
+ * which on a 2,242-parameter MLP stopped after 14 samples with a 7 % standard error.
  */
 export async function hutchinsonTrace(
   op: SymmetricOperator,
@@ -174,25 +214,32 @@ export async function hutchinsonTrace(
     onProgress?: IterationProgress;
   } = {},
 ): Promise<TraceResult> {
-  const { maxIter = 100, minIter = 2, tol = 1e-3, seed = 0 } = opts;
+  const {
+    maxIter = HESSIAN_DEFAULTS.traceSamples,
+    minIter = 10,
+    tol = HESSIAN_DEFAULTS.traceTol,
+    seed = 0,
+  } = opts;
   const rng = createRng(spreadSeed(seed));
   const samples: number[] = [];
-  let mean = 0;
+  const stats = () => {
+    const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+    const variance = samples.reduce((a, s) => a + (s - mean) ** 2, 0) / Math.max(samples.length - 1, 1);
+    return { mean, stderr: Math.sqrt(variance / samples.length) };
+  };
   let converged = false;
   for (let i = 0; i < maxIter; i++) {
     const v = randomRademacher(op.dim, rng);
     samples.push(dot(await op.apply(v), v));
-    const next = samples.reduce((a, b) => a + b, 0) / samples.length;
-    opts.onProgress?.({ phase: "trace", iteration: i + 1, of: maxIter, estimate: next });
-    const change = Math.abs(next - mean) / (Math.abs(mean) + 1e-6);
-    mean = next;
-    if (samples.length >= minIter && change < tol) {
+    const { mean, stderr } = stats();
+    opts.onProgress?.({ phase: "trace", iteration: i + 1, of: maxIter, estimate: mean });
+    if (samples.length >= Math.max(2, minIter) && stderr <= tol * Math.abs(mean)) {
       converged = true;
       break;
     }
   }
-  const variance = samples.reduce((a, s) => a + (s - mean) ** 2, 0) / Math.max(samples.length - 1, 1);
-  return { trace: mean, samples, stderr: Math.sqrt(variance / samples.length), converged };
+  const { mean, stderr } = stats();
+  return { trace: mean, samples, stderr, converged };
 }
 
 export type SpectralDensity = {
@@ -211,7 +258,7 @@ export async function spectralDensity(
   op: SymmetricOperator,
   opts: { iterations?: number; runs?: number; seed?: number; onProgress?: IterationProgress } = {},
 ): Promise<SpectralDensity> {
-  const { iterations = 100, runs = 1, seed = 0 } = opts;
+  const { iterations = HESSIAN_DEFAULTS.densityIterations, runs = 1, seed = 0 } = opts;
   const rng = createRng(spreadSeed(seed));
   const out: SpectralDensity = { nodes: [], weights: [] };
   for (let r = 0; r < runs; r++) {

@@ -8,7 +8,6 @@ import { defaultDevice, grad, jit, jvp, numpy as np, vmap } from "../engine/jax.
 import type { ImageSplit } from "../data/dataset.js";
 import type { Model } from "../nn/models/index.js";
 import { batchLossAndCorrect } from "../train/evaluate.js";
-import { UsageError } from "../errors.js";
 export { evaluationSubset } from "../data/subsets.js";
 import { unflatten, type Layout, type Vector } from "./vector.js";
 
@@ -57,8 +56,8 @@ export type HessianOperator = { dim: number; apply(v: Vector): Promise<Vector>; 
 
 const upload = (v: Vector) => np.array(Float32Array.from(v));
 
-export function createObjective(model: Model, layout: Layout, data: ImageSplit, batchSize = 256): Objective {
-  const objective = batchLossAndCorrect(model);
+/** The evaluation set on the device, in batches uploaded once. */
+function deviceBatches(data: ImageSplit, batchSize: number): DeviceBatch[] {
   const dim = data.shape[0] * data.shape[1] * data.shape[2];
   const batches: DeviceBatch[] = [];
   for (let start = 0; start < data.n; start += batchSize) {
@@ -69,6 +68,12 @@ export function createObjective(model: Model, layout: Layout, data: ImageSplit, 
       n,
     });
   }
+  return batches;
+}
+
+/** The jitted programs of an objective: loss at w, at points of a subspace, and H·v per batch. */
+function objectivePrograms(model: Model, layout: Layout) {
+  const objective = batchLossAndCorrect(model);
   const sumLoss = (w: np.Array, x: np.Array, y: np.Array) => {
     const [loss, correct] = objective(unflatten(w, layout), x, y);
     correct.dispose();
@@ -98,6 +103,12 @@ export function createObjective(model: Model, layout: Layout, data: ImageSplit, 
     y.dispose();
     return hv;
   });
+  return { atPoint, atPoints, atBase, hvpBatch };
+}
+
+export function createObjective(model: Model, layout: Layout, data: ImageSplit, batchSize = 256): Objective {
+  const batches = deviceBatches(data, batchSize);
+  const { atPoint, atPoints, atBase, hvpBatch } = objectivePrograms(model, layout);
 
   const reduce = async (parts: [np.Array, np.Array][]): Promise<Evaluation> => {
     let loss = 0;

@@ -4,10 +4,10 @@
  * themselves as `landscape/<name>.directions.safetensors`, and figures as `figures/<name>.svg`.
  * Every write is atomic.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { encodeSafetensors, decodeSafetensors } from "../engine/safetensors.js";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
+import { MAX_CHECKPOINT_BYTES } from "../runs/files.js";
 import { readJson, type Run } from "../runs/store.js";
 import { UsageError } from "../errors.js";
 import type { Layout, Vector } from "./vector.js";
@@ -37,18 +37,18 @@ export function landscapePath(run: Run, name: string): string {
 
 /** Writes `landscape/<name>.json`; returns its path. */
 export function writeLandscape<T extends object>(run: Run, name: string, kind: string, body: T): string {
-  const path = landscapePath(run, name);
-  mkdirSync(run.path("landscape"), { recursive: true });
+  assertName(name);
   const record = { format: LANDSCAPE_FORMAT, kind, name, createdAt: new Date().toISOString(), ...body };
-  writeJsonAtomic(path, record);
-  return path;
+  return run.writeJson(`landscape/${name}.json`, record);
 }
 
 /** Reads a landscape result by path, or by name within a run. */
 export function readLandscape<T>(pathOrName: string, run?: Run, kind?: string): LandscapeRecord & T {
-  const path = existsSync(pathOrName) || !run ? pathOrName : landscapePath(run, pathOrName);
+  const byName = !existsSync(pathOrName) && run !== undefined;
+  const path = byName ? landscapePath(run, pathOrName) : pathOrName;
   if (!existsSync(path)) throw new UsageError(`no landscape result at ${path}`);
-  const record = readJson(path) as LandscapeRecord & T;
+  const record = (byName ? run.readJson(`landscape/${pathOrName}.json`) : readJson(path)) as LandscapeRecord &
+    T;
   if (record.format !== LANDSCAPE_FORMAT) throw new UsageError(`${path} is not a Tiller landscape result`);
   if (kind && record.kind !== kind) throw new UsageError(`${path} holds a ${record.kind}, not a ${kind}`);
   return record;
@@ -57,17 +57,16 @@ export function readLandscape<T>(pathOrName: string, run?: Run, kind?: string): 
 /** Stores directions (float32) as `landscape/<name>.directions.safetensors`; returns the file name. */
 export function writeDirections(run: Run, name: string, vectors: Vector[], layout: Layout): string {
   assertName(name);
-  mkdirSync(run.path("landscape"), { recursive: true });
   const tensors: HostTensors = Object.fromEntries(
     vectors.map((v, i) => [`d${i}`, { dtype: np.float32, shape: [layout.size], data: Float32Array.from(v) }]),
   );
   const file = `${name}.directions.safetensors`;
-  writeFileAtomic(run.path("landscape", file), encodeSafetensors(tensors, { format: LANDSCAPE_FORMAT }));
+  run.writeFile(["landscape", file].join("/"), encodeSafetensors(tensors, { format: LANDSCAPE_FORMAT }));
   return join("landscape", file);
 }
 
 export function readDirections(run: Run, file: string): Vector[] {
-  const { tensors } = decodeSafetensors(readFileSync(run.path(file)));
+  const { tensors } = decodeSafetensors(run.readBytes(file, MAX_CHECKPOINT_BYTES));
   return Object.keys(tensors)
     .sort()
     .map((k) => Float64Array.from(tensors[k].data));
@@ -75,8 +74,5 @@ export function readDirections(run: Run, file: string): Vector[] {
 
 /** Writes `figures/<file>`; returns its path. */
 export function writeFigure(run: Run, file: string, svg: string): string {
-  mkdirSync(run.path("figures"), { recursive: true });
-  const path = run.path("figures", file);
-  writeFileAtomic(path, svg);
-  return path;
+  return run.writeFile(`figures/${file}`, svg);
 }

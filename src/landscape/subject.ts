@@ -7,6 +7,7 @@ import type { ImageSplit } from "../data/dataset.js";
 import { keyFromSeed } from "../engine/prng.js";
 import { treeDispose } from "../engine/tree.js";
 import { createModel, type Model } from "../nn/models/index.js";
+import { readTrainRunConfig } from "../runs/records.js";
 import { Run } from "../runs/store.js";
 import type { TrainConfig } from "../train/config.js";
 import { loadParamsFromCheckpoint } from "../train/loop.js";
@@ -21,6 +22,7 @@ export function openSubject(runRef: string, runsRoot?: string): Subject {
   const config = run.config<TrainConfig>();
   if (config.command !== "train" || !config.model)
     throw new UsageError(`run ${run.id} is not a training run (no model in its config.json)`);
+  readTrainRunConfig(run.dir);
   const model = createModel(config.model);
   const probe = model.init(keyFromSeed(0));
   const layout = layoutOf(probe);

@@ -11,7 +11,6 @@ import { keyFromSeed } from "../engine/prng.js";
 import { fillLike, globalNorm, treeDispose, treeMap, treeRef, type Params } from "../engine/tree.js";
 import { evalSplits, trainStream, type TaskExample } from "../data/tasks/index.js";
 import { adamw, applyUpdates, type OptState } from "../optim/index.js";
-import { writeJsonAtomic } from "../runs/atomic.js";
 import { UsageError } from "../errors.js";
 import { Run } from "../runs/store.js";
 import { LENGTH_BUCKET, makeBatch, type LossOn } from "./batch.js";
@@ -325,7 +324,7 @@ export async function pretrain(
           return v;
         });
         const results = { validation, test, elapsed_s: clock.elapsed(), paramCount: lmParamCount(cfg) };
-        writeJsonAtomic(run.path("results.json"), results);
+        run.writeJson("results.json", results);
       },
       dispose() {
         step.dispose();

@@ -1,6 +1,7 @@
 // Small Vega-Lite spec builders shared by reports and later features.
 import { SPLIT_COLORS as SPLIT } from "./palette.js";
 import type { VegaLiteSpec } from "./vega.js";
+import type { RunMetrics } from "../runs/records.js";
 
 export interface AxisField {
   field: string;
@@ -66,28 +67,7 @@ export function lineChart(o: LineChartOptions): VegaLiteSpec {
   } as VegaLiteSpec;
 }
 
-export interface StepMetric {
-  type: "step";
-  epoch: number;
-  step: number;
-  loss: number | null;
-  elapsed_s: number;
-}
-
-export interface EpochMetric {
-  type: "epoch";
-  epoch: number;
-  train_loss: number | null;
-  train_accuracy: number | null;
-  test_loss: number | null;
-  test_accuracy: number | null;
-  elapsed_s: number;
-}
-
-export interface RunMetrics {
-  steps: StepMetric[];
-  epochs: EpochMetric[];
-}
+export type { EpochMetric, RunMetrics, StepMetric } from "../runs/records.js";
 
 export interface TrainingCurves {
   loss: VegaLiteSpec;

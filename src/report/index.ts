@@ -30,5 +30,5 @@ export {
   type RunConfig,
   type RunStatus,
   type LoadedMetrics,
-} from "./run-files.js";
+} from "../runs/records.js";
 export { writeRunReport } from "./run-report.js";

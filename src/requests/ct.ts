@@ -104,7 +104,7 @@ export const ctPretrainRequest = defineRequest(
     dense: modelFields.dense,
     epochs: epochsField,
     batchSize: batchSizeField,
-    lr: field(z.number().positive().max(100).default(1e-3), {
+    lr: field(z.number().positive().finite().default(1e-3), {
       description: "Adam learning rate",
       placeholder: "<x>",
     }),

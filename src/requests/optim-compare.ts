@@ -36,6 +36,12 @@ export const optimCompareRequest = defineRequest(
       description: "a step with NaN/Inf loss or gradient norm: stop that member (diverged), or skip the step",
       placeholder: "<what>",
     }),
+    resume: field(z.string().min(1).optional(), {
+      description: "continue an interrupted comparison (id or directory): the interrupted member resumes",
+      placeholder: "<run>",
+      resumable: true,
+      form: false,
+    }),
     maxSkips: field(z.number().int().min(0).optional(), {
       description: `with --on-divergence skip: more skipped steps than this stop the member (default ${DEFAULT_MAX_SKIPS})`,
     }),

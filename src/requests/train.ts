@@ -77,7 +77,7 @@ export const trainRequest = defineRequest(
   {
     ...modelFields,
     optimizer: field(z.enum(OPTIMIZERS).default("adam"), { description: "optimiser" }),
-    lr: field(z.number().positive().max(100).optional(), {
+    lr: field(z.number().positive().finite().optional(), {
       description: "learning rate",
       defaultText: "per optimiser: 0.01 sgd, 1e-3 adam, 1e-4 lion, …",
       placeholder: "<x>",

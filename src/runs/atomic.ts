@@ -3,13 +3,15 @@
  * target (atomic on POSIX), fsync the directory. A reader sees the old file or the new one, never
  * half of one.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, appendFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
   try {
-    const fd = openSync(tmp, "w");
+    // A fresh file, never through a link left (or planted) under the temp name.
+    rmSync(tmp, { force: true });
+    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
     try {
       const bytes = typeof data === "string" ? Buffer.from(data) : data;
       let off = 0;
@@ -30,10 +32,23 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }
 
-/** One JSON object per line; a crash can only lose or truncate the last line, which readers skip. */
+/**
+ * One JSON object per line; a crash can only lose or truncate the last line, which readers skip.
+ * Appends only to a regular file, never through a symbolic link (a planted link is an error).
+ */
 export function appendJsonLine(path: string, value: unknown): void {
   try {
-    appendFileSync(path, JSON.stringify(value) + "\n");
+    const flags =
+      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+    const fd = openSync(path, flags, 0o644);
+    try {
+      if (!fstatSync(fd).isFile()) throw Object.assign(new Error("not a regular file"), { code: "not a regular file" });
+      const bytes = Buffer.from(JSON.stringify(value) + "\n");
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    } finally {
+      closeSync(fd);
+    }
   } catch (e) {
     throw new Error(`cannot append to ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

@@ -5,8 +5,9 @@
  * Curvature Tuning, SVF and LoRA runs in results.json; an initialiser comparison its error rates
  * in table.json. Nothing here writes; unreadable files count as absent.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { readContainedJson } from "./files.js";
 
 export type Headline = {
   /** What the run is: its model for a training run, else its kind ("ct-compare", "svf math"). */
@@ -26,7 +27,7 @@ function readJson(dir: string, name: string): unknown {
   const path = join(dir, name);
   if (!existsSync(path)) return undefined;
   try {
-    return JSON.parse(readFileSync(path, "utf8"));
+    return readContainedJson(path, dir);
   } catch {
     return undefined;
   }

@@ -8,12 +8,28 @@
  *   runs/<id>/figures/, report.html
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from "../engine/safetensors.js";
 import type { HostTensors } from "../engine/tree.js";
 import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from "./atomic.js";
+import {
+  entryKind,
+  FolderError,
+  isInside,
+  makeDirs,
+  MAX_CHECKPOINT_BYTES,
+  MAX_LOG_BYTES,
+  readContained,
+  readContainedJson,
+  readContainedText,
+  RunStoreError,
+} from "./files.js";
+import { acquireRunLock, releaseRunLock } from "./lock.js";
 import { UsageError } from "../errors.js";
+
+export { RunStoreError } from "./files.js";
+export { RunBusyError } from "./lock.js";
 
 export const RUN_STATUSES = ["running", "done", "failed", "interrupted", "diverged"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -74,10 +90,6 @@ export type RlStepEvent = {
 };
 export type MetricEvent = StepEvent | EpochEvent | SkipEvent | EvalEvent | RlStepEvent;
 
-export class RunStoreError extends Error {
-  override name = "RunStoreError";
-}
-
 export function defaultRunsRoot(): string {
   return resolve(process.env.TILLER_RUNS ?? "runs");
 }
@@ -96,25 +108,45 @@ export function assertRunId(id: string): void {
 
 export class Run {
   readonly dir: string;
-  constructor(dir: string) {
+  /** Every file read must resolve inside this folder: the run's own, or (for a member run) its parent's. */
+  readonly bound: string;
+  constructor(dir: string, bound?: string) {
     this.dir = resolve(dir);
+    this.bound = resolve(bound ?? dir);
   }
 
+  /**
+   * A new run folder owned (locked) by this process. If the folder cannot be completed (a full
+   * disk), what was made is removed again, so the same name can be used once the cause is fixed.
+   */
   static create(root: string, id: string, config: object): Run {
     assertRunId(id);
     const dir = join(root, id);
-    if (existsSync(dir)) throw new RunStoreError(`run ${dir} already exists (use --resume to continue it)`);
+    if (entryKind(dir) !== undefined)
+      throw new RunStoreError(`run ${dir} already exists (use --resume to continue it)`);
     try {
-      mkdirSync(join(dir, "checkpoints"), { recursive: true });
-      mkdirSync(join(dir, "figures"), { recursive: true });
+      makeDirs(root);
+      mkdirSync(dir);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      throw new RunStoreError(`cannot create run directory ${dir} (${code})`);
+      const why =
+        e instanceof FolderError
+          ? `${e.code} at ${e.at}`
+          : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+      throw new RunStoreError(`cannot create run directory ${dir} (${why})`);
     }
     const run = new Run(dir);
-    writeJsonAtomic(run.path("config.json"), config);
-    writeFileAtomic(run.path("metrics.jsonl"), "");
-    run.setStatus("running", 0);
+    try {
+      run.lock();
+      makeDirs(run.path("checkpoints"));
+      makeDirs(run.path("figures"));
+      writeJsonAtomic(run.path("config.json"), config);
+      writeFileAtomic(run.path("metrics.jsonl"), "");
+      run.setStatus("running", 0);
+    } catch (e) {
+      releaseRunLock(dir);
+      rmSync(dir, { recursive: true, force: true });
+      throw e instanceof RunStoreError ? e : new RunStoreError(`cannot create run ${dir}: ${(e as Error).message}`);
+    }
     return run;
   }
 
@@ -125,6 +157,13 @@ export class Run {
     return new Run(dir);
   }
 
+  /** A run this process will write: opened and locked (RunBusyError when another process owns it). */
+  static openForWriting(dirOrId: string, root = defaultRunsRoot()): Run {
+    const run = Run.open(dirOrId, root);
+    run.lock();
+    return run;
+  }
+
   get id(): string {
     return this.dir.split("/").pop()!;
   }
@@ -133,18 +172,95 @@ export class Run {
     return join(this.dir, ...parts);
   }
 
+  /**
+   * Makes this process the run's only writer (RunBusyError if another live process is); every
+   * write below takes the lock first. It is given up when the run's status leaves "running", by
+   * `release()`, or at exit; a SIGKILLed owner leaves a stale lock, which the next writer takes over.
+   */
+  lock(): void {
+    acquireRunLock(this.dir);
+  }
+
+  release(): void {
+    releaseRunLock(this.dir);
+  }
+
+  /** A file of the run by its path inside it; it must resolve inside the run and be a regular file. */
+  readBytes(rel: string, maxBytes?: number): Buffer {
+    return readContained(this.path(rel), this.bound, maxBytes);
+  }
+
+  readText(rel: string, maxBytes?: number): string {
+    return readContainedText(this.path(rel), this.bound, maxBytes);
+  }
+
+  readJson(rel: string): unknown {
+    return readContainedJson(this.path(rel), this.bound);
+  }
+
+  has(rel: string): boolean {
+    return entryKind(this.path(rel)) !== undefined;
+  }
+
+  /** Writes a file of the run atomically (creating its folder), as this run's owner. */
+  writeFile(rel: string, data: string | Uint8Array): string {
+    const path = this.#writablePath(rel);
+    writeFileAtomic(path, data);
+    return path;
+  }
+
+  writeJson(rel: string, value: unknown): string {
+    const path = this.#writablePath(rel);
+    writeJsonAtomic(path, value);
+    return path;
+  }
+
+  #writablePath(rel: string): string {
+    const path = resolve(this.dir, rel);
+    if (!isInside(this.dir, path) || path === this.dir) throw new RunStoreError(`${rel}: not a file inside run ${this.id}`);
+    this.lock();
+    makeDirs(dirname(path));
+    // A folder inside the run that is a link elsewhere would carry the write out of the run.
+    if (!isInside(realpathSync(this.bound), realpathSync(dirname(path))))
+      throw new RunStoreError(`${dirname(path)}: resolves outside run ${this.id} (a symbolic link?), not written`);
+    return path;
+  }
+
   config<T = Record<string, unknown>>(): T {
-    return readJson(this.path("config.json")) as T;
+    const config = this.readJson("config.json");
+    if (typeof config !== "object" || config === null || Array.isArray(config))
+      throw new RunStoreError(`${this.path("config.json")}: not a run config (expected a JSON object)`);
+    return config as T;
   }
 
   status(): StatusRecord {
-    return readJson(this.path("status.json")) as StatusRecord;
+    const record = this.readJson("status.json") as Partial<StatusRecord> | null;
+    if (!record || !RUN_STATUSES.includes(record.status as RunStatus))
+      throw new RunStoreError(`${this.path("status.json")}: not a run status (expected {"status": ${RUN_STATUSES.join("|")}})`);
+    return record as StatusRecord;
   }
 
   setStatus(status: RunStatus, epochsCompleted: number, reason?: string): void {
     const record: StatusRecord = { status, epochsCompleted, updatedAt: new Date().toISOString() };
     if (reason) record.reason = reason;
+    this.lock();
     writeJsonAtomic(this.path("status.json"), record);
+    // A run that stopped (done, failed, diverged, interrupted) is free for the next writer.
+    if (status !== "running") this.release();
+  }
+
+  /**
+   * Marks the run failed with the error's first line. Never throws: when the status cannot be
+   * written (a full disk), the error being handled is the one the user must see.
+   */
+  recordFailure(error: unknown, epochsCompleted: number): void {
+    // A trainer's DivergedError (train/steps.ts, a layer above) ends the run diverged, not failed.
+    const status = (error as Error)?.name === "DivergedError" ? "diverged" : "failed";
+    try {
+      this.setStatus(status, epochsCompleted, String((error as Error)?.message ?? error).split("\n")[0]);
+    } catch {
+      // the original error is the one to report
+    }
   }
 
   /**
@@ -157,7 +273,7 @@ export class Run {
       return await work();
     } catch (e) {
       try {
-        const current = existsSync(this.path("status.json")) ? this.status() : null;
+        const current = this.has("status.json") ? this.status() : null;
         if (!current || current.status === "running" || current.status === "interrupted")
           this.setStatus("failed", current?.epochsCompleted ?? 0, String((e as Error).message ?? e).split("\n")[0]);
       } catch {
@@ -172,11 +288,10 @@ export class Run {
    * fresh line instead of gluing onto the fragment.
    */
   repairMetrics(): void {
-    const file = this.path("metrics.jsonl");
-    if (!existsSync(file)) return writeFileAtomic(file, "");
-    const text = readFileSync(file, "utf8");
+    if (!this.has("metrics.jsonl")) return void this.writeFile("metrics.jsonl", "");
+    const text = this.readText("metrics.jsonl", MAX_LOG_BYTES);
     if (text === "" || text.endsWith("\n")) return;
-    writeFileAtomic(file, text.slice(0, text.lastIndexOf("\n") + 1));
+    this.writeFile("metrics.jsonl", text.slice(0, text.lastIndexOf("\n") + 1));
   }
 
   /**
@@ -191,18 +306,23 @@ export class Run {
   /** Rewrites metrics.jsonl with the lines `keep` accepts (a resume cuts the lines after its checkpoint). */
   keepMetricsWhere(keep: (m: MetricEvent) => boolean): void {
     const kept = this.metrics().filter(keep);
-    writeFileAtomic(this.path("metrics.jsonl"), kept.map((m) => JSON.stringify(m) + "\n").join(""));
+    this.writeFile("metrics.jsonl", kept.map((m) => JSON.stringify(m) + "\n").join(""));
   }
 
   appendMetric(event: MetricEvent): void {
-    appendJsonLine(this.path("metrics.jsonl"), event);
+    this.appendLine("metrics.jsonl", event);
+  }
+
+  /** Appends one JSON line to a log of the run (metrics.jsonl, dynamics.jsonl), as its owner. */
+  appendLine(rel: string, value: unknown): void {
+    appendJsonLine(this.#writablePath(rel), value);
   }
 
   /** Events in order; a truncated last line (crash mid-append) is skipped, other bad lines are errors. */
   metrics(): MetricEvent[] {
     const file = this.path("metrics.jsonl");
-    if (!existsSync(file)) return [];
-    const lines = readFileSync(file, "utf8").split("\n");
+    if (!this.has("metrics.jsonl")) return [];
+    const lines = this.readText("metrics.jsonl", MAX_LOG_BYTES).split("\n");
     const out: MetricEvent[] = [];
     lines.forEach((line, i) => {
       if (!line.trim()) return;
@@ -226,16 +346,16 @@ export class Run {
   saveCheckpoint(name: string, tensors: HostTensors, metadata: Record<string, string>): void {
     const bytes = encodeSafetensors(tensors, metadata);
     const file = `${name}.safetensors`;
-    writeFileAtomic(this.path("checkpoints", file), bytes);
+    this.writeFile(join("checkpoints", file), bytes);
     const index = this.checkpointIndex();
     index[file] = { sha256: sha256(bytes), bytes: bytes.length, savedAt: new Date().toISOString() };
-    writeJsonAtomic(this.path("checkpoints", "index.json"), index);
+    this.writeJson(join("checkpoints", "index.json"), index);
   }
 
   checkpointIndex(): Record<string, { sha256: string; bytes: number; savedAt: string }> {
-    const file = this.path("checkpoints", "index.json");
-    if (!existsSync(file)) return {};
-    const index = readJson(file);
+    const rel = join("checkpoints", "index.json");
+    if (!this.has(rel)) return {};
+    const index = this.readJson(rel);
     const valid =
       typeof index === "object" &&
       index !== null &&
@@ -243,7 +363,7 @@ export class Run {
       Object.values(index).every(
         (e) => typeof e?.sha256 === "string" && Number.isSafeInteger(e?.bytes) && e.bytes >= 0,
       );
-    if (!valid) throw new RunStoreError(`${file}: not a checkpoint index ({file: {sha256, bytes}})`);
+    if (!valid) throw new RunStoreError(`${this.path(rel)}: not a checkpoint index ({file: {sha256, bytes}})`);
     return index as ReturnType<Run["checkpointIndex"]>;
   }
 
@@ -253,7 +373,7 @@ export class Run {
     const entry = this.checkpointIndex()[file];
     const path = this.path("checkpoints", file);
     if (!entry) throw new RunStoreError(`${path}: not recorded in checkpoints/index.json (incomplete write?)`);
-    const bytes = readFileSync(path);
+    const bytes = this.readBytes(join("checkpoints", file), MAX_CHECKPOINT_BYTES);
     if (sha256(bytes) !== entry.sha256) throw new RunStoreError(`${path}: checksum mismatch, the file is corrupt`);
     try {
       return decodeSafetensors(bytes);
@@ -282,49 +402,68 @@ export type RunSummary = {
   duration_s?: number;
 };
 
-/** Every run under `root`, newest first; unreadable entries are reported, not fatal. */
-export function listRuns(root = defaultRunsRoot()): { runs: RunSummary[]; problems: string[] } {
+/** An entry of the runs folder that is not a readable run, and why. */
+export type BrokenRun = { id: string; dir: string; reason: string };
+
+/**
+ * Every run under `root`, newest first. An entry that looks like a run but cannot be read (a bad
+ * config.json, a dangling or escaping link, a FIFO where a file should be) is listed in `broken`
+ * with the reason; it never hides the others. `problems` is the same as one-line messages.
+ */
+export function listRuns(root = defaultRunsRoot()): { runs: RunSummary[]; broken: BrokenRun[]; problems: string[] } {
   const runs: RunSummary[] = [];
-  const problems: string[] = [];
-  if (!existsSync(root)) return { runs, problems };
-  for (const name of readdirSync(root)) {
+  const broken: BrokenRun[] = [];
+  if (!existsSync(root)) return { runs, broken, problems: [] };
+  let names: string[];
+  try {
+    names = readdirSync(root).sort();
+  } catch (e) {
+    throw new RunStoreError(`cannot list ${root} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  for (const name of names) {
     const dir = join(root, name);
-    if (!statSync(dir).isDirectory() || !existsSync(join(dir, "config.json"))) continue;
+    const kind = entryKind(dir);
+    if (name.startsWith(".") || kind === "file" || kind === "other") continue;
     try {
-      const run = new Run(dir);
-      const epochs = run.metrics().filter((m): m is EpochEvent => m.type === "epoch");
-      const accs = epochs.map((e) => e.test_accuracy);
-      runs.push({
-        id: name,
-        dir,
-        config: run.config(),
-        status: existsSync(run.path("status.json")) ? run.status() : null,
-        best: accs.length ? Math.max(...accs) : undefined,
-        final: accs.at(-1),
-        duration_s: epochs.at(-1)?.elapsed_s,
-      });
+      if (kind === "link" && !isFolder(dir)) throw new RunStoreError("a symbolic link to nothing or to a file");
+      if (entryKind(join(dir, "config.json")) === undefined) continue;
+      runs.push(summariseRun(new Run(dir), name));
     } catch (e) {
-      problems.push(`${dir}: ${(e as Error).message}`);
+      broken.push({ id: name, dir, reason: (e as Error).message.replace(`${dir}/`, "") });
     }
   }
   runs.sort((a, b) => String(b.config.createdAt).localeCompare(String(a.config.createdAt)));
-  return { runs, problems };
+  return { runs, broken, problems: broken.map((b) => `${b.dir}: ${b.reason}`) };
+}
+
+function summariseRun(run: Run, id: string): RunSummary {
+  const config = run.config();
+  const epochs = run.metrics().filter((m): m is EpochEvent => m.type === "epoch");
+  const accs = epochs.map((e) => e.test_accuracy).filter((a) => typeof a === "number" && Number.isFinite(a));
+  return {
+    id,
+    dir: run.dir,
+    config,
+    status: run.has("status.json") ? run.status() : null,
+    best: accs.length ? Math.max(...accs) : undefined,
+    final: accs.at(-1),
+    duration_s: epochs.at(-1)?.elapsed_s,
+  };
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
+/** A JSON file read safely (a regular file under the size limit, not a link out of its folder). */
 export function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new RunStoreError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new RunStoreError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
+  return readContainedJson(path, dirname(resolve(path)));
 }

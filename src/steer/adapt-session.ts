@@ -69,7 +69,8 @@ export async function startAdapterTraining(
   const config: AdaptRunConfig = { ...request, base, kind: "adapter", createdAt: new Date().toISOString() };
   const run = Run.create(root, id, config);
   const cb = opts.callbacks ?? {};
-  const { lm, adapter } = await buildAdapter(run, { ...request, base }, cb);
+  // A setup that fails (a base that does not load, a bad target set) leaves the run failed, not running.
+  const { lm, adapter } = await run.failOnError(() => buildAdapter(run, { ...request, base }, cb));
   const result = await finetune(run, lm, adapter, request.finetune, { signal: opts.signal, callbacks: cb });
   return { run, result };
 }
@@ -78,11 +79,11 @@ export async function resumeAdapterTraining(
   idOrDir: string,
   opts: { signal?: AbortSignal; callbacks?: AdaptCallbacks; runsRoot?: string } = {},
 ): Promise<{ run: Run; result: FinetuneResult }> {
-  const run = Run.open(idOrDir, opts.runsRoot);
+  const run = Run.openForWriting(idOrDir, opts.runsRoot);
   const config = run.config<AdaptRunConfig>();
   if (config.kind !== "adapter") throw new UsageError(`run ${run.dir} is not an SVF/LoRA run`);
   const cb = opts.callbacks ?? {};
-  const { lm, adapter } = await buildAdapter(run, config, cb);
+  const { lm, adapter } = await run.failOnError(() => buildAdapter(run, config, cb));
   const result = await finetune(run, lm, adapter, config.finetune, {
     resume: true,
     signal: opts.signal,

@@ -10,6 +10,7 @@ import { taskAccuracy } from "../lm/evaluate.js";
 import { createGenerator } from "../lm/generate.js";
 import { lmParamCount } from "../lm/model.js";
 import { loadLm } from "../lm/store.js";
+import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
 
 export type CompareRequest = {
   base: string;
@@ -147,4 +148,31 @@ export function compareTable(result: CompareResult): string {
     ),
   ];
   return `${lines.join("\n")}\n\nBase model: ${result.baseParams.toLocaleString("en")} parameters; accuracy = exact match, greedy decoding, ${result.rows[0]?.base.n ?? 0} test questions per task; gained / lost = questions the SVF expert gets right that the base got wrong and the reverse, p = exact two-sided McNemar test.\n`;
+}
+
+/**
+ * `compareAdapters` in a new run (kind svf-eval): the request, results.json and table.md, and a
+ * status that says failed, with the first error, when scoring fails.
+ */
+export async function compareAdaptersRun(
+  req: CompareRequest,
+  place: { name?: string },
+  onProgress?: (what: string) => void,
+): Promise<{ run: Run; result: CompareResult; table: string }> {
+  const run = Run.create(req.runsRoot ?? defaultRunsRoot(), place.name ?? newRunId(["svf", "eval"]), {
+    kind: "svf-eval",
+    createdAt: new Date().toISOString(),
+    ...req,
+  });
+  try {
+    const result = await compareAdapters(req, onProgress);
+    const table = compareTable(result);
+    run.writeJson("results.json", result);
+    run.writeFile("table.md", table);
+    run.setStatus("done", 0);
+    return { run, result, table };
+  } catch (e) {
+    run.recordFailure(e, 0);
+    throw e;
+  }
 }

@@ -21,7 +21,6 @@ import { countParams, fillLike, toHost, treeDispose, treeRef, type Params } from
 import { answerTokens, evalSplits, isCorrect, trainSplit, type TaskExample } from "../data/tasks/index.js";
 import { createRng, hashSeed } from "../engine/rng.js";
 import { adam, chain, clipByGlobalNorm, type GradientTransformation, type OptState } from "../optim/index.js";
-import { writeJsonAtomic } from "../runs/atomic.js";
 import type { Run } from "../runs/store.js";
 import type { Adapter } from "./adapter.js";
 import { makeBatch } from "../lm/batch.js";
@@ -265,9 +264,8 @@ export async function finetune(
     },
     { run, resume: opts.resume, signal: opts.signal },
   );
-  const status = result.status === "done" ? "done" : result.status;
   return {
-    status,
+    status: result.status,
     bestStep: st.bestStep,
     validation: st.bestVal,
     test,
@@ -456,7 +454,7 @@ async function finishAdapter(run: Run, c: RolloutContext, adapter: Adapter, cloc
     trainable_params: String(trainableCount),
     ...Object.fromEntries(Object.entries(adapter.describe).map(([k, v]) => [k, String(v)])),
   });
-  writeJsonAtomic(run.path("results.json"), {
+  run.writeJson("results.json", {
     task: config.task,
     adapter: adapter.kind,
     objective: config.objective,

@@ -9,12 +9,13 @@
  * finishes or its lease goes stale (the worker died), then resumes or finds the run done.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { writeJsonAtomic } from "../runs/atomic.js";
 import { sweepCommand, type RunEnd, type SweepCommandName } from "./commands.js";
 import { runState, sweepsDir } from "./store.js";
+import { makeDirs } from "../runs/files.js";
 
 /** What a worker is given: a run id and its validated request. Never a queue URL. */
 export type RunJob = { id: string; command: SweepCommandName; request: Record<string, unknown> };
@@ -45,7 +46,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Waits for the run's lease and holds it (refreshed) until `release()`. */
 async function takeLease(runsRoot: string, id: string, signal: AbortSignal): Promise<() => void> {
   const dir = join(sweepsDir(runsRoot), "leases");
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const file = join(dir, `${id}.json`);
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   const stale = leaseMs();
@@ -93,13 +94,22 @@ export async function executeRun(job: RunJob, runsRoot: string, signal: AbortSig
         seconds: seconds(),
       };
     const command = sweepCommand(job.command);
-    const request = command.schema.parse(job.request); // the worker checks what it is given
+    const request = command.validate(job.request); // the worker checks what it is given
     const dir = join(resolve(runsRoot), job.id);
     const end =
       state === "pending" || !existsSync(join(dir, "config.json"))
         ? await command.start(request, job.id, runsRoot, signal)
-        : await command.resume(dir, runsRoot, signal);
-    return { id: job.id, ...end, ...(state === "started" ? { resumed: true } : {}), seconds: seconds() };
+        : await command.resume(request, dir, runsRoot, signal);
+    // A diverged run says where in its status; that is the reason worth showing.
+    const reason =
+      end.status === "failed" ? (runState(runsRoot, job.id).status?.reason ?? end.reason) : end.reason;
+    return {
+      id: job.id,
+      ...end,
+      ...(reason ? { reason } : {}),
+      ...(state === "started" ? { resumed: true } : {}),
+      seconds: seconds(),
+    };
   } catch (e) {
     const reason = String((e as Error).message ?? e).split("\n")[0];
     return { id: job.id, status: "failed", reason, seconds: seconds() };

@@ -10,11 +10,10 @@
  * never lose or duplicate a result.
  */
 import { hostname } from "node:os";
-import { createBunRedisClient, DelayedError, Queue, UnrecoverableError, Worker, type Job } from "bullmq";
+import type { Job, Queue } from "bullmq";
 import { UsageError } from "../errors.js";
 import { executeRun, type RunJob, type RunOutcome } from "./execute.js";
-import { RespConnection, type RedisTarget } from "./redis/resp.js";
-import { describeTarget, parseRedisUrl } from "./redis/url.js";
+import { describeTarget, parseRedisUrl, type RedisTarget } from "./redis/url.js";
 import { runState, storeId } from "./store.js";
 
 export type QueueOptions = { url: string; name?: string };
@@ -27,23 +26,37 @@ export class QueueUnreachableError extends Error {
   override name = "QueueUnreachableError";
 }
 
-function connection(target: RedisTarget): never {
-  // BullMQ's adapter for a Bun-style client (see redis/resp.ts for why not ioredis).
-  return createBunRedisClient(new RespConnection(target) as never) as never;
+/**
+ * BullMQ and ioredis, loaded on first use: BullMQ's tslib helpers land on globalThis, and
+ * importing the library must leave globalThis as it was (test/engine/pure-import.test.ts).
+ */
+const bullmq = () => import("bullmq");
+
+/** Connection options for BullMQ, which makes its own ioredis clients (and reconnects them). */
+function connection(target: RedisTarget) {
+  return { ...target, maxRetriesPerRequest: null };
 }
 
 /** Fails with one line when Redis does not answer a PING within `timeoutMs`. */
 export async function checkRedis(target: RedisTarget, timeoutMs = 3000): Promise<void> {
-  const conn = new RespConnection(target, { connectTimeoutMs: timeoutMs });
+  const { Redis } = await import("ioredis");
+  const client = new Redis({
+    ...target,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on("error", () => undefined); // the rejection below says it
   try {
-    await conn.connect();
-    await conn.send("PING");
+    await client.connect();
+    await client.ping();
   } catch (e) {
     throw new QueueUnreachableError(
       `cannot reach Redis at ${describeTarget(target)} (${(e as Error).message})`,
     );
   } finally {
-    conn.close();
+    client.disconnect();
   }
 }
 
@@ -64,10 +77,12 @@ async function enqueue(queue: Queue<JobData>, data: JobData): Promise<void> {
     if (state !== "completed" && state !== "failed" && state !== "unknown") return;
     await old.remove();
   }
+  // Finished jobs stay (they carry BullMQ's timestamps, and a finished job is not a lost one); the
+  // next sweep that asks for the run again replaces them above.
   await queue.add("run", data, {
     jobId: data.run.id,
     attempts: 1,
-    removeOnComplete: true,
+    removeOnComplete: false,
     removeOnFail: false,
   });
 }
@@ -80,11 +95,14 @@ export async function runOnQueue(
     store: string;
     sweep: string;
     signal: AbortSignal;
+    /** Stop following: the runs already taken go on on their workers. */
+    stopNow?: AbortSignal;
     onEvent(e: QueueEvent): void;
   },
 ): Promise<void> {
   const target = parseRedisUrl(opts.url);
   await checkRedis(target);
+  const { Queue } = await bullmq();
   const queue = new Queue<JobData>(opts.name ?? DEFAULT_QUEUE_NAME, { connection: connection(target) });
   let down = false;
   queue.on("error", () => undefined); // followed below, where it is said once
@@ -96,6 +114,13 @@ export async function runOnQueue(
   try {
     for (const job of jobs) await enqueue(queue, data(job));
     while (outstanding.size) {
+      if (opts.stopNow?.aborted) {
+        opts.onEvent({
+          type: "notice",
+          message: `left ${outstanding.size} runs to their workers; tiller sweep show follows them`,
+        });
+        break;
+      }
       try {
         if (opts.signal.aborted && !stopped) {
           stopped = true;
@@ -187,6 +212,7 @@ export async function serveQueue(
   await checkRedis(target);
   let refused: UsageError | null = null;
   const lock = lockMs();
+  const { DelayedError, UnrecoverableError, Worker } = await bullmq();
   const worker = new Worker<JobData>(
     opts.name ?? DEFAULT_QUEUE_NAME,
     async (job: Job<JobData>, token?: string) => {

@@ -8,24 +8,16 @@
  *   <runs>/sweeps/<name>/sweep.json   the spec and its runs (id and swept values)
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readJson, RunStoreError, type StatusRecord } from "../runs/store.js";
 import { writeJsonAtomic } from "../runs/atomic.js";
 import { UsageError } from "../errors.js";
 import type { SweepSpec, SweptRun } from "./spec.js";
+import { makeDirs } from "../runs/files.js";
+import { stableJson } from "../runs/stable-json.js";
 
-/** JSON with object keys sorted, so equal requests hash equally whatever their key order. */
-export function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-  if (value && typeof value === "object")
-    return `{${Object.keys(value)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  return JSON.stringify(value);
-}
+export { stableJson };
 
 /** The run directory name of a request: `<command>-<first 12 hex digits of sha256>`. */
 export function runIdOf(command: string, request: Record<string, unknown>): string {
@@ -62,7 +54,7 @@ export function storeId(runsRoot: string, create: boolean): string | null {
     return record.id;
   }
   if (!create) return null;
-  mkdirSync(sweepsDir(runsRoot), { recursive: true });
+  makeDirs(sweepsDir(runsRoot));
   const id = randomBytes(8).toString("hex");
   writeJsonAtomic(file, { id, createdAt: new Date().toISOString() });
   return id;
@@ -92,7 +84,7 @@ export function sweepRecord(spec: SweepSpec, runs: SweptRun[], store: string): S
 
 export function writeSweepRecord(runsRoot: string, record: SweepRecord): void {
   const dir = join(sweepsDir(runsRoot), record.name);
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   writeJsonAtomic(join(dir, "sweep.json"), record);
 }
 

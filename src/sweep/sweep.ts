@@ -24,7 +24,8 @@ export type PlannedRun = { id: string; values: Record<string, unknown>; state: R
 export type SweepEvent =
   | { type: "planned"; sweep: string; runs: PlannedRun[]; toRun: number }
   | { type: "started"; id: string; worker: string }
-  | { type: "finished"; outcome: RunOutcome; worker: string }
+  /** `queue` (queue sweeps): BullMQ's enqueue → taken, and status.json written → seen here, in ms. */
+  | { type: "finished"; outcome: RunOutcome; worker: string; queue?: { waitMs: number; recordMs: number } }
   /** Runs the queue no longer had (a Redis restart without persistence): put on it again. */
   | { type: "lost"; ids: string[] }
   | { type: "notice"; message: string }
@@ -51,7 +52,7 @@ export type SweepOptions = {
   threads?: number;
   /** Put the runs on a BullMQ queue instead; `tiller worker` processes take them. */
   queue?: QueueOptions;
-  /** Aborted once: hand out no more runs. Twice (`stopNow`): interrupt the running ones. */
+  /** Aborted: hand out no more runs. `stopNow`: interrupt the running ones (local), or stop following them (queue). */
   signal?: AbortSignal;
   stopNow?: AbortSignal;
 };
@@ -111,6 +112,7 @@ export function runSweep(spec: SweepSpec, opts: SweepOptions = {}): AsyncIterabl
         store: record.store,
         sweep: record.name,
         signal: opts.signal ?? never,
+        stopNow: opts.stopNow,
         onEvent,
       });
     else if (jobs.length)

@@ -10,6 +10,9 @@
  */
 import { createHash } from "node:crypto";
 import { UsageError } from "../errors.js";
+import { stableJson } from "../runs/stable-json.js";
+
+export { stableJson };
 
 export const TOUR_SCALES = ["tiny", "quick", "full"] as const;
 export type TourScale = (typeof TOUR_SCALES)[number];
@@ -59,130 +62,120 @@ const grid = (lo: number, hi: number, step: number) =>
   Array.from({ length: Math.round((hi - lo) / step) + 1 }, (_, i) => Number((lo + i * step).toFixed(4)));
 
 /** What each scale runs. Quick is sized to finish in under 10 minutes on 2 cores. */
+const SCALES: Record<TourScale, Omit<TourSettings, "scale">> = {
+  tiny: {
+    inits: { inits: ["torch_default", "kaiming_normal"], limit: 1024, epochs: 1, lr: 1e-3 },
+    optimizers: { limit: 1536, epochs: 2, logEvery: 1 },
+    landscape: {
+      examples: 128,
+      interpolationSteps: 9,
+      topK: 2,
+      maxIter: 12,
+      traceSamples: 8,
+      surfaceSteps: 9,
+      surfaceRange: [-1, 1],
+      pathSteps: 30,
+    },
+    ct: {
+      sourceLimit: 1536,
+      sourceEpochs: 1,
+      limit: 1200,
+      testLimit: 400,
+      betas: [0.8, 0.9, 1],
+      headSteps: 40,
+      epochs: 1,
+    },
+    svf: {
+      pretrainSteps: 24,
+      expertSteps: 1,
+      evalEvery: 1,
+      evalExamples: 8,
+      trainExamples: 64,
+      testExamples: 16,
+      adapt: { task: "mixed", shots: 4, iterations: 1, population: 4 },
+    },
+  },
+  quick: {
+    inits: {
+      inits: ["torch_default", "xavier_normal", "kaiming_normal", "orthogonal"],
+      limit: 8192,
+      epochs: 1,
+      lr: 1e-3,
+    },
+    optimizers: { limit: 15360, epochs: 4, logEvery: 5 },
+    landscape: {
+      examples: 256,
+      interpolationSteps: 25,
+      topK: 4,
+      maxIter: 40,
+      traceSamples: 30,
+      surfaceSteps: 25,
+      surfaceRange: [-1, 1],
+      pathSteps: 100,
+    },
+    ct: {
+      sourceLimit: 10240,
+      sourceEpochs: 2,
+      limit: 6000,
+      testLimit: 2000,
+      betas: grid(0.8, 1, 0.02),
+      headSteps: 200,
+      epochs: 2,
+    },
+    svf: {
+      pretrainSteps: 300,
+      expertSteps: 20,
+      evalEvery: 10,
+      evalExamples: 64,
+      trainExamples: 1024,
+      testExamples: 128,
+      adapt: { task: "mixed", shots: 16, iterations: 3, population: 10 },
+    },
+  },
+  full: {
+    inits: {
+      inits: ["torch_default", "lecun", "xavier_normal", "kaiming_normal", "orthogonal", "scaled_orthogonal"],
+      limit: null,
+      epochs: 3,
+      lr: 1e-3,
+    },
+    optimizers: { limit: null, epochs: 10, logEvery: 10 },
+    landscape: {
+      examples: 256,
+      interpolationSteps: 31,
+      topK: 4,
+      maxIter: 100,
+      traceSamples: 100,
+      surfaceSteps: 40,
+      surfaceRange: [-1, 1],
+      pathSteps: 100,
+    },
+    ct: {
+      sourceLimit: null,
+      sourceEpochs: 5,
+      limit: null,
+      testLimit: null,
+      betas: grid(0.7, 1, 0.01),
+      headSteps: 300,
+      epochs: 5,
+    },
+    svf: {
+      pretrainSteps: 1500,
+      expertSteps: 60,
+      evalEvery: 10,
+      evalExamples: 128,
+      trainExamples: 2048,
+      testExamples: null,
+      adapt: { task: "mixed", shots: 16, iterations: 10, population: 32 },
+    },
+  },
+};
+
+/** The settings of a scale (a fresh copy, free to change). */
 export function tourSettings(scale: TourScale): TourSettings {
-  switch (scale) {
-    case "tiny":
-      return {
-        scale,
-        inits: { inits: ["torch_default", "kaiming_normal"], limit: 1024, epochs: 1, lr: 1e-3 },
-        optimizers: { limit: 1536, epochs: 2, logEvery: 1 },
-        landscape: {
-          examples: 128,
-          interpolationSteps: 9,
-          topK: 2,
-          maxIter: 12,
-          traceSamples: 8,
-          surfaceSteps: 9,
-          surfaceRange: [-1, 1],
-          pathSteps: 30,
-        },
-        ct: {
-          sourceLimit: 1536,
-          sourceEpochs: 1,
-          limit: 1200,
-          testLimit: 400,
-          betas: [0.8, 0.9, 1],
-          headSteps: 40,
-          epochs: 1,
-        },
-        svf: {
-          pretrainSteps: 24,
-          expertSteps: 1,
-          evalEvery: 1,
-          evalExamples: 8,
-          trainExamples: 64,
-          testExamples: 16,
-          adapt: { task: "mixed", shots: 4, iterations: 1, population: 4 },
-        },
-      };
-    case "quick":
-      return {
-        scale,
-        inits: {
-          inits: ["torch_default", "xavier_normal", "kaiming_normal", "orthogonal"],
-          limit: 8192,
-          epochs: 1,
-          lr: 1e-3,
-        },
-        optimizers: { limit: 15360, epochs: 4, logEvery: 5 },
-        landscape: {
-          examples: 256,
-          interpolationSteps: 25,
-          topK: 4,
-          maxIter: 40,
-          traceSamples: 30,
-          surfaceSteps: 25,
-          surfaceRange: [-1, 1],
-          pathSteps: 100,
-        },
-        ct: {
-          sourceLimit: 10240,
-          sourceEpochs: 2,
-          limit: 6000,
-          testLimit: 2000,
-          betas: grid(0.8, 1, 0.02),
-          headSteps: 200,
-          epochs: 2,
-        },
-        svf: {
-          pretrainSteps: 300,
-          expertSteps: 20,
-          evalEvery: 10,
-          evalExamples: 64,
-          trainExamples: 1024,
-          testExamples: 128,
-          adapt: { task: "mixed", shots: 16, iterations: 3, population: 10 },
-        },
-      };
-    case "full":
-      return {
-        scale,
-        inits: {
-          inits: [
-            "torch_default",
-            "lecun",
-            "xavier_normal",
-            "kaiming_normal",
-            "orthogonal",
-            "scaled_orthogonal",
-          ],
-          limit: null,
-          epochs: 3,
-          lr: 1e-3,
-        },
-        optimizers: { limit: null, epochs: 10, logEvery: 10 },
-        landscape: {
-          examples: 256,
-          interpolationSteps: 31,
-          topK: 4,
-          maxIter: 100,
-          traceSamples: 100,
-          surfaceSteps: 40,
-          surfaceRange: [-1, 1],
-          pathSteps: 100,
-        },
-        ct: {
-          sourceLimit: null,
-          sourceEpochs: 5,
-          limit: null,
-          testLimit: null,
-          betas: grid(0.7, 1, 0.01),
-          headSteps: 300,
-          epochs: 5,
-        },
-        svf: {
-          pretrainSteps: 1500,
-          expertSteps: 60,
-          evalEvery: 10,
-          evalExamples: 128,
-          trainExamples: 2048,
-          testExamples: null,
-          adapt: { task: "mixed", shots: 16, iterations: 10, population: 32 },
-        },
-      };
-    default:
-      throw new UsageError(`unknown tour scale "${String(scale)}" (choose from: ${TOUR_SCALES.join(", ")})`);
-  }
+  if (!Object.hasOwn(SCALES, scale))
+    throw new UsageError(`unknown tour scale "${String(scale)}" (choose from: ${TOUR_SCALES.join(", ")})`);
+  return { scale, ...structuredClone(SCALES[scale]) };
 }
 
 /** The SVF chapter's experts: one per training task of the suite. */
@@ -330,18 +323,6 @@ export function tourUnits(settings: TourSettings, dataDir?: string): Unit[] {
       resumable: false,
     },
   ];
-}
-
-/** JSON with object keys sorted, so equal configs hash equally whatever their key order. */
-export function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-  if (value && typeof value === "object")
-    return `{${Object.keys(value)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  return JSON.stringify(value);
 }
 
 /** Each unit's key: a hash of its name, its config and its dependencies' keys. */

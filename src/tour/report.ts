@@ -7,35 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { reportHtml, type ReportSection } from "../report/html.js";
 import type { PlannedUnit, TourScale } from "./plan.js";
-import type { UnitOutcome } from "./units.js";
-
-export const CHAPTERS: Record<number, { title: string; intro: string }> = {
-  1: {
-    title: "1. Initialisers",
-    intro:
-      "The Fashion-MNIST MLP 784-512-64-10 (ReLU) trained with Adam from each initialiser: the same seed, data order and optimiser. Error rate after training; the spectral columns describe the weight matrices at init.",
-  },
-  2: {
-    title: "2. Optimisers",
-    intro:
-      "SGD with momentum, Adam and Lion train the same MLP from the same initial weights on the same batches (the book's learning rates).",
-  },
-  3: {
-    title: "3. Landscape of the trained model",
-    intro:
-      "The Adam run of chapter 2 seen through its loss landscape on a fixed evaluation set: linear interpolation between checkpoints, the top of the Hessian spectrum, a 2-D surface along the top two Hessian eigenvectors with a Gaussian fitted to it and optimiser paths on the fit, and the training dynamics recorded while it trained.",
-  },
-  4: {
-    title: "4. Curvature Tuning on a transfer task",
-    intro:
-      "A source MLP trained on Fashion-MNIST classes 0–4 is steered to classes 5–9. Linear probe + CT replaces every ReLU by CTU(β, c = 0.5) and fits a new head per β, β chosen on validation; the other methods train more parameters.",
-  },
-  5: {
-    title: "5. Transformer² on the task suite",
-    intro:
-      "A small character-level decoder LM is pretrained on the task mixture (math, code, reasoning); an SVF expert (one vector scaling the singular values of each MLP matrix) is trained per task by REINFORCE. Test accuracy by exact match with greedy decoding, on the training tasks and on the held-out ones (scored with the base model). Then Transformer² adapts to a held-out task it has no expert for: the few-shot strategy searches, by the cross-entropy method on a handful of labelled examples, the mixture α of the three experts' z-vectors, and answers the test questions with the mixed weights.",
-  },
-};
+import { CHAPTERS, type UnitOutcome } from "./units/index.js";
 
 export type TourReportInput = {
   root: string;
@@ -70,6 +42,7 @@ export function tourReportHtml(input: TourReportInput): string {
         (o) =>
           `${o.unit} — run tour/${o.id} (${input.actions[o.id] ?? "reused"}; computed in ${o.seconds.toFixed(1)} s):\n${o.lines.join("; ")}.`,
       ),
+      ...(info.atThisScale?.(input.scale, list) ?? []),
       ...(input.notes?.[chapter] ?? []),
     ].join("\n\n");
     const tables = list.flatMap((o) => o.tables);

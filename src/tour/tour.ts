@@ -4,7 +4,7 @@
  * README gallery). Stops between units (and inside training) when `signal` aborts; whatever
  * finished stays finished, so the next call continues from there.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { startEngine } from "../engine/device.js";
 import { svgToPng } from "../report/vega.js";
@@ -28,7 +28,8 @@ import {
   UNIT_RUNNERS,
   type TourProgress,
   type UnitOutcome,
-} from "./units.js";
+} from "./units/index.js";
+import { makeDirs } from "../runs/files.js";
 
 export type TourOptions = {
   scale: TourScale;
@@ -81,7 +82,7 @@ export function tourPlan(o: Pick<TourOptions, "scale" | "runsRoot" | "dataDir" |
 export async function runTour(o: TourOptions): Promise<TourResult> {
   const t0 = performance.now();
   const root = tourRoot(o.runsRoot);
-  mkdirSync(root, { recursive: true });
+  makeDirs(root);
   checkData(o.dataDir);
   const settings = tourSettings(o.scale);
   const planned = tourPlan(o);
@@ -157,7 +158,7 @@ export async function runTour(o: TourOptions): Promise<TourResult> {
 
 /** Copies the figures marked for the gallery as `<name>.svg` and `<name>.png` into `dir`. */
 export function writeGallery(root: string, outcomes: UnitOutcome[], dir: string): string[] {
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const files: string[] = [];
   for (const o of outcomes)
     for (const f of o.figures) {

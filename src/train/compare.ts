@@ -19,7 +19,6 @@ import { renderSvg } from "../report/vega.js";
 import { lineChart } from "../report/charts.js";
 import { colorScale } from "../report/palette.js";
 import type { VegaLiteSpec } from "../report/vega.js";
-import { writeFileAtomic, writeJsonAtomic } from "../runs/atomic.js";
 import {
   defaultRunsRoot,
   newRunId,
@@ -31,7 +30,13 @@ import {
 import { UsageError } from "../errors.js";
 import type { OptimCompareRequest } from "../requests/optim-compare.js";
 import type { MemoryFields, TrainCallbacks, TrainResult } from "./loop.js";
-import { loadDataFor, resolveTrainConfig, runTraining, type TrainRequest } from "./session.js";
+import {
+  loadDataFor,
+  resolveTrainConfig,
+  resumeTraining,
+  runTraining,
+  type TrainRequest,
+} from "./session.js";
 
 /** The book's defaults for a comparison: SGD lr 0.01 with momentum 0.9, Adam 1e-3, Lion 1e-4. */
 export const COMPARE_DEFAULTS: Record<string, Partial<OptimizerConfig>> = {
@@ -160,6 +165,8 @@ export async function runComparison(
     callbacks?: (label: string) => TrainCallbacks;
     signal?: AbortSignal;
     dataset?: Dataset;
+    /** The comparison run to continue (`resumeComparison`): members with a run resume, the others start. */
+    resume?: Run;
   } = {},
 ): Promise<CompareResult> {
   await startEngine();
@@ -171,52 +178,77 @@ export async function runComparison(
   // Validate every member before any data is loaded or anything is written.
   const configs = members.map((m) => resolveTrainConfig({ ...common, optimizer: m.optimizer }, m.label));
   const id = name ?? newRunId([common.model, "compare", ...members.map((m) => m.label)].slice(0, 6));
-  const run = Run.create(runsRoot ?? defaultRunsRoot(), id, {
-    id,
-    createdAt: new Date().toISOString(),
-    command: "compare",
-    model: configs[0].model,
-    members: members.map((m) => ({ label: m.label, optimizer: m.optimizer })),
-    data: configs[0].data,
-    epochs: common.epochs,
-    batchSize: common.batchSize,
-    seed: common.seed,
-    paramCount: configs[0].paramCount,
-  });
+  const run =
+    opts.resume ??
+    Run.create(runsRoot ?? defaultRunsRoot(), id, {
+      id,
+      request: req,
+      createdAt: new Date().toISOString(),
+      command: "compare",
+      model: configs[0].model,
+      members: members.map((m) => ({ label: m.label, optimizer: m.optimizer })),
+      data: configs[0].data,
+      epochs: common.epochs,
+      batchSize: common.batchSize,
+      seed: common.seed,
+      paramCount: configs[0].paramCount,
+    });
   const membersRoot = run.path("members");
   const results: { label: string; dir: string; result: TrainResult }[] = [];
   try {
     const dataset = opts.dataset ?? loadDataFor(configs[0]);
     for (const m of members) {
       if (opts.signal?.aborted) break;
-      const { run: member, result } = await runTraining(
-        { ...common, optimizer: m.optimizer, runsRoot: membersRoot, name: m.label },
-        { dataset, signal: opts.signal, callbacks: opts.callbacks?.(m.label) },
-      );
+      const memberOpts = { dataset, signal: opts.signal, callbacks: opts.callbacks?.(m.label) };
+      const { run: member, result } = existsSync(join(membersRoot, m.label, "config.json"))
+        ? await resumeTraining(join(membersRoot, m.label), memberOpts)
+        : await runTraining(
+            { ...common, optimizer: m.optimizer, runsRoot: membersRoot, name: m.label },
+            memberOpts,
+          );
       // Only the member's files are used from here on: its final params go back to the engine.
       treeDispose(result.params);
       results.push({ label: m.label, dir: member.dir, result });
     }
   } catch (e) {
-    run.setStatus("failed", results.length, (e as Error).message);
+    run.recordFailure(e, results.length);
     throw e;
   }
   const rows = members.map((m) => summarize(m.label, join(membersRoot, m.label)));
-  writeJsonAtomic(run.path("summary.json"), rows);
-  writeFileAtomic(run.path("summary.csv"), toCsv(rows));
-  const figure = run.path("figures", "compare.svg");
-  writeFileAtomic(
-    figure,
+  run.writeJson("summary.json", rows);
+  run.writeFile("summary.csv", toCsv(rows));
+  const figure = run.writeFile(
+    "figures/compare.svg",
     await renderSvg(compareFigure(members.map((m) => ({ label: m.label, run: join(membersRoot, m.label) })))),
   );
   const interrupted =
     results.length < members.length || results.some((r) => r.result.status === "interrupted");
+  // Interrupted: the epochs every member finished (0 when one never finished any).
   run.setStatus(
     interrupted ? "interrupted" : "done",
-    common.epochs,
+    interrupted ? Math.min(...rows.map((r) => r.epochs)) : common.epochs,
     interrupted ? "stopped by the user" : undefined,
   );
   return { run, rows, figure };
+}
+
+/**
+ * Continues an interrupted comparison from its config.json's request: finished members stay as they
+ * are (a resume of a done run trains nothing), the interrupted one resumes from its checkpoint, and
+ * the rest start.
+ */
+export async function resumeComparison(
+  dirOrId: string,
+  opts: Omit<Parameters<typeof runComparison>[1], "resume"> & { runsRoot?: string } = {},
+): Promise<CompareResult> {
+  const run = Run.open(dirOrId, opts.runsRoot);
+  const config = run.config<{ command?: string; request?: CompareRequest }>();
+  if (config.command !== "compare" || !config.request)
+    throw new UsageError(
+      `run ${run.dir} is not an optimiser comparison that can be resumed (no request in config.json)`,
+    );
+  run.setStatus("running", 0);
+  return runComparison(config.request, { ...opts, resume: run });
 }
 
 function memberMetrics(dir: string): MetricEvent[] {

@@ -11,7 +11,14 @@ export type TrainConfig = {
   command: "train";
   model: ModelConfig;
   optimizer: OptimizerConfig;
-  data: { dataset: "fashion-mnist"; limit: number | null; normalize: Normalization; dataDir?: string };
+  data: {
+    dataset: "fashion-mnist";
+    limit: number | null;
+    normalize: Normalization;
+    dataDir?: string;
+    /** A task of the transfer experiments (`ct pretrain`): "fashion-mnist:0-4", … */
+    task?: string;
+  };
   epochs: number;
   batchSize: number;
   seed: number;

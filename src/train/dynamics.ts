@@ -9,12 +9,11 @@
  * on (the book's average); the per-layer ones are measured at the epoch's end on a fixed probe set
  * of training examples (one extra gradient per epoch, instead of one per step).
  */
-import { existsSync, readFileSync } from "node:fs";
 import { grad, jit, numpy as np } from "../engine/jax.js";
 import { namedLeaves, treeRef, type Params } from "../engine/tree.js";
 import type { ImageSplit } from "../data/dataset.js";
 import type { Model } from "../nn/models/index.js";
-import { appendJsonLine, writeFileAtomic } from "../runs/atomic.js";
+import { MAX_LOG_BYTES } from "../runs/files.js";
 import { Run } from "../runs/store.js";
 import { keyFromSeed } from "../engine/prng.js";
 import { createModel } from "../nn/models/index.js";
@@ -60,6 +59,39 @@ function norms(a: HostParams, b?: HostParams) {
   return { total: Math.sqrt(per.reduce((p, q) => p + q, 0)), per: per.map(Math.sqrt) };
 }
 
+/** The gradient norm of each parameter leaf of the mean loss on a batch, jitted. */
+function layerGradNorms(model: Model) {
+  const objective = batchLossAndCorrect(model);
+  return jit((params: Params, x: np.Array, y: np.Array) => {
+    const n = x.shape[0];
+    const g = grad((p: Params) => {
+      const [loss, correct] = objective(p, x, y.ref);
+      correct.dispose();
+      return loss.div(n);
+    })(params);
+    y.dispose();
+    return np.stack(namedLeaves(g).map(([, t]) => np.sqrt(np.square(t).sum())));
+  });
+}
+
+/** Per leaf: gradient norm (when probed), weight norm and change since the last record. */
+function layerDynamics(
+  names: string[],
+  gradNorms: number[] | null,
+  weightNorms: number[],
+  changes: number[],
+): Record<string, LayerDynamics> {
+  const layers: Record<string, LayerDynamics> = {};
+  names.forEach((name, k) => {
+    layers[name] = {
+      ...(gradNorms ? { grad_norm: gradNorms[k] } : {}),
+      weight_norm: weightNorms[k],
+      param_change: changes[k],
+    };
+  });
+  return layers;
+}
+
 export type RecorderOptions = {
   run: Run;
   model: Model;
@@ -75,18 +107,8 @@ export type RecorderOptions = {
  * Callbacks to pass to `train` (merge them with others via `mergeCallbacks`), and `dispose()`.
  */
 export function createDynamicsRecorder(o: RecorderOptions): TrainCallbacks & { dispose(): void } {
-  const file = o.run.path(DYNAMICS_FILE);
-  const objective = batchLossAndCorrect(o.model);
-  const layerGrads = jit((params: Params, x: np.Array, y: np.Array) => {
-    const n = x.shape[0];
-    const g = grad((p: Params) => {
-      const [loss, correct] = objective(p, x, y.ref);
-      correct.dispose();
-      return loss.div(n);
-    })(params);
-    y.dispose();
-    return np.stack(namedLeaves(g).map(([, t]) => np.sqrt(np.square(t).sum())));
-  });
+  const run = o.run;
+  const layerGrads = layerGradNorms(o.model);
   const probe = o.probe
     ? {
         x: np.array(o.probe.images).reshape([o.probe.n, ...o.probe.shape]),
@@ -158,7 +180,7 @@ export function createDynamicsRecorder(o: RecorderOptions): TrainCallbacks & { d
       };
       lastStepParams = now;
       lastStepLoss = e.loss;
-      appendJsonLine(file, record);
+      run.appendLine(DYNAMICS_FILE, record);
     },
     async onEpoch(e, params) {
       const owned = treeRef(params);
@@ -170,14 +192,7 @@ export function createDynamicsRecorder(o: RecorderOptions): TrainCallbacks & { d
       const weights = norms(now);
       let gradsPerLayer: number[] | null = null;
       if (grads) gradsPerLayer = Array.from(await grads.data());
-      const layers: Record<string, LayerDynamics> = {};
-      now.names.forEach((name, k) => {
-        layers[name] = {
-          ...(gradsPerLayer ? { grad_norm: gradsPerLayer[k] } : {}),
-          weight_norm: weights.per[k],
-          param_change: change.per[k],
-        };
-      });
+      const layers = layerDynamics(now.names, gradsPerLayer, weights.per, change.per);
       const record: DynamicsRecord = {
         type: "epoch",
         epoch: e.epoch,
@@ -192,7 +207,7 @@ export function createDynamicsRecorder(o: RecorderOptions): TrainCallbacks & { d
       };
       lastEpochParams = now;
       lastEpochLoss = e.train_loss;
-      appendJsonLine(file, record);
+      run.appendLine(DYNAMICS_FILE, record);
       o.onRecord?.(record);
     },
     dispose() {
@@ -222,8 +237,8 @@ export function mergeCallbacks(...sets: TrainCallbacks[]): TrainCallbacks {
 function keepRecordsBefore(run: Run, epoch: number): DynamicsRecord[] {
   const records = readDynamics(run);
   const kept = records.filter((r) => r.epoch < epoch);
-  if (kept.length !== records.length || existsSync(run.path(DYNAMICS_FILE)))
-    writeFileAtomic(run.path(DYNAMICS_FILE), kept.map((r) => JSON.stringify(r) + "\n").join(""));
+  if (kept.length !== records.length || run.has(DYNAMICS_FILE))
+    run.writeFile(DYNAMICS_FILE, kept.map((r) => JSON.stringify(r) + "\n").join(""));
   return kept;
 }
 
@@ -237,10 +252,9 @@ async function initialParams(run: Run): Promise<Params> {
 }
 
 export function readDynamics(run: Run): DynamicsRecord[] {
-  const path = run.path(DYNAMICS_FILE);
-  if (!existsSync(path)) return [];
+  if (!run.has(DYNAMICS_FILE)) return [];
   const out: DynamicsRecord[] = [];
-  for (const line of readFileSync(path, "utf8").split("\n")) {
+  for (const line of run.readText(DYNAMICS_FILE, MAX_LOG_BYTES).split("\n")) {
     if (!line.trim()) continue;
     try {
       out.push(JSON.parse(line));

@@ -3,6 +3,7 @@
  * create (or reopen) the run directory, train, and leave the run consistent whatever happens.
  */
 import { loadFashionMnist } from "../data/fashion-mnist.js";
+import { loadTask } from "../data/subsets.js";
 import type { Dataset, Normalization } from "../data/dataset.js";
 import { startEngine } from "../engine/device.js";
 import { keyFromSeed } from "../engine/prng.js";
@@ -10,6 +11,7 @@ import { assertSameStructure, countParams, treeDispose, type Params } from "../e
 import { canonicalInitName, lMomentumAlpha } from "../init/registry.js";
 import { createModel, modelConfig } from "../nn/models/index.js";
 import { createOptimizer, optimizerConfig, type OptimizerConfig } from "../optim/index.js";
+import { readTrainRunConfig } from "../runs/records.js";
 import { defaultRunsRoot, newRunId, Run, RunStoreError } from "../runs/store.js";
 import { evaluationSubset } from "../data/subsets.js";
 import { parseSchedule } from "../optim/schedules.js";
@@ -73,7 +75,10 @@ export function resolveTrainConfig(req: TrainRequest, id?: string): TrainConfig 
   };
 }
 
+/** The data a run was trained on: Fashion-MNIST, or the task of a `ct pretrain` run (so both resume alike). */
 export function loadDataFor(config: TrainConfig): Dataset {
+  const { task, dataDir, normalize, limit } = config.data;
+  if (task) return loadTask(task, { dataDir, normalize, limit });
   return loadFashionMnist({
     dataDir: config.data.dataDir,
     limit: config.data.limit,
@@ -105,7 +110,7 @@ export async function resumeTraining(
   } = {},
 ): Promise<{ run: Run; result: TrainResult; config: TrainConfig }> {
   await startEngine();
-  const run = Run.open(runDir, opts.runsRoot);
+  const run = Run.openForWriting(runDir, opts.runsRoot);
   const config = run.config<TrainConfig>();
   if (config.command !== "train") throw new Error(`run ${run.id} is not a training run`);
   if (opts.epochs !== undefined) config.epochs = opts.epochs;
@@ -172,6 +177,7 @@ function createTrainRun(r: TrainRequestFields): TrainStart {
     const source = Run.open(r.from, r.runs);
     const sourceConfig = source.config<TrainConfig>();
     if (sourceConfig.command !== "train") throw new UsageError(`run ${source.id} is not a training run`);
+    readTrainRunConfig(source.dir);
     const epoch = r.fromEpoch ?? source.epochCheckpoints().at(-1);
     if (epoch === undefined || !source.epochCheckpoints().includes(epoch))
       throw new UsageError(`run ${source.id} has no checkpoint${epoch ? ` for epoch ${epoch}` : ""}`);
@@ -188,11 +194,13 @@ function createTrainRun(r: TrainRequestFields): TrainStart {
 
 /** An interrupted run; one started `from` another that has no checkpoint yet starts from its source again. */
 function reopenTrainRun(dir: string, runsRoot?: string): TrainStart {
-  const run = Run.open(dir, runsRoot);
+  const run = Run.openForWriting(dir, runsRoot);
   const config = run.config<TrainStart["config"]>();
   if (config.command !== "train") throw new UsageError(`run ${run.id} is not a training run`);
   if (typeof config.model?.name !== "string" || typeof config.optimizer?.name !== "string")
     throw new RunStoreError(`${run.path("config.json")}: no model or optimiser in it, cannot resume`);
+  // Wrong types would otherwise surface deep in the engine (a failed free of a NaN pointer).
+  readTrainRunConfig(run.dir);
   const initialParams =
     config.initFrom && run.epochCheckpoints().length === 0
       ? initialWeights(config, config.initFrom, runsRoot)

@@ -76,9 +76,9 @@ export function jitStep<A extends unknown[]>(
 export type StepReport = {
   loss: number;
   gradNorm: number;
-  /** The step's metrics line, appended by the loop (for a finite step, or a skipped one). */
+  /** The step's metrics line, appended by the loop after a finite step. */
   metric?: MetricEvent;
-  /** The trainer left a non-finite step unapplied (train's skip mode): the loop goes on. */
+  /** The trainer left a non-finite step unapplied and logged it (train's skip mode): the loop goes on. */
   skipped?: boolean;
 };
 
@@ -146,7 +146,8 @@ export async function runSteps(t: Trainer, opts: LoopOptions = {}): Promise<Loop
     return { status: "done", step: t.steps };
   } catch (e) {
     if (e instanceof DivergedError) return stop(run, "diverged", progress(done), done, e.message);
-    run?.setStatus("failed", progress(done), (e as Error).message);
+    // Never throws: a status write that fails too (a full disk) must not hide this error.
+    run?.recordFailure(e, progress(done));
     throw e;
   } finally {
     t.dispose();

@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveDataDir } from "../../src/data/fashion-mnist.js";
 import { runTour, type TourResult } from "../../src/tour/tour.js";
-import type { TourProgress } from "../../src/tour/units.js";
+import type { TourProgress } from "../../src/tour/units/index.js";
 import { hasChromium, openBrowser } from "./browser.js";
 
 const hasData = existsSync(resolveDataDir());

@@ -87,7 +87,7 @@ describe("Hessian-vector products", () => {
 
 describe("top eigenvalues", () => {
   it("power iteration with deflation finds PyTorch's top-4 eigenvalues to 1e-3", async () => {
-    const r = await powerIteration(op, { k: 4, maxIter: 800, tol: 1e-8, seed: 1 });
+    const r = await powerIteration(op, { k: 4, maxIter: 800, tol: 1e-5, seed: 1 });
     r.eigenvalues.forEach((l, i) => expect(rel(l, ref.top_eigenvalues[i]), `λ${i + 1}`).toBeLessThan(1e-3));
     // eigenvectors are orthonormal and satisfy H v ≈ λ v
     expect(Math.abs(dot(r.eigenvectors[0], r.eigenvectors[1]))).toBeLessThan(1e-6);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { lineChart, trainingCurves } from "../../src/report/charts.js";
 import { escapeHtml, reportHtml } from "../../src/report/html.js";
-import { readRunMetrics } from "../../src/report/run-files.js";
+import { readRunMetrics } from "../../src/runs/records.js";
 import { writeRunReport } from "../../src/report/run-report.js";
 import { renderSvg, svgToPng } from "../../src/report/vega.js";
 

@@ -14,7 +14,7 @@ import { IdxError, parseIdx } from "../../src/data/idx.js";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError } from "../../src/engine/safetensors.js";
 import { runSummaries } from "../../src/lab/run-data.js";
 import { HfTokenizer, TokenizerError } from "../../src/lm/tokenizer.js";
-import { readRunConfig, readRunMetrics, readRunStatus } from "../../src/report/run-files.js";
+import { readRunConfig, readRunMetrics, readRunStatus } from "../../src/runs/records.js";
 import { listRuns, Run, RunStoreError } from "../../src/runs/store.js";
 import { idx, LONG } from "./helpers.js";
 

@@ -36,7 +36,7 @@ describe("tiller sweep errors", () => {
       tiller([
         "sweep",
         "run",
-        spec("range", { command: "train", fixed, grid: { lr: [0.01, 50] } }),
+        spec("range", { command: "train", fixed, grid: { momentum: [0.9, 1.5] } }),
         "--runs",
         dir,
       ]),
@@ -49,11 +49,11 @@ describe("tiller sweep errors", () => {
     expect(malformed.stderr).toMatch(/^tiller: error: .*malformed\.json: not valid JSON/);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(
-      /^tiller: error: sweep spec: run 1 \(lerning_rate=0\.1\): unknown option "lerning_rate" \(known: model, hidden/,
+      /^tiller: error: sweep spec: run 1 \(lerning_rate=0\.1\): unknown option "lerning_rate" \(known: model, task, hidden/,
     );
     expect(range.status).toBe(2);
     expect(range.stderr).toMatch(
-      /^tiller: error: sweep spec: run 2 \(lr=50\): lr: Number must be less than or equal to 10\n$/,
+      /^tiller: error: sweep spec: run 2 \(momentum=1\.5\): invalid train request: momentum \(--momentum\): expected a number < 1, got 1\.5\n$/,
     );
     expect(redis.status).toBe(1);
     expect(redis.stderr).toMatch(

@@ -1,6 +1,7 @@
 /**
  * Shared by the sweep tests: a grid of six tiny runs (512 images, one epoch, 16 hidden units),
- * the same runs trained one by one in this process (the reference), and the tiller CLI.
+ * the same runs trained one by one in this process through the library's session (the
+ * reference), and the tiller CLI.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -8,10 +9,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveDataDir } from "../../src/data/fashion-mnist.js";
 import { decodeSafetensors } from "../../src/engine/safetensors.js";
-import { trainRequestOf, TrainSweepRequest } from "../../src/sweep/commands.js";
+import { parseRequest } from "../../src/requests/request.js";
+import { trainRequest } from "../../src/requests/train.js";
+import { requestSchemas } from "../../src/sessions.js";
 import { expandSweep, parseSweepSpec, type SweepSpec } from "../../src/sweep/spec.js";
 import { runIdOf } from "../../src/sweep/store.js";
-import { runTraining } from "../../src/train/session.js";
 
 export const hasData = existsSync(resolveDataDir());
 
@@ -23,7 +25,7 @@ export function gridSpec(
   return parseSweepSpec({
     name,
     command: "train",
-    fixed: { hidden: [16], epochs: 1, limit: 512, batchSize: 128, logEvery: 1, ...fixed },
+    fixed: { hidden: [16], epochs: 1, limit: 512, batchSize: 128, logEvery: 1, dynamics: "off", ...fixed },
     grid,
   });
 }
@@ -33,7 +35,7 @@ export async function trainOneByOne(spec: SweepSpec, root: string): Promise<stri
   const ids: string[] = [];
   for (const { request } of expandSweep(spec)) {
     const id = runIdOf(spec.command, request);
-    await runTraining({ ...trainRequestOf(TrainSweepRequest.parse(request)), name: id, runsRoot: root });
+    await requestSchemas.train.run(parseRequest(trainRequest, { ...request, name: id, runs: root }));
     ids.push(id);
   }
   return ids;

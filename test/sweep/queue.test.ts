@@ -68,7 +68,10 @@ describe.runIf(hasData && hasRedis)("a sweep through Redis", () => {
     const spec = parseSweepSpec({
       name: "killed",
       command: "train",
-      fixed: { hidden: [128], epochs: 3, limit: 6000, batchSize: 64, seed: 7, optimizer: "adam", lr: 0.001 },
+      fixed: {
+        ...{ hidden: [64], epochs: 2, limit: 4000, batchSize: 64, seed: 7, optimizer: "adam", lr: 0.001 },
+        dynamics: "off",
+      },
     });
     const [id] = await trainOneByOne(spec, reference);
     const first = worker();
@@ -84,12 +87,12 @@ describe.runIf(hasData && hasRedis)("a sweep through Redis", () => {
     const events = await done;
     expect(events.at(-1)).toMatchObject({ type: "done", done: 1, failed: 0 });
     expect(second.log()).toMatch(new RegExp(`done +${id} \\(resumed from its checkpoint\\)`));
-    expect(weightsDigest(root, id, 3)).toBe(weightsDigest(reference, id, 3));
+    expect(weightsDigest(root, id, 2)).toBe(weightsDigest(reference, id, 2));
     const epochs = new Run(dir)
       .metrics()
       .filter((m) => m.type === "epoch")
       .map((m) => (m as { epoch: number }).epoch);
-    expect(epochs).toEqual([1, 2, 3]); // recorded once each, whatever the retries
+    expect(epochs).toEqual([1, 2]); // recorded once each, whatever the retries
     second.child.kill("SIGTERM");
     await exited(second.child);
   });

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RespConnection } from "../../src/sweep/redis/resp.js";
+import { checkRedis } from "../../src/sweep/queue.js";
 
 export const REDIS_SERVER = "/usr/bin/redis-server";
 export const hasRedis = existsSync(REDIS_SERVER);
@@ -26,15 +26,10 @@ export function freePort(): Promise<number> {
 export type TestRedis = { url: string; port: number; stop(): Promise<void>; restart(): Promise<void> };
 
 async function ping(port: number): Promise<boolean> {
-  const conn = new RespConnection({ host: "127.0.0.1", port, db: 0 }, { connectTimeoutMs: 500 });
-  try {
-    await conn.connect();
-    return (await conn.send("PING")) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    conn.close();
-  }
+  return checkRedis({ host: "127.0.0.1", port, db: 0 }, 500).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function startRedis(): Promise<TestRedis> {

@@ -18,6 +18,16 @@ function route(hash: string): { view: View; nav: string; title: string } {
     const ids = (new URLSearchParams(query).get("runs") ?? "").split(",").filter(Boolean);
     return { view: (r, s) => compareView(r, s, ids), nav: "runs", title: "Compare runs" };
   }
+  if (parts[0] === "sweeps") {
+    const load = () => import("./views/sweep.js");
+    return parts[1]
+      ? {
+          view: async (r, s) => (await load()).sweepView(r, s, parts[1]),
+          nav: "sweeps",
+          title: `Sweep ${parts[1]}`,
+        }
+      : { view: async (r) => (await load()).sweepsView(r), nav: "sweeps", title: "Sweeps" };
+  }
   if (parts[0] === "playground") {
     return {
       view: async (r, s) =>

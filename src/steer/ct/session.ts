@@ -3,14 +3,13 @@
  * validation set, run the science, and leave everything in a run directory
  * (config.json, results.json, table.md, figures/*.svg) written atomically.
  */
-import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { startEngine } from "../../engine/device.js";
 import { treeDispose } from "../../engine/tree.js";
 import type { ImageSplit } from "../../data/dataset.js";
 import { firstExamples, holdOut, loadTask } from "../../data/subsets.js";
 import { defaultRunsRoot, newRunId, Run } from "../../runs/store.js";
-import { writeFileAtomic, writeJsonAtomic } from "../../runs/atomic.js";
+import { writeFileAtomic } from "../../runs/atomic.js";
 import { lineChart, renderSvg, svgToPng } from "../../report/index.js";
 import { loadBaseModel, type BaseModel } from "./base.js";
 import { pickBest, searchBeta, type BetaScore, type SearchResult } from "./search.js";
@@ -20,6 +19,7 @@ import { UsageError } from "../../errors.js";
 import { compareMethods, type CompareOptions, type CompareRow } from "./compare.js";
 import type { HeadOptions } from "./probe.js";
 import type { CtCompareRequest, CtRobustnessRequest, CtSearchRequest } from "../../requests/ct.js";
+import { makeDirs } from "../../runs/files.js";
 
 export type TaskSplits = {
   mode: "direct" | "probe";
@@ -150,15 +150,15 @@ export async function runSearch(
       { train: splits.train, val: splits.val, test: splits.test, classes: splits.classes.length },
       { betas: req.betas, c: req.c, head: { seed: req.seed, ...req.head }, onBeta: req.onBeta },
     );
-    writeJsonAtomic(run.path("results.json"), { ...result, validation: splits.validation });
-    writeFileAtomic(
-      run.path("figures", "accuracy-vs-beta.svg"),
+    run.writeJson("results.json", { ...result, validation: splits.validation });
+    run.writeFile(
+      "figures/accuracy-vs-beta.svg",
       await accuracyVsBetaSvg(result.scores, `CT on ${dataset}: accuracy vs β (c = ${result.c})`),
     );
     run.setStatus("done", 0);
     return { run, result, splits };
   } catch (e) {
-    run.setStatus("failed", 0, (e as Error).message);
+    run.recordFailure(e, 0);
     throw e;
   } finally {
     treeDispose(base.params);
@@ -205,17 +205,17 @@ export async function runCompare(
       { train: splits.train, val: splits.val, test: splits.test, classes: splits.classes.length },
       { ...options, seed: req.seed, onBeta, onMethod },
     );
-    writeJsonAtomic(run.path("results.json"), { rows, search, validation: splits.validation });
-    writeFileAtomic(run.path("table.md"), compareTable(rows));
+    run.writeJson("results.json", { rows, search, validation: splits.validation });
+    run.writeFile("table.md", compareTable(rows));
     if (search && search.scores.length > 1)
-      writeFileAtomic(
-        run.path("figures", "accuracy-vs-beta.svg"),
+      run.writeFile(
+        "figures/accuracy-vs-beta.svg",
         await accuracyVsBetaSvg(search.scores, `Linear probe + CT on ${dataset}: accuracy vs β`),
       );
     run.setStatus("done", 0);
     return { run, rows, search, splits };
   } catch (e) {
-    run.setStatus("failed", 0, (e as Error).message);
+    run.recordFailure(e, 0);
     throw e;
   } finally {
     treeDispose(base.params);
@@ -333,14 +333,14 @@ export async function runRobustness(
       },
     );
     const rows = robustnessRows(results);
-    writeJsonAtomic(run.path("results.json"), { results, rows, validation });
-    writeFileAtomic(run.path("table.md"), robustnessTable(rows));
+    run.writeJson("results.json", { results, rows, validation });
+    run.writeFile("table.md", robustnessTable(rows));
     const shown = results.filter((r) => !r.threat.includes("@"));
     const data = shown.flatMap((r) =>
       r.scores.map((s) => ({ beta: s.beta, threat: r.threat, accuracy: s.testAccuracy })),
     );
-    writeFileAtomic(
-      run.path("figures", "robust-accuracy-vs-beta.svg"),
+    run.writeFile(
+      "figures/robust-accuracy-vs-beta.svg",
       await renderSvg(
         lineChart({
           title: `Test accuracy under attack vs β (c = ${req.c ?? 0.5})`,
@@ -354,7 +354,7 @@ export async function runRobustness(
     run.setStatus("done", 0);
     return { run, results, rows, validation };
   } catch (e) {
-    run.setStatus("failed", 0, (e as Error).message);
+    run.recordFailure(e, 0);
     throw e;
   } finally {
     treeDispose(base.params);
@@ -370,7 +370,7 @@ export async function runFigure(req: {
   name?: string;
 }): Promise<{ run: Run; file: string }> {
   // Make the --save folder before the minutes of training, so a bad path fails at once.
-  if (req.save) mkdirSync(dirname(req.save), { recursive: true });
+  if (req.save) makeDirs(dirname(req.save));
   await startEngine();
   const run = createCtRun(req.runsRoot, req.name, "figure", {
     command: "ct-figure",
@@ -379,14 +379,13 @@ export async function runFigure(req: {
   });
   try {
     const svg = await ctuFigureSvg(req.betas, req.seed ?? 0, req.steps ?? 1500);
-    const file = run.path("figures", "ctu.svg");
-    writeFileAtomic(file, svg);
+    const file = run.writeFile("figures/ctu.svg", svg);
     // A .png target is rasterised: the SVG of the decision-boundary panels is megabytes.
     if (req.save) writeFileAtomic(req.save, req.save.endsWith(".png") ? svgToPng(svg, { width: 1400 }) : svg);
     run.setStatus("done", 0);
     return { run, file };
   } catch (e) {
-    run.setStatus("failed", 0, (e as Error).message);
+    run.recordFailure(e, 0);
     throw e;
   }
 }

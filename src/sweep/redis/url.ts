@@ -3,7 +3,9 @@
  * written to a run: `redactRedisUrl` is the only form that leaves this module.
  */
 import { UsageError } from "../../errors.js";
-import type { RedisTarget } from "./resp.js";
+
+/** Where a Redis server is, as ioredis takes it. */
+export type RedisTarget = { host: string; port: number; db: number; username?: string; password?: string };
 
 export function parseRedisUrl(text: string): RedisTarget {
   let url: URL;

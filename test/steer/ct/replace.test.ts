@@ -113,7 +113,7 @@ describe("transfer parametrisations", () => {
     expect(viaHead).toEqual(await model.apply(treeRef(params), input()).data());
   });
 
-  it("LoRA starts at the base model (A = 0) and trains r·(out + fan_in) per weight plus the head", async () => {
+  it("LoRA starts at the base model (B = 0, conv kernels too) and trains r·(out + fan_in) per weight plus the head", async () => {
     const params = createModel(config).init(keyFromSeed(3));
     const p = lora(config, params, { classes: 5, rank: 2 });
     const weights = adaptableWeights(config, params);

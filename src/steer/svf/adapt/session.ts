@@ -94,6 +94,27 @@ function cell(texts: string[], answers: string[]): Cell {
   return { accuracy: answers.length ? correct / answers.length : 0, correct, n: answers.length };
 }
 
+/** The weights of a LoRA run on the same base model, for the LoRA column. */
+async function loraWeights(
+  ref: string,
+  runsRoot: string | undefined,
+  base: { hiddenSize: number; numLayers: number },
+): Promise<Params> {
+  const t = await loadTrainedAdapter(ref, runsRoot);
+  if (t.config.adapter.kind !== "lora") throw new UsageError(`--lora ${ref} is not a LoRA run`);
+  if (t.lm.cfg.hiddenSize !== base.hiddenSize || t.lm.cfg.numLayers !== base.numLayers)
+    throw new UsageError(`--lora ${ref} adapts a different base model (${t.config.base})`);
+  return t.params;
+}
+
+/** The share of an expert task's prompts that pass 1 routed to that task's expert. */
+function dispatchAccuracy(c: Confusion, categories: string[]): number {
+  const own = c.rows.filter((r) => categories.includes(r.task));
+  const hit = own.reduce((s, r) => s + r.counts[c.labels.indexOf(r.task)], 0);
+  const all = own.reduce((s, r) => s + r.counts.reduce((a, b) => a + b, 0), 0);
+  return all ? hit / all : NaN;
+}
+
 export async function selfAdapt(
   req: SelfAdaptRequest,
   cb: SelfAdaptCallbacks = {},
@@ -112,14 +133,7 @@ export async function selfAdapt(
     return compose.params(treeRef(lib.zs[k]));
   });
   const classifierParams = lib.classifier ? compose.params(treeRef(lib.classifier.z)) : null;
-  let lora: Params | null = null;
-  if (req.lora) {
-    const t = await loadTrainedAdapter(req.lora, req.runsRoot);
-    if (t.config.adapter.kind !== "lora") throw new UsageError(`--lora ${req.lora} is not a LoRA run`);
-    if (t.lm.cfg.hiddenSize !== lm.cfg.hiddenSize || t.lm.cfg.numLayers !== lm.cfg.numLayers)
-      throw new UsageError(`--lora ${req.lora} adapts a different base model (${t.config.base})`);
-    lora = t.params;
-  }
+  const lora = req.lora ? await loraWeights(req.lora, req.runsRoot, lm.cfg) : null;
   const labels = [...categories, OTHER];
   const confusion: SelfAdaptResult["confusion"] = {};
   const throughput: SelfAdaptResult["throughput"] = {};
@@ -197,12 +211,7 @@ export async function selfAdapt(
       }
       rows.push(row);
     }
-    for (const c of Object.values(confusion)) {
-      const own = c.rows.filter((r) => categories.includes(r.task));
-      const hit = own.reduce((s, r) => s + r.counts[labels.indexOf(r.task)], 0);
-      const all = own.reduce((s, r) => s + r.counts.reduce((a, b) => a + b, 0), 0);
-      c.accuracy = all ? hit / all : NaN;
-    }
+    for (const c of Object.values(confusion)) c.accuracy = dispatchAccuracy(c, categories);
   } finally {
     weights.dispose();
     if (classifierParams) treeDispose(classifierParams);

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 
 const KNOWN = ".dependency-cruiser-known-violations.json";
 /** The baseline's size when it was written; lower this as violations are removed, never raise it. */
-const KNOWN_AT_MOST = 6;
+const KNOWN_AT_MOST = 0;
 
 type Violation = { from: string; to: string; rule: { name: string; severity: string }; cycle?: unknown[] };
 type Report = { summary: { error: number; warn: number; violations: Violation[] } };

@@ -5,14 +5,15 @@
  * the answers that are a listed option. The model is a pretraining run or an SVF/LoRA run (its
  * best expert on its base); `validation` scores that split instead.
  *
- *   node --import tsx scripts/reasoning-breakdown.ts runs/<pretrain-or-adapter-run> [validation]
+ *   node --import tsx docs/recipes/reasoning-breakdown.ts runs/<pretrain-or-adapter-run> [validation]
  */
-import { evalSplits } from "../src/data/tasks/index.js";
-import { taskAccuracy } from "../src/lm/evaluate.js";
-import { createGenerator } from "../src/lm/generate.js";
-import { loadTrainedAdapter } from "../src/steer/adapt-session.js";
-import { loadLm } from "../src/lm/store.js";
-import { readJson } from "../src/runs/store.js";
+import { startEngine } from "../../src/engine/device.js";
+import { evalSplits } from "../../src/data/tasks/index.js";
+import { taskAccuracy } from "../../src/lm/evaluate.js";
+import { createGenerator } from "../../src/lm/generate.js";
+import { loadTrainedAdapter } from "../../src/steer/adapt-session.js";
+import { loadLm } from "../../src/lm/store.js";
+import { readJson } from "../../src/runs/store.js";
 
 const MORE = new Set(["older", "taller", "faster", "oldest", "tallest", "fastest"]);
 
@@ -30,6 +31,7 @@ export function shapeOf(question: string): string {
 }
 
 async function main(source: string, split: "validation" | "test") {
+  await startEngine();
   const adapterRun = (readJson(`${source}/config.json`) as { kind?: string }).kind === "adapter";
   const lm = adapterRun ? (await loadTrainedAdapter(source)).lm : loadLm(source);
   const examples = evalSplits("reasoning")[split];
@@ -61,4 +63,4 @@ async function main(source: string, split: "validation" | "test") {
 
 const split = process.argv[3] === "validation" ? "validation" : "test";
 if (process.argv[2]) await main(process.argv[2], split);
-else console.error("usage: node --import tsx scripts/reasoning-breakdown.ts runs/<run> [validation]");
+else console.error("usage: node --import tsx docs/recipes/reasoning-breakdown.ts runs/<run> [validation]");

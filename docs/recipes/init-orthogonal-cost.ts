@@ -8,11 +8,11 @@
  *   polar-eigh  A (AᵀA)^(-1/2) through linalg.eigh, float32
  *   host-hh     Householder QR on the host in float64 (needs an async read of the draw)
  *
- * Run: node --import tsx scripts/init_orthogonal_cost.ts [--skip-slow]
+ * Run: node --import tsx docs/recipes/init-orthogonal-cost.ts [--skip-slow]
  */
-import { lax, numpy as np, random } from "../src/engine/jax.js";
-import { startEngine } from "../src/engine/device.js";
-import { haarColumns } from "../src/init/orthogonal.js";
+import { lax, numpy as np, random } from "../../src/engine/jax.js";
+import { startEngine } from "../../src/engine/device.js";
+import { haarColumns } from "../../src/init/orthogonal.js";
 
 const skipSlow = process.argv.includes("--skip-slow");
 

@@ -1,9 +1,35 @@
-// Readers for a run directory (config.json, status.json, metrics.jsonl) as written by the run store.
-// Every failure is an Error with a one-line message naming the file and the problem.
-import { readFileSync } from "node:fs";
+/**
+ * The shapes of a run's records (config.json, status.json, metrics.jsonl) as reports read them,
+ * checked with zod. Files are read through the contained reader (inside the run, regular files,
+ * size-limited). Every failure is an Error with a one-line message naming the file and the problem.
+ */
 import { join } from "node:path";
 import { z } from "zod";
-import type { EpochMetric, RunMetrics, StepMetric } from "./charts.js";
+import { MAX_JSON_BYTES, MAX_LOG_BYTES, readContainedText, RunStoreError } from "./files.js";
+import { RUN_STATUSES } from "./store.js";
+
+export interface StepMetric {
+  type: "step";
+  epoch: number;
+  step: number;
+  loss: number | null;
+  elapsed_s: number;
+}
+
+export interface EpochMetric {
+  type: "epoch";
+  epoch: number;
+  train_loss: number | null;
+  train_accuracy: number | null;
+  test_loss: number | null;
+  test_accuracy: number | null;
+  elapsed_s: number;
+}
+
+export interface RunMetrics {
+  steps: StepMetric[];
+  epochs: EpochMetric[];
+}
 
 const num = z.number();
 // JSON has no NaN/Infinity: a diverged run's loss arrives as null.
@@ -25,9 +51,36 @@ export const RunConfigSchema = z
   .passthrough();
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 
+const count = z.number().int().positive();
+const sizes = z.array(count).min(1);
+
+/**
+ * A training run's config as far as rebuilding its model and data order needs: wrong types here
+ * would otherwise surface deep in the engine (e.g. as a failed free of a NaN pointer).
+ */
+export const TrainRunConfigSchema = RunConfigSchema.extend({
+  command: z.literal("train"),
+  model: z
+    .object({ name: z.string(), hidden: sizes.optional(), channels: sizes.optional(), dense: count.optional() })
+    .passthrough(),
+  optimizer: z.object({ name: z.string(), lr: z.number().finite().positive() }).passthrough(),
+  data: z
+    .object({ dataset: z.string(), limit: count.nullable(), normalize: z.enum(["standardize", "scale"]) })
+    .passthrough(),
+  epochs: count,
+  batchSize: count,
+  seed: z.number().int().min(0),
+  logEvery: count.optional(),
+}).passthrough();
+
+/** config.json of a training run, checked (a one-line error naming the field otherwise). */
+export function readTrainRunConfig(dir: string): z.infer<typeof TrainRunConfigSchema> {
+  return readJson(dir, "config.json", TrainRunConfigSchema);
+}
+
 export const RunStatusSchema = z
   .object({
-    status: z.enum(["running", "done", "failed", "interrupted", "diverged"]),
+    status: z.enum(RUN_STATUSES),
     reason: z.string().optional(),
     epochsCompleted: num,
     updatedAt: z.string(),
@@ -57,14 +110,13 @@ export interface LoadedMetrics extends RunMetrics {
   skippedLines: number[];
 }
 
-function readText(path: string, name: string): string {
+function readText(dir: string, name: string, maxBytes = MAX_JSON_BYTES): string {
+  const path = join(dir, name);
   try {
-    return readFileSync(path, "utf8");
+    return readContainedText(path, dir, maxBytes);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(
-      `${name}: ${code === "ENOENT" ? "file not found" : `cannot read (${code ?? e})`} at ${path}`,
-    );
+    const why = (e as Error).message.replace(`${path}: `, "");
+    throw new RunStoreError(`${name}: ${/ENOENT/.test(why) ? "file not found" : why} at ${path}`);
   }
 }
 
@@ -74,7 +126,7 @@ function describeZod(err: z.ZodError): string {
 
 function readJson<T>(dir: string, name: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>): T {
   const path = join(dir, name);
-  const text = readText(path, name);
+  const text = readText(dir, name);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -103,7 +155,7 @@ export function readRunStatus(dir: string): RunStatus {
 export function readRunMetrics(dir: string): LoadedMetrics {
   const name = "metrics.jsonl";
   const path = join(dir, name);
-  const lines = readText(path, name).split("\n");
+  const lines = readText(dir, name, MAX_LOG_BYTES).split("\n");
   const steps = new Map<number, StepMetric>();
   const epochs = new Map<number, EpochMetric>();
   const skippedLines: number[] = [];

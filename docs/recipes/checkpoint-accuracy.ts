@@ -3,17 +3,19 @@
  * accuracy climbs and to pick a base with headroom for adaptation (the learning rate is constant,
  * so `tiller lm pretrain --steps N` with the same options and seed retraces step N on one device).
  *
- *   node --import tsx scripts/checkpoint-accuracy.ts runs/<pretrain-run> 2000 3000 4000
+ *   node --import tsx docs/recipes/checkpoint-accuracy.ts runs/<pretrain-run> 2000 3000 4000
  */
-import { evalSplits } from "../src/data/tasks/index.js";
-import { fromHost, treeDispose } from "../src/engine/tree.js";
-import { unpackTree } from "../src/lm/checkpoint.js";
-import { taskAccuracy } from "../src/lm/evaluate.js";
-import { createGenerator } from "../src/lm/generate.js";
-import { loadLm } from "../src/lm/store.js";
-import { Run } from "../src/runs/store.js";
+import { startEngine } from "../../src/engine/device.js";
+import { evalSplits } from "../../src/data/tasks/index.js";
+import { fromHost, treeDispose } from "../../src/engine/tree.js";
+import { unpackTree } from "../../src/lm/checkpoint.js";
+import { taskAccuracy } from "../../src/lm/evaluate.js";
+import { createGenerator } from "../../src/lm/generate.js";
+import { loadLm } from "../../src/lm/store.js";
+import { Run } from "../../src/runs/store.js";
 
 async function main(dir: string, steps: string[], tasks: string[]) {
+  await startEngine();
   const lm = loadLm(dir);
   const run = Run.open(dir);
   const gen = createGenerator(lm.cfg);
@@ -37,4 +39,6 @@ const [dir, ...steps] = process.argv.slice(2);
 const tasks = (process.env.TASKS ?? "math,code,reasoning").split(",");
 if (dir && steps.length) await main(dir, steps, tasks);
 else
-  console.error("usage: [TASKS=a,b] node --import tsx scripts/checkpoint-accuracy.ts runs/<run> <step>...");
+  console.error(
+    "usage: [TASKS=a,b] node --import tsx docs/recipes/checkpoint-accuracy.ts runs/<run> <step>...",
+  );
