@@ -1,7 +1,8 @@
 /**
  * Tiller's layers (DESIGN.md): arrows point down only.
- *   cli/ lab/ tour/                 shells
+ *   cli/ lab/ tour/ sessions.ts     shells (sessions.ts: request kind → the session that runs it)
  *   train/ landscape/ steer/ lm/    sessions (lm/ is the language model: it never imports steer/)
+ *   requests/                       one schema per request, which sessions carry out
  *   nn/ optim/ init/                models and their training pieces
  *   report/ runs/ data/             storage, data and figures
  *   engine/                         jax-js and what it needs
@@ -10,13 +11,15 @@
  * that existed when the rule came in, and may only shrink.
  */
 const layers = [
-  ["cli", "lab", "tour"],
+  ["cli", "lab", "tour", "sessions.ts"],
   ["train", "landscape", "steer", "lm"],
+  ["requests"],
   ["nn", "optim", "init"],
   ["report", "runs", "data"],
   ["engine"],
 ];
-const folders = (names) => `^src/(${names.join("|")})/`;
+const folders = (names) =>
+  `^src/(${names.map((n) => (n.endsWith(".ts") ? `${n.replace(".", "[.]")}$` : `${n}/`)).join("|")})`;
 
 const layerRules = layers.slice(1).map((_, i) => {
   const below = layers.slice(i + 1).flat();

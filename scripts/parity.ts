@@ -10,8 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
 import { runTraining } from "../src/train/session.js";
+import { MODELS, type ModelName } from "../src/nn/models/index.js";
 import { loadFashionMnist } from "../src/data/fashion-mnist.js";
 import { runPythonJson } from "../bench/python.js";
+
+function modelName(name: string): ModelName {
+  if (!(MODELS as readonly string[]).includes(name))
+    throw new Error(`unknown model "${name}": choose from ${MODELS.join(", ")}`);
+  return name as ModelName;
+}
 
 type TwinResult = { test_accuracy_per_epoch: number[]; seconds: number };
 
@@ -31,7 +38,7 @@ const rows: string[][] = [];
 const pct = (x: number) => (100 * x).toFixed(2);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-for (const model of o.models.split(",")) {
+for (const model of o.models.split(",").map(modelName)) {
   const ours: number[] = [];
   const theirs: number[] = [];
   for (const seed of o.seeds.split(",").map(Number)) {

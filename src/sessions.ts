@@ -9,6 +9,10 @@ import { landscapeSurfaceRequest, type LandscapeSurfaceRequest } from "./request
 import { optimCompareRequest } from "./requests/optim-compare.js";
 import { parseRequest, type RequestDef, type RequestOf } from "./requests/request.js";
 import { trainRequest } from "./requests/train.js";
+import { loraTrainRequest, svfTrainRequest } from "./requests/adapter.js";
+import { lmPretrainRequest } from "./requests/lm.js";
+import { trainAdapterFromRequest } from "./steer/train-request.js";
+import { openPretrainRun, pretrain as pretrainLm } from "./lm/pretrain.js";
 import { runSurface } from "./landscape/analyses.js";
 import { startEngine } from "./engine/device.js";
 import { loadEngine } from "./engine/jax.js";
@@ -23,7 +27,9 @@ import {
   runSearch,
   searchRequestOf,
 } from "./steer/ct/session.js";
-import { compareRequestOf, runComparison } from "./train/compare.js";
+import { compareRequestOf, resumeComparison, runComparison } from "./train/compare.js";
+import { compareInits, initCompareRequestOf } from "./train/init-compare.js";
+import { initCompareRequest } from "./requests/init-compare.js";
 import type { TrainCallbacks } from "./train/loop.js";
 import { trainFromRequest } from "./train/session.js";
 
@@ -70,12 +76,19 @@ export const requestSchemas = {
     return { run: run.dir, status: result.status };
   }),
   "optim-compare": session(optimCompareRequest, async (r, o) => {
-    const { run, rows } = await runComparison(compareRequestOf(r), {
-      signal: o.signal,
-      callbacks: () => o.callbacks ?? {},
-    });
+    const how = { signal: o.signal, callbacks: () => o.callbacks ?? {}, runsRoot: r.runs };
+    const { run, rows } = r.resume
+      ? await resumeComparison(r.resume, how)
+      : await runComparison(compareRequestOf(r), how);
     const worst = rows.find((x) => x.status !== "done")?.status ?? "done";
     return { run: run.dir, status: worst };
+  }),
+  "init-compare": session(initCompareRequest, async (r, o) => {
+    const { run, status } = await compareInits(initCompareRequestOf(r), {
+      signal: o.signal,
+      callbacks: { train: o.callbacks },
+    });
+    return { run: run.dir, status };
   }),
   "ct-pretrain": session(ctPretrainRequest, async (r, o) => {
     const { run, result } = await pretrain(pretrainRequestOf(r), o);
@@ -97,6 +110,20 @@ export const requestSchemas = {
     await startEngine();
     await runSurface(surfaceOf(r));
     return { run: Run.open(r.run, r.runs).dir, status: "done" };
+  }),
+  "svf-train": session(svfTrainRequest, async (r, o) => {
+    const { run, result } = await trainAdapterFromRequest({ kind: "svf", ...r }, { signal: o.signal });
+    return { run: run.dir, status: result.status };
+  }),
+  "lora-train": session(loraTrainRequest, async (r, o) => {
+    const { run, result } = await trainAdapterFromRequest({ kind: "lora", ...r }, { signal: o.signal });
+    return { run: run.dir, status: result.status };
+  }),
+  "lm-pretrain": session(lmPretrainRequest, async (r, o) => {
+    await startEngine();
+    const { run, config } = openPretrainRun(r);
+    const result = await pretrainLm(run, config, { resume: Boolean(r.resume), signal: o.signal });
+    return { run: run.dir, status: result.status };
   }),
 } satisfies Record<string, Session>;
 

@@ -12,12 +12,20 @@ import { describe, expect, it } from "vitest";
 import { resolveDataDir } from "../src/data/fashion-mnist.js";
 import { addRequestOptions, requestFromCommand } from "../src/cli/request-options.js";
 import { JobQueue, jobForms, parseJobRequest } from "../src/lab/jobs.js";
+import { startLab } from "../src/lab/server.js";
 import { requestArgv } from "../src/requests/argv.js";
 import { parseRequest, type RequestDef } from "../src/requests/request.js";
 import { trainRequest } from "../src/requests/train.js";
 import { landscapeSurfaceRequest } from "../src/requests/landscape.js";
 import { requestSchemas } from "../src/sessions.js";
 import { flagOf } from "../src/requests/request.js";
+import { loraTrainRequest, svfTrainRequest } from "../src/requests/adapter.js";
+import { lmPretrainRequest } from "../src/requests/lm.js";
+import { FINETUNE_DEFAULTS } from "../src/steer/finetune.js";
+import { SVF_DEFAULTS } from "../src/steer/svf/compose.js";
+import { TARGET_SETS } from "../src/steer/svf/targets.js";
+import { PRETRAIN_DEFAULTS } from "../src/lm/pretrain.js";
+import { LM_SIZES } from "../src/lm/presets.js";
 
 const hasData = existsSync(resolveDataDir());
 const cli = ["--import", "tsx", "src/cli/main.ts"];
@@ -50,10 +58,14 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
     params: { clipNorm: "1" },
   },
   "optim-compare": { optimizers: ["sgd", "adam"], hidden: [32], epochs: 2, limit: 500 },
+  "init-compare": { inits: ["lecun", "orthogonal"], initMode: "fan_out", momentum: 0.5, biasInit: 0.1 },
   "ct-pretrain": { task: "fashion-mnist:0-4", model: "mlp", hidden: [64], epochs: 2 },
   "ct-search": { run: "base", task: "fashion-mnist:5-9", betas: [0.8, 0.9], c: 0.4 },
   "ct-compare": { run: "base", task: "fashion-mnist:5-9", methods: ["linear-probe", "lora"], loraRank: 2 },
   "ct-robustness": { run: "base", betas: [0.9], attacks: false, n: 200 },
+  "svf-train": { base: "lm", task: "math", klCoef: 0.1, rewardNorm: true, initVal: 0.2 },
+  "lora-train": { base: "lm", task: "code", rank: 2, alpha: 8, objective: "rl" },
+  "lm-pretrain": { task: "math,code:2", size: "small", steps: 10, lossOn: "answer" },
   "landscape-surface": { run: "r1", directions: "random", range: [-0.5, 0.25], slices: true, steps: 9 },
 };
 
@@ -75,6 +87,25 @@ describe("request schemas", () => {
       const request = parseRequest(schema, SAMPLES[kind]) as Record<string, unknown>;
       expect(parseArgv(schema, requestArgv(schema, request)), kind).toEqual(request);
     }
+  });
+
+  it("the adapter and LM schemas default to the library's own defaults", () => {
+    const svf = parseRequest(svfTrainRequest, { base: "b", task: "math" });
+    const lora = parseRequest(loraTrainRequest, { base: "b", task: "math" });
+    for (const key of Object.keys(FINETUNE_DEFAULTS).filter((k) => k !== "lr"))
+      expect(svf[key as keyof typeof svf], key).toEqual(
+        FINETUNE_DEFAULTS[key as keyof typeof FINETUNE_DEFAULTS],
+      );
+    expect([svf.lr, lora.lr, svf.objective, lora.objective]).toEqual([2e-3, 2e-3, "rl", "sft"]);
+    expect([svf.initVal, svf.maxMult]).toEqual([SVF_DEFAULTS.initVal, SVF_DEFAULTS.maxMult]);
+    expect(svfTrainRequest.fields.targets.schema.removeDefault().options).toEqual([...TARGET_SETS]);
+    const lm = parseRequest(lmPretrainRequest, {});
+    for (const [key, value] of Object.entries(PRETRAIN_DEFAULTS))
+      expect(lm[key as keyof typeof lm], key).toEqual(value);
+    expect(lmPretrainRequest.fields.size.schema.removeDefault().options).toEqual([...LM_SIZES]);
+    expect(() => parseRequest(svfTrainRequest, { task: "math" })).toThrow(
+      /base \(<base>\): required \(or --resume <run>\)/,
+    );
   });
 
   it("a bad value is refused with the field and its flag named", () => {
@@ -105,6 +136,20 @@ describe("request schemas", () => {
     expect(() => parseJobRequest({ kind: "train", epochs: 0 })).toThrow(
       /epochs \(--epochs\): expected a number ≥ 1/,
     );
+  });
+
+  it("the lab serves each job kind's form fields from the schemas", async () => {
+    const lab = await startLab({ runsRoot: mkdtempSync(join(tmpdir(), "tiller-lab-")), port: 0 });
+    try {
+      const body = (await (await fetch(new URL("/api/requests", lab.url))).json()) as {
+        kinds: Record<string, { summary: string; fields: { name: string }[] }>;
+      };
+      expect(Object.keys(body.kinds)).toEqual(["train", "optim-compare", "landscape-surface"]);
+      expect(body.kinds.train.summary).toBe(trainRequest.summary);
+      expect(body.kinds["landscape-surface"].fields.map((f) => f.name)).toContain("directions");
+    } finally {
+      await lab.close();
+    }
   });
 
   it("the hand-written landscape surface command takes every flag of its schema", () => {
@@ -151,7 +196,7 @@ describe("one CLI dialect", () => {
   it("an option the run's config fixes is refused with --resume, naming it", () => {
     const r = tiller(["train", "--resume", "somewhere", "--epochs", "5", "--lr", "0.1"]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/lr, epochs: fixed by the run's config on --resume/);
+    expect(r.stderr).toMatch(/--lr, --epochs: fixed by the run's config on --resume/);
   });
 });
 
@@ -161,6 +206,39 @@ const strip = (c: Record<string, unknown>) => {
 };
 const config = (dir: string) =>
   JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, unknown>;
+
+describe("the same adapter request from the CLI and the library", () => {
+  it("the registry runs an svf train request to the same config.json as the command line", async () => {
+    const libRoot = mkdtempSync(join(tmpdir(), "tiller-lib-"));
+    const cliRoot = mkdtempSync(join(tmpdir(), "tiller-cli-"));
+    const base = "test/fixtures/reference/lm/llama-tiny";
+    const request = {
+      base,
+      task: "math",
+      steps: 2,
+      evalEvery: 2,
+      evalExamples: 4,
+      trainExamples: 16,
+      batchSize: 4,
+    };
+    const entry = requestSchemas["svf-train"];
+    const done = await entry.run(parseRequest(entry.schema, { ...request, runs: libRoot, name: "svf" }));
+    expect(done).toEqual({ run: join(libRoot, "svf"), status: "done" });
+    const argv = requestArgv(entry.schema, { ...request, runs: cliRoot, name: "svf" });
+    expect(argv.slice(0, 2)).toEqual([base, "--task"]);
+    const r = tiller(["svf", "train", ...argv, "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ run: join(cliRoot, "svf"), status: "done" });
+    // The adapter run records the runs folder it was started in; everything else is the request's.
+    const { runsRoot: a, ...lib } = strip(config(join(libRoot, "svf")));
+    const { runsRoot: b, ...cli } = strip(config(join(cliRoot, "svf")));
+    expect([a, b]).toEqual([libRoot, cliRoot]);
+    expect(lib).toEqual(cli);
+    const fixed = tiller(["svf", "train", "--resume", join(cliRoot, "svf"), "--steps", "9"]);
+    expect(fixed.status).toBe(2);
+    expect(fixed.stderr).toMatch(/--steps: fixed by the run's config on --resume/);
+  }, 120_000);
+});
 
 describe.runIf(hasData)("the same request from the lab, the CLI and the library", () => {
   it("a lab job and the CLI write the same config.json for the same train request", async () => {
@@ -210,6 +288,25 @@ describe.runIf(hasData)("the same request from the lab, the CLI and the library"
     const printed = JSON.parse(r.stdout) as { run: string; status: string };
     expect(printed).toMatchObject({ run: join(cliRoot, "same"), status: "done" });
     expect(strip(config(join(labRoot, "same")))).toEqual(strip(config(join(cliRoot, "same"))));
+    // Every command that prints a result prints it as one JSON object with --json.
+    const shown = JSON.parse(tiller(["runs", "show", "same", "--runs", cliRoot, "--json"]).stdout);
+    expect(shown).toMatchObject({ id: "same", status: { status: "done" }, checkpoints: [1] });
+    const report = JSON.parse(tiller(["report", "same", "--json"], { TILLER_RUNS: cliRoot }).stdout);
+    expect(report.report).toBe(join(cliRoot, "same", "report.html"));
+    const line = tiller([
+      "landscape",
+      "interpolate",
+      "same",
+      "--runs",
+      cliRoot,
+      "--steps",
+      "3",
+      "--examples",
+      "16",
+      "--json",
+    ]);
+    expect(line.status, line.stderr).toBe(0);
+    expect(JSON.parse(line.stdout).files).toHaveLength(2);
   }, 180_000);
 
   it("a lab job and the CLI write the same config.json for the same optimiser comparison", async () => {
@@ -229,7 +326,13 @@ describe.runIf(hasData)("the same request from the lab, the CLI and the library"
     const argv = requestArgv(requestSchemas["optim-compare"].schema, { ...request, runs: cliRoot });
     const r = tiller(["optim", "compare", ...argv, "-q"]);
     expect(r.status, r.stderr).toBe(0);
-    expect(strip(config(join(labRoot, "cmp")))).toEqual(strip(config(join(cliRoot, "cmp"))));
+    // The comparison keeps its library request (for --resume), with the runs folder it was started in.
+    const top = (root: string) => {
+      const c = strip(config(join(root, "cmp"))) as { request: { runsRoot?: string } };
+      expect(c.request.runsRoot).toBe(root);
+      return { ...c, request: { ...c.request, runsRoot: undefined } };
+    };
+    expect(top(labRoot)).toEqual(top(cliRoot));
     for (const m of ["sgd", "adam"])
       expect(strip(config(join(labRoot, "cmp", "members", m)))).toEqual(
         strip(config(join(cliRoot, "cmp", "members", m))),

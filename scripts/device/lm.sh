@@ -23,7 +23,7 @@ run() { # name, device, threads, options...
     TILLER_THREADS=$threads timeout -s INT "$secs" node build/src/cli/main.js --device "$dev" lm pretrain --resume "$out/$name" -q
   else
     # shellcheck disable=SC2086
-    TILLER_THREADS=$threads timeout -s INT "$secs" node build/src/cli/main.js --device "$dev" lm pretrain $opts --out "$out" --name "$name" -q
+    TILLER_THREADS=$threads timeout -s INT "$secs" node build/src/cli/main.js --device "$dev" lm pretrain $opts --runs "$out" --name "$name" -q
   fi
   echo "$name ($dev): exit $?, $(grep -c '"type":"step"' "$out/$name/metrics.jsonl") step lines, last: $(grep '"type":"step"' "$out/$name/metrics.jsonl" | tail -1)"
   [ -s "$out/$name/results.json" ] && echo "$name results: $(tr -d ' \n' <"$out/$name/results.json" | head -c 400)"

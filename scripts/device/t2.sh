@@ -24,7 +24,7 @@ fi
 echo "base: $(tr -d ' \n' <"$root/$base/results.json" 2>/dev/null | head -c 300)"
 # One expert run per task and line of the variants file: "<name> svf|lora <options>".
 variants=${T2_VARIANTS:-docs/recipes/t2-variants.txt}
-common="--base $root/$base --steps $steps --eval-every 25 --eval-examples 128 --out $root -q"
+common="$root/$base --steps $steps --eval-every 25 --eval-examples 128 --runs $root -q"
 for task in $tasks; do
   while read -r name kind opts; do
     case $name in '' | '#'*) continue ;; esac

@@ -6,6 +6,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { nonNegativeInt, positiveInt } from "./errors.js";
 import { createProgress } from "./progress.js";
+import { compareProgress } from "../steer/ct/progress.js";
 import { interruptSignal } from "./signals.js";
 import { pretrain, pretrainRequestOf } from "../steer/ct/pretrain.js";
 import { parseBetaGrid } from "../steer/ct/search.js";
@@ -60,6 +61,7 @@ Examples:
 }
 
 type FigureOptions = {
+  json?: boolean;
   betas: number[];
   steps: number;
   seed: number;
@@ -83,6 +85,7 @@ function figureCommand(): Command {
     )
     .option("--runs <dir>", RUNS_HELP)
     .option("--name <id>", "id of the result run")
+    .option("--json", "print the result as one JSON object")
     .option("-q, --quiet", "no progress output")
     .addHelpText(
       "after",
@@ -103,7 +106,11 @@ Examples:
         runsRoot: o.runs,
         name: o.name,
       });
-      process.stdout.write(`figure: ${file}\n${o.save ? `saved: ${o.save}\n` : ""}run: ${run.dir}\n`);
+      printResult(o.json, { run: run.dir, figure: file, saved: o.save ?? null }, [
+        `figure: ${file}`,
+        ...(o.save ? [`saved: ${o.save}`] : []),
+        `run: ${run.dir}`,
+      ]);
     });
 }
 
@@ -219,21 +226,11 @@ Writes results.json and table.md (the table printed here) into a run directory.`
     .action(async (...args: unknown[]) => {
       const { request, o } = parsed(args, ctCompareRequest);
       const progress = createProgress({ quiet: o.quiet || o.json });
-      let label = "";
+      const shown = compareProgress(progress, request.betas.length);
       const { run, rows, splits } = await runCompare({
-        ...compareRequestOf(request, {
-          onStep: (s) => {
-            if (s.step === 1) progress.start(s.steps, `${label} epoch ${s.epoch}`);
-            progress.update(s.step, { loss: s.loss.toFixed(4) });
-          },
-          onEpoch: (e) => progress.stop(`${label} epoch ${e.epoch}: val ${pct(e.valAccuracy)}`),
-        }),
-        onMethod: (m) => {
-          label = m;
-          progress.log(`${m}…`);
-          if (m.startsWith("linear probe")) progress.start(request.betas.length, "β search");
-        },
-        onBeta: (s, i) => progress.update(i + 1, { beta: String(s.beta), val: pct(s.valAccuracy) }),
+        ...compareRequestOf(request, shown.finetune),
+        onMethod: shown.onMethod,
+        onBeta: shown.onBeta,
       });
       progress.stop();
       printResult(o.json, { run: run.dir, validation: splits.validation, rows }, [

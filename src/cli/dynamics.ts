@@ -12,6 +12,7 @@ import { dynamicsFigures } from "../train/dynamics-figures.js";
 import { writeFigure } from "../landscape/store.js";
 import { UsageError } from "../errors.js";
 import { RUNS_HELP } from "./dialect.js";
+import { printResult } from "./output.js";
 
 export function dynamicsCommand(): Command {
   return new Command("dynamics")
@@ -20,6 +21,7 @@ export function dynamicsCommand(): Command {
     )
     .argument("<run>", "run id or directory")
     .option("--runs <dir>", RUNS_HELP)
+    .option("--json", "print the per-epoch dynamics and the figures written as one JSON object")
     .option("--from-checkpoints", "rebuild from checkpoints and metrics even if dynamics.jsonl exists")
     .option("-q, --quiet", "no progress output (accepted for uniformity: only result lines are printed)")
     .addHelpText(
@@ -30,7 +32,7 @@ Examples:
   $ tiller dynamics <new run>                                # figures/dynamics.svg, dynamics-layers.svg
   $ tiller dynamics <any run> --from-checkpoints             # runs trained without the recorder`,
     )
-    .action(async (ref: string, o: { runs?: string; fromCheckpoints?: boolean }) => {
+    .action(async (ref: string, o: { runs?: string; fromCheckpoints?: boolean; json?: boolean }) => {
       const run = Run.open(ref, o.runs);
       let records = o.fromCheckpoints ? [] : readDynamics(run);
       let source = "dynamics.jsonl";
@@ -41,7 +43,7 @@ Examples:
       }
       const epochs = records.filter((r): r is DynamicsRecord => r.type === "epoch");
       if (epochs.length === 0) throw new UsageError(`run ${run.id} has no finished epoch to draw`);
-      const out = (line: string) => process.stdout.write(line + "\n");
+      const out = (line: string) => void (o.json || process.stdout.write(line + "\n"));
       out(`training dynamics of ${run.id} (from ${source})`);
       out("epoch    loss  grad norm  ‖θₜ−θₜ₋₁‖  ‖θₜ−θ₀‖  weight norm  improvement");
       for (const r of epochs)
@@ -57,5 +59,6 @@ Examples:
       ];
       if (figures.steps) files.push(writeFigure(run, "dynamics-steps.svg", await renderSvg(figures.steps)));
       files.forEach((f) => out(`wrote ${f}`));
+      if (o.json) printResult(true, { run: run.dir, source, epochs, files }, []);
     });
 }

@@ -56,24 +56,9 @@ export function nonNegativeNumber(value: string): number {
   return n;
 }
 
-export function unitInterval(value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n >= 1)
-    throw new InvalidArgumentError(`expected a number in [0, 1), got "${value}"`);
-  return n;
-}
-
 export function intList(value: string): number[] {
   const parts = value.split(",").map((s) => s.trim());
   if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1))
     throw new InvalidArgumentError(`expected comma-separated positive integers like 512,64, got "${value}"`);
   return parts.map(Number);
-}
-
-export function oneOf<T extends string>(choices: readonly T[]) {
-  return (value: string): T => {
-    if (!(choices as readonly string[]).includes(value))
-      throw new InvalidArgumentError(`"${value}" is not one of: ${choices.join(", ")}`);
-    return value as T;
-  };
 }

@@ -41,5 +41,7 @@ Examples (the book's chapter, on a trained ReLU MLP):
   cmd.addCommand(pathsCommand());
   cmd.addCommand(waveletsCommand());
   cmd.addCommand(topologyCommand());
+  // Every analysis prints a result: --json gives it as one object.
+  for (const sub of cmd.commands) sub.option("--json", "print the result as one JSON object");
   return cmd;
 }

@@ -21,6 +21,7 @@ import { landscapeCommand } from "./landscape.js";
 import { dynamicsCommand } from "./dynamics.js";
 import { sweepCommand } from "./sweep.js";
 import { workerCommand } from "./worker.js";
+import { completionCommand } from "./completion.js";
 import { loadEngine, shutdownWorkers } from "../engine/jax.js";
 import { DEVICE_CHOICES } from "../engine/device.js";
 
@@ -36,7 +37,7 @@ function packageVersion(): string {
   for (const p of ["../../package.json", "../../../package.json"]) {
     try {
       const pkg = require(p) as { name?: string; version?: string };
-      if (pkg.name === "tiller" && pkg.version) return pkg.version;
+      if (pkg.name === "tiller-ml" && pkg.version) return pkg.version;
     } catch {
       // try the next location
     }
@@ -81,6 +82,7 @@ Start here:
     dynamicsCommand(),
     sweepCommand(),
     workerCommand(),
+    completionCommand(() => program),
   ])
     program.addCommand(cmd);
   const finish = (c: Command) => {

@@ -19,12 +19,12 @@ import {
 } from "../optim/index.js";
 import { compareRequestOf, formatTable, resumeComparison, runComparison } from "../train/compare.js";
 import { optimCompareRequest } from "../requests/optim-compare.js";
-import { notResumable } from "../requests/request.js";
 import { addRequestOptions, requestFromCommand } from "./request-options.js";
 import { printResult } from "./output.js";
 import type { TrainCallbacks } from "../train/loop.js";
 import { nonNegativeInt, positiveInt, positiveNumber, UsageError } from "./errors.js";
 import { createProgress } from "./progress.js";
+import { epochProgress } from "../train/progress.js";
 import { interruptSignal } from "./signals.js";
 
 const collect = (v: string, acc: string[]) => [...acc, v];
@@ -220,20 +220,7 @@ A path that overflows to Inf/NaN stops there: its points so far are kept and the
 
 /** Progress lines for one member of a comparison. */
 function memberCallbacks(progress: ReturnType<typeof createProgress>) {
-  let total = 0;
-  return (label: string): TrainCallbacks => ({
-    onStart: (info) => {
-      total = info.stepsPerEpoch;
-    },
-    onStep: (e) => {
-      if (e.stepInEpoch === 1) progress.start(total, `${label} epoch ${e.epoch}`);
-      progress.update(e.stepInEpoch, { loss: e.loss.toFixed(4) });
-    },
-    onEpoch: (e) =>
-      progress.stop(
-        `${label} epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} · test loss ${e.test_loss.toFixed(4)} acc ${(100 * e.test_accuracy).toFixed(2)}% · ${e.elapsed_s.toFixed(1)} s`,
-      ),
-  });
+  return (label: string): TrainCallbacks => epochProgress(progress, label);
 }
 
 function compareCommand(): Command {
@@ -258,12 +245,8 @@ Writes <run>/summary.json, summary.csv, figures/compare.svg, and one training ru
 under <run>/members/.`,
     )
     .action(async (_o: unknown, self: Command) => {
-      const { request, given } = requestFromCommand(self, optimCompareRequest);
+      const { request } = requestFromCommand(self, optimCompareRequest);
       const o = self.opts<{ quiet?: boolean; json?: boolean }>();
-      if (request.resume) {
-        const fixed = notResumable(optimCompareRequest, given);
-        if (fixed.length) throw new UsageError(`${fixed.join(", ")}: fixed by the run's config on --resume`);
-      }
       const progress = createProgress({ quiet: o.quiet || o.json });
       const signal = interruptSignal(() =>
         progress.log("Interrupted: finishing the current step, then stopping…"),

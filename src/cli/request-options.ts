@@ -8,6 +8,7 @@ import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import { describeField, shapeOf, type FieldInfo } from "../requests/describe.js";
 import {
   flagOf,
+  notResumable,
   parseRequest,
   requestErrorMap,
   type Field,
@@ -117,13 +118,22 @@ export function givenFields(cmd: Command, def: RequestDef): Record<string, unkno
   return given;
 }
 
-/** The validated request a command line asks for, and which fields it gave explicitly. */
+/**
+ * The validated request a command line asks for, and which fields it gave explicitly; with
+ * `--resume`, a UsageError naming the options the run's config fixes (not `resumable`).
+ */
 export function requestFromCommand<D extends RequestDef>(
   cmd: Command,
   def: D,
 ): { request: RequestOf<D>; given: string[] } {
   const given = givenFields(cmd, def);
-  return { request: parseRequest(def, given), given: Object.keys(given) };
+  const request = parseRequest(def, given);
+  // A resumed run goes on with the config it was made with: options that would change it are refused.
+  if ((request as { resume?: string }).resume !== undefined) {
+    const fixed = notResumable(def, Object.keys(given)).map((k) => `--${flagOf(k, def.fields[k].meta)}`);
+    if (fixed.length) throw new UsageError(`${fixed.join(", ")}: fixed by the run's config on --resume`);
+  }
+  return { request, given: Object.keys(given) };
 }
 
 function textOfDefault(value: unknown): string {

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { listRuns, Run, defaultRunsRoot } from "../runs/store.js";
 import { RUNS_HELP } from "./dialect.js";
+import { printResult } from "./output.js";
 import { duration, percent as pct, sig } from "../report/format.js";
 import { runHeadline } from "../runs/headline.js";
 
@@ -54,9 +55,16 @@ export function runsCommand(): Command {
     .command("show <run>")
     .description("Show a run's config, status and per-epoch metrics.")
     .option("--runs <dir>", RUNS_HELP)
-    .action((id: string, o: { runs?: string }) => {
+    .option("--json", "print the run as one JSON object")
+    .action((id: string, o: { runs?: string; json?: boolean }) => {
       const run = Run.open(id, o.runs ?? defaultRunsRoot());
       const status = run.status();
+      if (o.json) {
+        const epochs = run.metrics().filter((m) => m.type === "epoch");
+        const checkpoints = run.epochCheckpoints();
+        const shown = { id: run.id, dir: run.dir, status, config: run.config(), epochs, checkpoints };
+        return printResult(true, shown, []);
+      }
       process.stdout.write(
         `run ${run.id}\n  dir: ${run.dir}\n  status: ${status.status}${status.reason ? ` (${status.reason})` : ""}\n`,
       );

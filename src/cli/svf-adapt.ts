@@ -4,14 +4,11 @@ import { getFamily, HELD_OUT_TASKS, parseTaskList } from "../data/tasks/index.js
 import { CEM_DEFAULTS } from "../steer/svf/adapt/cem.js";
 import { FEWSHOT_DEFAULTS } from "../steer/svf/adapt/fewshot.js";
 import { mergeSelfAdaptRuns, selfAdaptRun } from "../steer/svf/adapt/runs.js";
-import {
-  STRATEGIES,
-  type SelfAdaptRequest,
-  type Strategy,
-} from "../steer/svf/adapt/session.js";
+import { STRATEGIES, type SelfAdaptRequest, type Strategy } from "../steer/svf/adapt/session.js";
 import { nonNegativeInt, positiveInt, UsageError } from "./errors.js";
 import { createProgress } from "./progress.js";
 import { RUNS_HELP } from "./dialect.js";
+import { printResult } from "./output.js";
 
 type AdaptOptions = {
   merge?: string;
@@ -33,6 +30,7 @@ type AdaptOptions = {
   runs?: string;
   name?: string;
   quiet?: boolean;
+  json?: boolean;
 };
 
 /** "math=runs/a,code=runs/b" → {math: "runs/a", code: "runs/b"} (categories are expert task names). */
@@ -69,8 +67,8 @@ async function merge(list: string, o: AdaptOptions): Promise<void> {
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  const { run, table } = await mergeSelfAdaptRuns(sources, { runsRoot: o.runs, name: o.name });
-  process.stdout.write(`${table}\nrun: ${run.dir}\n`);
+  const { run, table, result } = await mergeSelfAdaptRuns(sources, { runsRoot: o.runs, name: o.name });
+  printResult(o.json, { run: run.dir, ...result }, [table, `run: ${run.dir}`]);
 }
 
 export function svfAdaptCommand(): Command {
@@ -105,6 +103,7 @@ export function svfAdaptCommand(): Command {
     .option("--merge <runs>", "instead: one table from finished adapt runs (comma list), e.g. one per task")
     .option("--runs <dir>", RUNS_HELP)
     .option("--name <id>", "run id")
+    .option("--json", "print the results as one JSON object")
     .option("-q, --quiet", "no progress output")
     .addHelpText(
       "after",
@@ -133,7 +132,7 @@ table.md and figures/cem-<task>.svg into a new run and prints the tables.`,
       if (chosen.includes("classifier") && !o.classifier)
         throw new UsageError("--strategy classifier needs --classifier <svf run trained on --task dispatch>");
       await startEngine();
-      const progress = createProgress({ quiet: o.quiet });
+      const progress = createProgress({ quiet: o.quiet || o.json });
       const request: SelfAdaptRequest = {
         experts,
         classifier: o.classifier,
@@ -167,8 +166,11 @@ table.md and figures/cem-<task>.svg into a new run and prints the tables.`,
           }
         },
       };
-      const { run, table } = await selfAdaptRun(request, callbacks, { runsRoot: o.runs, name: o.name });
+      const { run, table, result } = await selfAdaptRun(request, callbacks, {
+        runsRoot: o.runs,
+        name: o.name,
+      });
       progress.stop();
-      process.stdout.write(`${table}\nrun: ${run.dir}\n`);
+      printResult(o.json, { run: run.dir, ...result }, [table, `run: ${run.dir}`]);
     });
 }

@@ -5,6 +5,7 @@ import { TourInterrupted } from "../tour/units/index.js";
 import { UsageError } from "./errors.js";
 import { createProgress } from "./progress.js";
 import { interruptSignal } from "./signals.js";
+import { printResult } from "./output.js";
 
 function chapters(value: string): number[] {
   const list = value.split(",").map((s) => Number(s.trim()));
@@ -22,6 +23,7 @@ type TourCliOptions = {
   gallery?: string;
   plan?: boolean;
   quiet?: boolean;
+  json?: boolean;
 };
 
 /**
@@ -57,6 +59,7 @@ export function tourCommand(): Command {
     )
     .option("--gallery <dir>", "also write the figures as SVG and PNG here (the README's: docs/figures)")
     .option("--plan", "print what would be computed or reused, and stop")
+    .option("--json", "print where the report and runs are as one JSON object")
     .option("-q, --quiet", "no progress output")
     .addHelpText(
       "after",
@@ -100,6 +103,12 @@ Ctrl-C stops after the current training step; run the same command again to cont
           progress,
         });
         progress.stop();
+        if (o.json)
+          return printResult(
+            true,
+            { report: r.report, runs: r.root, gallery: r.gallery, seconds: r.seconds },
+            [],
+          );
         process.stdout.write(
           `\nreport: ${r.report}\n` +
             `open it with: xdg-open ${r.report}\n` +

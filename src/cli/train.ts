@@ -1,11 +1,10 @@
 import { Command } from "commander";
 import { trainRequest } from "../requests/train.js";
-import { notResumable } from "../requests/request.js";
 import { trainFromRequest } from "../train/session.js";
 import type { TrainCallbacks } from "../train/loop.js";
-import { UsageError } from "../errors.js";
 import { writeRunReport } from "../report/run-report.js";
 import { createProgress } from "./progress.js";
+import { epochProgress } from "../train/progress.js";
 import { interruptSignal } from "./signals.js";
 import { addRequestOptions, requestFromCommand } from "./request-options.js";
 import { printResult } from "./output.js";
@@ -30,22 +29,14 @@ type Presentation = { report: boolean; quiet?: boolean; json?: boolean };
 
 /** Progress lines for a training run: a bar per epoch, one summary line at its end. */
 function progressCallbacks(progress: ReturnType<typeof createProgress>): TrainCallbacks {
-  let total = 0;
+  const bars = epochProgress(progress);
   return {
-    onStart: ({ startEpoch, epochs, stepsPerEpoch }) => {
-      total = stepsPerEpoch;
-      if (startEpoch > epochs) progress.log("Nothing to do: all epochs are already done.");
+    ...bars,
+    onStart: (info) => {
+      bars.onStart?.(info);
+      if (info.startEpoch > info.epochs) progress.log("Nothing to do: all epochs are already done.");
     },
     onSkip: (e) => progress.log(`step ${e.step} skipped (${e.skips}): ${e.reason}`),
-    onStep: (e) => {
-      if (e.stepInEpoch === 1) progress.start(total, `epoch ${e.epoch}`);
-      progress.update(e.stepInEpoch, { loss: e.loss.toFixed(4) });
-    },
-    onEpoch: (e) =>
-      progress.stop(
-        `epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} acc ${(100 * e.train_accuracy).toFixed(2)}% · ` +
-          `test loss ${e.test_loss.toFixed(4)} acc ${(100 * e.test_accuracy).toFixed(2)}% · ${e.elapsed_s.toFixed(1)} s`,
-      ),
   };
 }
 
@@ -57,12 +48,8 @@ export function trainCommand(): Command {
     .option("-q, --quiet", "no progress output")
     .addHelpText("after", EXAMPLES)
     .action(async (_o: unknown, self: Command) => {
-      const { request, given } = requestFromCommand(self, trainRequest);
+      const { request } = requestFromCommand(self, trainRequest);
       const o = self.opts<Presentation>();
-      if (request.resume) {
-        const fixed = notResumable(trainRequest, given);
-        if (fixed.length) throw new UsageError(`${fixed.join(", ")}: fixed by the run's config on --resume`);
-      }
       const progress = createProgress({ quiet: o.quiet || o.json });
       const signal = interruptSignal(() =>
         progress.log("Interrupted: finishing the current step, then stopping…"),

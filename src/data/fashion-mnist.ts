@@ -84,13 +84,24 @@ function readSplit(
   return { n, shape: [1, 28, 28], images: x, labels: Int32Array.from(labels.data.subarray(0, n)) };
 }
 
-export function loadFashionMnist(options: LoadOptions = {}): Dataset {
-  const dir = resolveDataDir(options.dataDir);
+/**
+ * Checks that the four Fashion-MNIST files are there, without reading them: a command calls this
+ * before it creates a run, so a missing folder leaves no failed run behind. Returns the folder.
+ */
+export function checkFashionMnist(dataDir?: string): string {
+  const dir = resolveDataDir(dataDir);
   if (!existsSync(dir))
     throw new DataMissingError(
       `Fashion-MNIST directory ${dir} does not exist. Install the data with ` +
         `"sudo apt-get install dataset-fashion-mnist", or pass --data-dir / set TILLER_DATA.`,
     );
+  for (const prefix of ["train", "t10k"])
+    for (const kind of ["images-idx3", "labels-idx1"]) findFile(dir, `${prefix}-${kind}-ubyte`);
+  return dir;
+}
+
+export function loadFashionMnist(options: LoadOptions = {}): Dataset {
+  const dir = checkFashionMnist(options.dataDir);
   const normalize = options.normalize ?? "standardize";
   return {
     name: "fashion-mnist",

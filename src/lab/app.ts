@@ -50,26 +50,7 @@ export function createLabApp(opts: LabAppOptions): Hono {
   const pollMs = opts.pollMs ?? 250;
   const app = new Hono();
 
-  app.use("*", async (c, next) => {
-    if (opts.loopbackOnly !== false && !LOOPBACK_HOSTS.has(hostName(c.req.header("host") ?? "")))
-      return c.json({ error: "this lab answers only on localhost (Host header refused)" }, 403);
-    await next();
-    c.header("X-Content-Type-Options", "nosniff");
-    c.header("Referrer-Policy", "no-referrer");
-    c.header("X-Frame-Options", "DENY");
-  });
-
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: opts.maxBodyBytes ?? 64 * 1024,
-      // The unread rest of the body is still on the wire: close the connection instead of reusing it.
-      onError: (c) =>
-        c.json({ error: `request body too large (limit ${opts.maxBodyBytes ?? 64 * 1024} bytes)` }, 413, {
-          Connection: "close",
-        }),
-    }),
-  );
+  installGuards(app, opts);
 
   app.get("/api/health", (c) => c.json({ ok: true, runsRoot }));
 
@@ -98,77 +79,9 @@ export function createLabApp(opts: LabAppOptions): Hono {
 
   // Every metrics line from byte `from` (or Last-Event-ID) on, then new ones as they are written;
   // ends after the run leaves "running" and its last line was sent.
-  app.get("/api/runs/:id/events", (c) => {
-    const dir = runDir(runsRoot, c.req.param("id"));
-    const from = offsetParam(c.req.query("from") ?? c.req.header("last-event-id") ?? "0");
-    const metricsFile = join(dir, "metrics.jsonl");
-    // Refused files (links out of the run, FIFOs) answer with an error before the stream starts.
-    readStatusText(dir);
-    readNewLines(metricsFile, 0, dir, 0);
-    return streamSSE(c, async (stream) => {
-      let aborted = false;
-      stream.onAbort(() => {
-        aborted = true;
-      });
-      let offset = from;
-      let lastStatus = "";
-      let lastBeat = Date.now();
-      while (!aborted) {
-        let statusText: string;
-        let chunk: ReturnType<typeof readNewLines>;
-        try {
-          statusText = readStatusText(dir);
-          chunk = readNewLines(metricsFile, offset, dir);
-        } catch (e) {
-          // A file replaced by a link or a FIFO while streaming: say so and stop.
-          await stream.writeSSE({ event: "error", data: JSON.stringify({ error: (e as Error).message }) });
-          return;
-        }
-        offset = chunk.offset;
-        if (chunk.reset) await stream.writeSSE({ event: "reset", data: "{}" });
-        if (chunk.lines.length) {
-          await stream.writeSSE({
-            event: "metrics",
-            data: JSON.stringify(parseLines(chunk.lines)),
-            id: String(offset),
-          });
-          lastBeat = Date.now();
-        }
-        if (statusText !== lastStatus) {
-          lastStatus = statusText;
-          await stream.writeSSE({ event: "status", data: statusText || "{}" });
-        }
-        const running = statusText === "" || safeStatus(statusText) === "running";
-        if (!running && chunk.lines.length === 0) {
-          await stream.writeSSE({ event: "end", data: "{}" });
-          return;
-        }
-        if (Date.now() - lastBeat > 15_000) {
-          await stream.write(": keep-alive\n\n");
-          lastBeat = Date.now();
-        }
-        await stream.sleep(pollMs);
-      }
-    });
-  });
+  app.get("/api/runs/:id/events", (c) => runEvents(c, runDir(runsRoot, c.req.param("id")), pollMs));
 
-  app.get("/api/runs/:id/files/*", (c) => {
-    const id = c.req.param("id");
-    const raw = new URL(c.req.url).pathname;
-    const prefix = `/api/runs/${encodeURIComponent(id)}/files/`;
-    const rest = raw.startsWith(prefix)
-      ? raw.slice(prefix.length)
-      : raw.split("/files/").slice(1).join("/files/");
-    const segments = rest.split("/").map(decodeSegment);
-    const { bytes, type } = readRunFile(runsRoot, id, segments);
-    // A figure or report opened on its own must not run script or load anything.
-    const headers: Record<string, string> = {
-      "Content-Type": type,
-      "Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'",
-      "Cache-Control": "no-cache",
-    };
-    return c.body(new Uint8Array(bytes), 200, headers);
-  });
+  app.get("/api/runs/:id/files/*", (c) => runFile(c, runsRoot, c.req.param("id")));
 
   app.post("/api/runs/:id/tags", async (c) => {
     const dir = runDir(runsRoot, c.req.param("id"));
@@ -200,7 +113,113 @@ export function createLabApp(opts: LabAppOptions): Hono {
     c.json({ error: `no API route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404),
   );
 
-  const assets = opts.assetsDir;
+  serveUi(app, opts.assetsDir);
+
+  answerErrors(app);
+  return app;
+}
+
+/** Loopback-only Host (DNS rebinding), security headers, and a size limit on API bodies. */
+function installGuards(app: Hono, opts: LabAppOptions): void {
+  app.use("*", async (c, next) => {
+    if (opts.loopbackOnly !== false && !LOOPBACK_HOSTS.has(hostName(c.req.header("host") ?? "")))
+      return c.json({ error: "this lab answers only on localhost (Host header refused)" }, 403);
+    await next();
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Referrer-Policy", "no-referrer");
+    c.header("X-Frame-Options", "DENY");
+  });
+
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: opts.maxBodyBytes ?? 64 * 1024,
+      // The unread rest of the body is still on the wire: close the connection instead of reusing it.
+      onError: (c) =>
+        c.json({ error: `request body too large (limit ${opts.maxBodyBytes ?? 64 * 1024} bytes)` }, 413, {
+          Connection: "close",
+        }),
+    }),
+  );
+}
+
+/**
+ * Every metrics line from byte `from` (or Last-Event-ID) on, then new ones as they are written;
+ * ends after the run leaves "running" and its last line was sent.
+ */
+function runEvents(c: Context, dir: string, pollMs: number) {
+  const from = offsetParam(c.req.query("from") ?? c.req.header("last-event-id") ?? "0");
+  const metricsFile = join(dir, "metrics.jsonl");
+  // Refused files (links out of the run, FIFOs) answer with an error before the stream starts.
+  readStatusText(dir);
+  readNewLines(metricsFile, 0, dir, 0);
+  return streamSSE(c, async (stream) => {
+    let aborted = false;
+    stream.onAbort(() => {
+      aborted = true;
+    });
+    let offset = from;
+    let lastStatus = "";
+    let lastBeat = Date.now();
+    while (!aborted) {
+      let statusText: string;
+      let chunk: ReturnType<typeof readNewLines>;
+      try {
+        statusText = readStatusText(dir);
+        chunk = readNewLines(metricsFile, offset, dir);
+      } catch (e) {
+        // A file replaced by a link or a FIFO while streaming: say so and stop.
+        await stream.writeSSE({ event: "error", data: JSON.stringify({ error: (e as Error).message }) });
+        return;
+      }
+      offset = chunk.offset;
+      if (chunk.reset) await stream.writeSSE({ event: "reset", data: "{}" });
+      if (chunk.lines.length) {
+        await stream.writeSSE({
+          event: "metrics",
+          data: JSON.stringify(parseLines(chunk.lines)),
+          id: String(offset),
+        });
+        lastBeat = Date.now();
+      }
+      if (statusText !== lastStatus) {
+        lastStatus = statusText;
+        await stream.writeSSE({ event: "status", data: statusText || "{}" });
+      }
+      const running = statusText === "" || safeStatus(statusText) === "running";
+      if (!running && chunk.lines.length === 0) {
+        await stream.writeSSE({ event: "end", data: "{}" });
+        return;
+      }
+      if (Date.now() - lastBeat > 15_000) {
+        await stream.write(": keep-alive\n\n");
+        lastBeat = Date.now();
+      }
+      await stream.sleep(pollMs);
+    }
+  });
+}
+
+/** One file of a run, contained in it, served so that it cannot run script. */
+function runFile(c: Context, runsRoot: string, id: string) {
+  const raw = new URL(c.req.url).pathname;
+  const prefix = `/api/runs/${encodeURIComponent(id)}/files/`;
+  const rest = raw.startsWith(prefix)
+    ? raw.slice(prefix.length)
+    : raw.split("/files/").slice(1).join("/files/");
+  const segments = rest.split("/").map(decodeSegment);
+  const { bytes, type } = readRunFile(runsRoot, id, segments);
+  // A figure or report opened on its own must not run script or load anything.
+  const headers: Record<string, string> = {
+    "Content-Type": type,
+    "Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'",
+    "Cache-Control": "no-cache",
+  };
+  return c.body(new Uint8Array(bytes), 200, headers);
+}
+
+/** The built single-page app, or a page that says how to build it. */
+function serveUi(app: Hono, assets: string | undefined): void {
   if (assets && existsSync(join(assets, "index.html"))) {
     app.use("/assets/*", serveStatic({ root: assets }));
     app.get("*", (c) => {
@@ -219,7 +238,10 @@ export function createLabApp(opts: LabAppOptions): Hono {
       ),
     );
   }
+}
 
+/** Errors as one-line JSON with their status; never a stack. */
+function answerErrors(app: Hono): void {
   app.onError((err, c) => {
     if (err instanceof LabRequestError) return c.json({ error: err.message }, err.status);
     if (err instanceof UnsafeRunFileError) return c.json({ error: err.message }, 403);
@@ -227,7 +249,6 @@ export function createLabApp(opts: LabAppOptions): Hono {
     return c.json({ error: `internal error: ${err.message.split("\n")[0]}` }, 500);
   });
   app.notFound((c) => c.json({ error: "not found" }, 404));
-  return app;
 }
 
 function jobOf(jobs: JobQueue, runId: string) {

@@ -12,6 +12,7 @@ import { DEFAULT_LR, type OptimizerName } from "../optim/index.js";
 import { requestArgv } from "../requests/argv.js";
 import { formFields, type FieldInfo } from "../requests/describe.js";
 import { parseRequest, type RequestDef } from "../requests/request.js";
+import { RUN_NAME } from "../requests/common.js";
 import { trainRequest } from "../requests/train.js";
 import { optimCompareRequest } from "../requests/optim-compare.js";
 import { landscapeSurfaceRequest } from "../requests/landscape.js";
@@ -121,6 +122,10 @@ export function parseJobRequest(body: unknown): JobRequest {
   const fixed = Object.keys(fields).filter((k) => job.def.fields[k]?.meta.form === false);
   if (fixed.length)
     throw new LabRequestError(400, `invalid job: ${fixed.join(", ")}: not settable from the lab`);
+  // The command line takes a run as an id or a directory; the lab names runs of its own folder only.
+  for (const [name, f] of Object.entries(job.def.fields))
+    if (f.meta.positional && !RUN_NAME.safeParse(fields[name]).success)
+      throw new LabRequestError(400, `invalid job: ${name}: a run id of the lab's runs folder`);
   try {
     return { kind: kind as string, request: parseRequest(job.def, fields), given: Object.keys(fields) };
   } catch (e) {

@@ -9,10 +9,11 @@
 import { defaultDevice, jit, numpy as np, valueAndGrad } from "../engine/jax.js";
 import { keyFromSeed } from "../engine/prng.js";
 import { fillLike, globalNorm, treeDispose, treeMap, treeRef, type Params } from "../engine/tree.js";
-import { evalSplits, trainStream, type TaskExample } from "../data/tasks/index.js";
+import { evalSplits, parseTaskMixture, trainStream, type TaskExample } from "../data/tasks/index.js";
 import { adamw, applyUpdates, type OptState } from "../optim/index.js";
 import { UsageError } from "../errors.js";
-import { Run } from "../runs/store.js";
+import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
+import type { LmPretrainRequest } from "../requests/lm.js";
 import { LENGTH_BUCKET, makeBatch, type LossOn } from "./batch.js";
 import { taskAccuracy } from "./evaluate.js";
 import { createGenerator } from "./generate.js";
@@ -101,6 +102,38 @@ function latestStep(run: Run): number | null {
 }
 
 /** What a pretraining run was asked for (its config.json), or a usage error for any other run. */
+/**
+ * The run a validated `lm pretrain` request (`requests/lm.ts`) trains: a new one, or the run named
+ * by `resume` with the config it was created with.
+ */
+export function openPretrainRun(r: LmPretrainRequest): { run: Run; config: PretrainConfig } {
+  if (r.resume) {
+    const run = Run.openForWriting(r.resume, r.runs);
+    return { run, config: pretrainConfigOf(run) };
+  }
+  const { tasks, weights } = parseTaskMixture(r.task);
+  const config: PretrainConfig = {
+    tasks,
+    ...(weights ? { taskWeights: weights } : {}),
+    size: r.size,
+    steps: r.steps,
+    batchSize: r.batchSize,
+    lr: r.lr,
+    weightDecay: r.weightDecay,
+    seed: r.seed,
+    lossOn: r.lossOn,
+    evalEvery: r.evalEvery,
+    evalExamples: r.evalExamples,
+    checkpointEvery: r.checkpointEvery,
+  };
+  const run = Run.create(
+    r.runs ?? defaultRunsRoot(),
+    r.name ?? newRunId(["lm", r.size]),
+    pretrainRunConfig(config),
+  );
+  return { run, config };
+}
+
 export function pretrainConfigOf(run: Run): PretrainConfig {
   const c = run.config<{ kind?: string; pretrain?: PretrainConfig }>();
   if (c.kind !== "lm-pretrain" || !c.pretrain)

@@ -33,6 +33,12 @@ export function activationInit(name: ActivationName): Params | null {
   return null;
 }
 
+/** Puts the node of a layer with activation `name` at `params[node]`, when that activation has parameters. */
+export function addActivationNode(params: Params, node: string, name: ActivationName): void {
+  const act = activationInit(name);
+  if (act) params[node] = act;
+}
+
 export function isActivation(name: string): name is ActivationName {
   return (ACTIVATIONS as readonly string[]).includes(name);
 }

@@ -7,10 +7,20 @@ import { nn, numpy as np, random } from "../engine/jax.js";
 import { conv2d, maxPool2d, avgPool2d } from "../engine/conv.js";
 import { splitKey, type Key } from "../engine/prng.js";
 import type { Params } from "../engine/tree.js";
+import { computeFans } from "../init/fans.js";
 import { TORCH_DEFAULT_INIT, type LayerInit } from "./init.js";
 import { logSoftmax } from "./activations.js";
 
 export type LinearParams = { weight: np.Array; bias: np.Array };
+
+/**
+ * A weight of `shape` ([out, in, …kernel], PyTorch's layout) and a bias of [out]; the bias rule gets
+ * the weight's fan_in (in · kernel size), as PyTorch's Linear and Conv2d compute it.
+ */
+function weightAndBias(key: Key, shape: number[], init: LayerInit): { weight: np.Array; bias: np.Array } {
+  const [kw, kb] = splitKey(key, 2);
+  return { weight: init.weight(kw, shape), bias: init.bias(kb, [shape[0]], computeFans(shape).fanIn) };
+}
 
 export function linearInit(
   key: Key,
@@ -18,11 +28,7 @@ export function linearInit(
   outFeatures: number,
   init: LayerInit = TORCH_DEFAULT_INIT,
 ): LinearParams {
-  const [kw, kb] = splitKey(key, 2);
-  return {
-    weight: init.weight(kw, [outFeatures, inFeatures]),
-    bias: init.bias(kb, [outFeatures], inFeatures),
-  };
+  return weightAndBias(key, [outFeatures, inFeatures], init);
 }
 
 /** y = x Wᵀ + b over the last axis of x. */
@@ -39,11 +45,7 @@ export function conv2dInit(
   kernel: number,
   init: LayerInit = TORCH_DEFAULT_INIT,
 ): Conv2dParams {
-  const [kw, kb] = splitKey(key, 2);
-  return {
-    weight: init.weight(kw, [outChannels, inChannels, kernel, kernel]),
-    bias: init.bias(kb, [outChannels], inChannels * kernel * kernel),
-  };
+  return weightAndBias(key, [outChannels, inChannels, kernel, kernel], init);
 }
 
 /** NCHW convolution plus a per-channel bias. */

@@ -12,23 +12,13 @@
  */
 import { numpy as np } from "../engine/jax.js";
 import { fromNamedLeaves, namedLeaves, type Params } from "../engine/tree.js";
-import type { OptimizerConfig, OptimizerName } from "./index.js";
+import { ELEMENTWISE_OPTIMIZERS, type OptimizerConfig, type OptimizerName } from "./index.js";
 
 export type FlatEntry = { name: string; shape: number[]; offset: number; size: number };
 export type FlatLayout = { entries: FlatEntry[]; size: number };
 
 /** Optimisers whose update is the same on one flat buffer as leaf by leaf. */
-export const FLAT_OPTIMIZERS: readonly OptimizerName[] = [
-  "sgd",
-  "momentum",
-  "nesterov",
-  "adagrad",
-  "rmsprop",
-  "adam",
-  "adamw",
-  "amsgrad",
-  "lion",
-];
+export const FLAT_OPTIMIZERS: readonly OptimizerName[] = ELEMENTWISE_OPTIMIZERS;
 
 export function canFlatten(config: OptimizerConfig): boolean {
   return FLAT_OPTIMIZERS.includes(config.name);

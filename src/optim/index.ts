@@ -31,7 +31,8 @@ export { lars, scaleByLars, excludeVectors } from "./lars.js";
 export { hutchinson, gaussNewtonBartlett, rademacherLike, sampleLabels } from "./curvature.js";
 export * from "./schedules.js";
 
-export const OPTIMIZERS = [
+/** Optimisers whose update is elementwise: the same on one flat buffer as leaf by leaf (optim/flat.ts). */
+export const ELEMENTWISE_OPTIMIZERS = [
   "sgd",
   "momentum",
   "nesterov",
@@ -41,12 +42,10 @@ export const OPTIMIZERS = [
   "adamw",
   "amsgrad",
   "lion",
-  "sophiah",
-  "sophiag",
-  "adafactor",
-  "lamb",
-  "lars",
 ] as const;
+/** Optimisers whose update reads a leaf's shape or a per-layer statistic (curvature, factored moments, trust ratios). */
+const PER_LEAF_OPTIMIZERS = ["sophiah", "sophiag", "adafactor", "lamb", "lars"] as const;
+export const OPTIMIZERS = [...ELEMENTWISE_OPTIMIZERS, ...PER_LEAF_OPTIMIZERS] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 /** Every hyper-parameter any optimiser takes; each optimiser accepts the keys in OPTIMIZER_PARAMS. */
@@ -282,6 +281,29 @@ function checkKeys(config: OptimizerConfig) {
     );
 }
 
+/** What an optimiser is built from: its config without name, clipping and schedule, lr possibly scheduled. */
+type CoreOptions = Omit<OptimizerConfig, "name" | "lr" | "clipNorm" | "clipValue" | "schedule"> & {
+  lr: LearningRate;
+};
+
+/** Each name's transformation; the shorthands (momentum, nesterov, amsgrad) set their defaults first. */
+const BUILDERS: Record<OptimizerName, (o: CoreOptions) => GradientTransformation> = {
+  sgd,
+  momentum: (o) => sgd({ momentum: 0.9, ...o }),
+  nesterov: (o) => sgd({ momentum: 0.9, nesterov: true, ...o }),
+  adagrad,
+  rmsprop,
+  adam,
+  adamw,
+  amsgrad: (o) => adam({ amsgrad: true, ...o }),
+  lion,
+  sophiah: sophiaH,
+  sophiag: sophiaG,
+  adafactor,
+  lamb,
+  lars,
+};
+
 export function createOptimizer(config: OptimizerConfig): GradientTransformation {
   if (!isOptimizerName(config.name))
     throw new UsageError(
@@ -290,52 +312,7 @@ export function createOptimizer(config: OptimizerConfig): GradientTransformation
   checkKeys(config);
   const { name, clipNorm, clipValue, schedule, ...rest } = config;
   const lr: LearningRate = schedule ? makeSchedule(config.lr, schedule) : config.lr;
-  const o = { ...rest, lr };
-  let core: GradientTransformation;
-  switch (name) {
-    case "sgd":
-      core = sgd(o);
-      break;
-    case "momentum":
-      core = sgd({ momentum: 0.9, ...o });
-      break;
-    case "nesterov":
-      core = sgd({ momentum: 0.9, nesterov: true, ...o });
-      break;
-    case "adagrad":
-      core = adagrad(o);
-      break;
-    case "rmsprop":
-      core = rmsprop(o);
-      break;
-    case "adam":
-      core = adam(o);
-      break;
-    case "adamw":
-      core = adamw(o);
-      break;
-    case "amsgrad":
-      core = adam({ amsgrad: true, ...o });
-      break;
-    case "lion":
-      core = lion(o);
-      break;
-    case "sophiah":
-      core = sophiaH(o);
-      break;
-    case "sophiag":
-      core = sophiaG(o);
-      break;
-    case "adafactor":
-      core = adafactor(o);
-      break;
-    case "lamb":
-      core = lamb(o);
-      break;
-    case "lars":
-      core = lars(o);
-      break;
-  }
+  const core = BUILDERS[name]({ ...rest, lr });
   const clips = [
     ...(clipValue !== undefined ? [clipByValue(clipValue)] : []),
     ...(clipNorm !== undefined ? [clipByGlobalNorm(clipNorm)] : []),

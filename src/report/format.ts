@@ -61,11 +61,12 @@ export function param(x: unknown): string {
 
 /**
  * A column header from a field name: "test_accuracy" and "testAccuracy" → "test accuracy",
+ * "optimizer.name" → "optimizer name",
  * keeping known abbreviations and symbols as they are.
  */
 export function label(key: string): string {
   return key
-    .replace(/_/g, " ")
+    .replace(/[_.]/g, " ")
     .replace(/([a-z0-9])([A-Z])/g, (_, a: string, b: string) => `${a} ${b.toLowerCase()}`)
     .replace(/\s+/g, " ")
     .trim();

@@ -10,6 +10,7 @@ import {
 } from "../runs/records.js";
 import { renderSvg } from "./vega.js";
 import { Run } from "../runs/store.js";
+import { count, duration, MISSING, percent } from "./format.js";
 
 /** Reads the run directory, writes figures/{loss,accuracy[,step-loss]}.svg and report.html; returns the report path. */
 export async function writeRunReport(runDir: string): Promise<string> {
@@ -84,29 +85,15 @@ function summaryRows(
     ["Batch size", String(config.batchSize)],
     ["Epochs", `${status.epochsCompleted} of ${config.epochs} completed`],
     ["Seed", String(config.seed)],
-    ["Parameters", config.paramCount.toLocaleString("en-US")],
+    ["Parameters", count(config.paramCount)],
     ["Data", `${config.data.dataset} (${limit}, normalize: ${config.data.normalize})`],
-    ["Best test accuracy", best ? `${percent(best.test_accuracy)} (epoch ${best.epoch})` : "—"],
-    ["Final test accuracy", final ? `${percent(final.test_accuracy)} (epoch ${final.epoch})` : "—"],
-    ["Total time", epochs.length || steps.length ? duration(elapsed) : "—"],
+    ["Best test accuracy", best ? `${percent(best.test_accuracy)} (epoch ${best.epoch})` : MISSING],
+    ["Final test accuracy", final ? `${percent(final.test_accuracy)} (epoch ${final.epoch})` : MISSING],
+    ["Total time", epochs.length || steps.length ? duration(elapsed) : MISSING],
   ];
 }
 
 function withOptions(name: string, opts: Record<string, unknown>): string {
   const parts = Object.entries(opts).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
   return parts.length ? `${name} (${parts.join(", ")})` : name;
-}
-
-function percent(v: number | null): string {
-  return typeof v === "number" ? `${(v * 100).toFixed(2)}%` : "—";
-}
-
-function duration(seconds: number): string {
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  if (h) return `${h}h ${m}m ${sec}s`;
-  if (m) return `${m}m ${sec}s`;
-  return seconds < 10 ? `${seconds.toFixed(1)}s` : `${sec}s`;
 }

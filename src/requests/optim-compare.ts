@@ -1,6 +1,6 @@
 /** `tiller optim compare`: one model, several optimisers, the same initial weights and batches. */
 import { z } from "zod";
-import { DEFAULT_MAX_SKIPS, modelFields, trainingFields } from "./train.js";
+import { checkDivergence, divergenceFields, modelFields, trainingFields } from "./train.js";
 import { defineRequest, field } from "./request.js";
 
 export const optimCompareRequest = defineRequest(
@@ -32,27 +32,14 @@ export const optimCompareRequest = defineRequest(
       form: false,
     }),
     ...trainingFields,
-    onDivergence: field(z.enum(["stop", "skip"]).default("stop"), {
-      description: "a step with NaN/Inf loss or gradient norm: stop that member (diverged), or skip the step",
-      placeholder: "<what>",
-    }),
+    ...divergenceFields,
     resume: field(z.string().min(1).optional(), {
       description: "continue an interrupted comparison (id or directory): the interrupted member resumes",
       placeholder: "<run>",
       resumable: true,
       form: false,
     }),
-    maxSkips: field(z.number().int().min(0).optional(), {
-      description: `with --on-divergence skip: more skipped steps than this stop the member (default ${DEFAULT_MAX_SKIPS})`,
-    }),
   },
-  (r, ctx) => {
-    if (r.maxSkips !== undefined && r.onDivergence !== "skip")
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ["maxSkips"],
-        message: "applies to --on-divergence skip",
-      });
-  },
+  checkDivergence,
 );
 export type OptimCompareRequest = z.infer<typeof optimCompareRequest.schema>;

@@ -25,6 +25,15 @@ export const DEFAULT_MAX_SKIPS = 10;
 
 const width = z.number().int().min(1).max(65_536);
 
+/** Command-line text of a bias rule: zeros, torch_default or a number. */
+function biasRule(text: string): string | number {
+  if (text === "zeros" || text === "torch_default") return text;
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n))
+    throw new Error(`expected zeros, torch_default or a number, got "${text}"`);
+  return n;
+}
+
 /** Model shape and initialisation: the fields `train`, `optim compare` and `init compare` share. */
 export const modelFields = {
   model: modelField,
@@ -51,7 +60,7 @@ export const modelFields = {
   biasInit: field(z.union([z.enum(["zeros", "torch_default"]), z.number().finite()]).optional(), {
     description: "biases: zeros, torch_default or a number (default zeros with --init)",
     placeholder: "<rule>",
-    fromText: (t) => (t === "zeros" || t === "torch_default" || t.trim() === "" ? t : Number(t)),
+    fromText: biasRule,
   }),
   zeroInitLast: field(z.boolean().optional(), {
     description: "start the last projection (classifier head) at zero",
@@ -71,6 +80,31 @@ export const trainingFields = {
   logEvery: logEveryField,
 };
 
+export type TrainingFields = z.infer<
+  z.ZodObject<{ [K in keyof typeof trainingFields]: (typeof trainingFields)[K]["schema"] }>
+>;
+
+/** What a step with NaN/Inf loss or gradient norm does to a training run (or a comparison's member). */
+export const divergenceFields = {
+  onDivergence: field(z.enum(["stop", "skip"]).default("stop"), {
+    description: "a step with NaN/Inf loss or gradient norm: stop the run (diverged), or skip it unapplied",
+    placeholder: "<what>",
+  }),
+  maxSkips: field(z.number().int().min(0).optional(), {
+    description: `with --on-divergence skip: more skipped steps than this stop the run (default ${DEFAULT_MAX_SKIPS})`,
+  }),
+};
+
+/** `maxSkips` only with `onDivergence: "skip"`. */
+export function checkDivergence(r: { maxSkips?: number; onDivergence: string }, ctx: z.RefinementCtx): void {
+  if (r.maxSkips !== undefined && r.onDivergence !== "skip")
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ["maxSkips"],
+      message: "applies to --on-divergence skip",
+    });
+}
+
 export const trainRequest = defineRequest(
   "train",
   "Train a model on Fashion-MNIST; every epoch is logged and checkpointed in a run directory.",
@@ -87,7 +121,7 @@ export const trainRequest = defineRequest(
       placeholder: "<x>",
     }),
     nesterov: field(z.boolean().optional(), { description: "sgd: Nesterov momentum" }),
-    weightDecay: field(z.number().min(0).max(10).optional(), {
+    weightDecay: field(z.number().min(0).finite().optional(), {
       description: "weight decay (L2 for sgd/adam, decoupled for adamw)",
       placeholder: "<x>",
     }),
@@ -123,13 +157,7 @@ export const trainRequest = defineRequest(
       placeholder: "<every>",
       resumable: true,
     }),
-    onDivergence: field(z.enum(["stop", "skip"]).default("stop"), {
-      description: "a step with NaN/Inf loss or gradient norm: stop the run (diverged), or skip it unapplied",
-      placeholder: "<what>",
-    }),
-    maxSkips: field(z.number().int().min(0).optional(), {
-      description: `with --on-divergence skip: more skipped steps than this stop the run (default ${DEFAULT_MAX_SKIPS})`,
-    }),
+    ...divergenceFields,
   },
   (r, ctx) => {
     const issue = (path: string, message: string) =>

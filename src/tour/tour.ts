@@ -19,7 +19,7 @@ import {
   type UnitName,
   type UnitState,
 } from "./plan.js";
-import { tourReportHtml } from "./report.js";
+import { tourReportHtml, type TourReportInput } from "./report.js";
 import {
   checkData,
   OUTCOME_FILE,
@@ -46,15 +46,8 @@ export type TourOptions = {
   notes?: Record<number, string[]>;
 };
 
-export type TourResult = {
-  root: string;
-  report: string;
-  outcomes: UnitOutcome[];
-  planned: PlannedUnit[];
-  actions: Record<string, string>;
-  seconds: number;
-  gallery: string[];
-};
+/** What the report was made from, the report's path and the gallery files written. */
+export type TourResult = Omit<TourReportInput, "scale" | "notes"> & { report: string; gallery: string[] };
 
 export function tourRoot(runsRoot?: string): string {
   return join(runsRoot ?? defaultRunsRoot(), "tour");

@@ -35,6 +35,7 @@ import {
   resolveTrainConfig,
   resumeTraining,
   runTraining,
+  trainingOf,
   type TrainRequest,
 } from "./session.js";
 
@@ -137,15 +138,7 @@ export function compareRequestOf(r: OptimCompareRequest): CompareRequest {
     model: r.model,
     modelOptions: { hidden: r.hidden, channels: r.channels, activation: r.activation },
     members: compareMembers(labels, file),
-    epochs: r.epochs,
-    batchSize: r.batchSize,
-    seed: r.seed,
-    limit: r.limit ?? null,
-    normalize: r.normalize,
-    dataDir: r.dataDir,
-    runsRoot: r.runs,
-    name: r.name,
-    logEvery: r.logEvery,
+    ...trainingOf(r),
     onDivergence: r.onDivergence,
     maxSkips: r.maxSkips,
   };
@@ -200,7 +193,7 @@ export async function runComparison(
     for (const m of members) {
       if (opts.signal?.aborted) break;
       const memberOpts = { dataset, signal: opts.signal, callbacks: opts.callbacks?.(m.label) };
-      const { run: member, result } = existsSync(join(membersRoot, m.label, "config.json"))
+      const { run: member, result } = run.has(join("members", m.label, "config.json"))
         ? await resumeTraining(join(membersRoot, m.label), memberOpts)
         : await runTraining(
             { ...common, optimizer: m.optimizer, runsRoot: membersRoot, name: m.label },
@@ -241,7 +234,7 @@ export async function resumeComparison(
   dirOrId: string,
   opts: Omit<Parameters<typeof runComparison>[1], "resume"> & { runsRoot?: string } = {},
 ): Promise<CompareResult> {
-  const run = Run.open(dirOrId, opts.runsRoot);
+  const run = Run.openForWriting(dirOrId, opts.runsRoot);
   const config = run.config<{ command?: string; request?: CompareRequest }>();
   if (config.command !== "compare" || !config.request)
     throw new UsageError(

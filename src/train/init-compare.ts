@@ -29,11 +29,38 @@ import { defaultRunsRoot, newRunId, Run } from "../runs/store.js";
 import type { TrainConfig } from "./config.js";
 import { convergenceEpochs, convergenceWindow, smoothedLosses } from "./convergence.js";
 import { train, type TrainCallbacks, type TrainResult } from "./loop.js";
-import { loadDataFor, resolveTrainConfig, type TrainRequest } from "./session.js";
+import { loadDataFor, resolveTrainConfig, trainingOf, type TrainRequest } from "./session.js";
+import type { InitCompareFields } from "../requests/init-compare.js";
+import type { OptimizerConfig } from "../optim/index.js";
 import { makeDirs } from "../runs/files.js";
 
 /** A training request (its modelOptions shared by every method) and the initialisers to compare. */
 export type InitCompareRequest = TrainRequest & { inits: string[] };
+
+/** The library's request for a validated `init compare` request (`requests/init-compare.ts`). */
+export function initCompareRequestOf(r: InitCompareFields): InitCompareRequest {
+  const initOptions = { mode: r.initMode, gain: r.initGain, scale: r.initScale, alpha: r.initAlpha };
+  return {
+    model: r.model,
+    modelOptions: {
+      hidden: r.hidden,
+      channels: r.channels,
+      dense: r.dense,
+      activation: r.activation,
+      biasInit: r.biasInit,
+      zeroInitLast: r.zeroInitLast,
+      initOptions: Object.fromEntries(Object.entries(initOptions).filter(([, v]) => v !== undefined)),
+    },
+    inits: r.inits,
+    optimizer: {
+      name: r.optimizer,
+      lr: r.lr,
+      ...(r.optimizer === "sgd" ? { momentum: r.momentum ?? 0.9 } : {}),
+      ...(r.momentum !== undefined && r.optimizer !== "sgd" ? { momentum: r.momentum } : {}),
+    } as OptimizerConfig,
+    ...trainingOf(r),
+  };
+}
 
 export const TABLE_COLUMNS = [
   "Method",
@@ -96,21 +123,31 @@ export function resolveCompareConfigs(req: InitCompareRequest): TrainConfig[] {
   );
 }
 
+export type InitCompareOptions = {
+  callbacks?: InitCompareCallbacks;
+  signal?: AbortSignal;
+  dataset?: Dataset;
+  /** The comparison to continue (`resumeInitComparison`): methods with a run resume, the others start. */
+  resume?: Run;
+};
+
 export async function compareInits(
   req: InitCompareRequest,
-  opts: { callbacks?: InitCompareCallbacks; signal?: AbortSignal; dataset?: Dataset } = {},
+  opts: InitCompareOptions = {},
 ): Promise<{ run: Run; rows: InitCompareRow[]; status: "done" | "interrupted" }> {
   await startEngine();
   const configs = resolveCompareConfigs(req);
   const dataset = opts.dataset ?? loadDataFor(configs[0]);
   const id = req.name ?? newRunId(["init-compare", req.model]);
-  const run = Run.create(req.runsRoot ?? defaultRunsRoot(), id, {
-    id,
-    createdAt: new Date().toISOString(),
-    command: "init-compare",
-    request: req,
-    methods: configs.map((c) => c.model),
-  });
+  const run =
+    opts.resume ??
+    Run.create(req.runsRoot ?? defaultRunsRoot(), id, {
+      id,
+      createdAt: new Date().toISOString(),
+      command: "init-compare",
+      request: req,
+      methods: configs.map((c) => c.model),
+    });
   const methodsRoot = run.path("methods");
   makeDirs(methodsRoot);
   const cb = opts.callbacks ?? {};
@@ -119,13 +156,11 @@ export async function compareInits(
     for (const [index, config] of configs.entries()) {
       const method = methodName(config);
       cb.onMethodStart?.({ method, index, count: configs.length });
-      const record = await trainMethod(
-        config,
-        dataset,
-        Run.create(methodsRoot, config.id, config),
-        cb,
-        opts.signal,
-      );
+      const resume = run.has(join("methods", config.id, "config.json"));
+      const methodRun = resume
+        ? Run.openForWriting(join(methodsRoot, config.id))
+        : Run.create(methodsRoot, config.id, config);
+      const record = await trainMethod(config, dataset, methodRun, cb, { signal: opts.signal, resume });
       records.push(record);
       cb.onMethodEnd?.(record.row);
       writeTables(run, records);
@@ -145,33 +180,74 @@ export async function compareInits(
   return { run, rows: records.map((r) => r.row), status: interrupted ? "interrupted" : "done" };
 }
 
+/**
+ * Continues an interrupted comparison from its config.json's request: finished methods stay as they
+ * are, the interrupted one resumes from its checkpoint, the rest start.
+ */
+export async function resumeInitComparison(
+  dirOrId: string,
+  opts: Omit<InitCompareOptions, "resume"> & { runsRoot?: string } = {},
+): Promise<{ run: Run; rows: InitCompareRow[]; status: "done" | "interrupted" }> {
+  const run = Run.openForWriting(dirOrId, opts.runsRoot);
+  const config = run.config<{ command?: string; request?: InitCompareRequest }>();
+  if (config.command !== "init-compare" || !config.request)
+    throw new UsageError(`run ${run.dir} is not an initialiser comparison`);
+  run.setStatus("running", 0);
+  return compareInits(config.request, { ...opts, resume: run });
+}
+
+/**
+ * What a method's table row needs beyond its run's files, saved at each epoch's end (before the
+ * checkpoint, with the dynamics): every step's loss and the training's wall time so far. A resume
+ * keeps the part up to its checkpoint.
+ */
+const PROGRESS_FILE = "init-compare-progress.json";
+/** Every step's loss, and the wall time at each epoch's end. */
+type MethodProgress = { losses: number[]; seconds: number[] };
+
+/** The progress up to the end of epoch `epochs` (the checkpoint a resume restarts from). */
+function savedProgress(methodRun: Run, epochs: number, stepsPerEpoch: number): MethodProgress {
+  if (epochs === 0 || !methodRun.has(PROGRESS_FILE)) return { losses: [], seconds: [] };
+  const saved = methodRun.readJson(PROGRESS_FILE) as MethodProgress;
+  return { losses: saved.losses.slice(0, epochs * stepsPerEpoch), seconds: saved.seconds.slice(0, epochs) };
+}
+
 async function trainMethod(
   config: TrainConfig,
   dataset: Dataset,
   methodRun: Run,
   cb: InitCompareCallbacks,
-  signal?: AbortSignal,
+  opts: { signal?: AbortSignal; resume?: boolean },
 ): Promise<MethodRecord> {
   const initParams = createModel(config.model).init(keyFromSeed(config.seed));
   const atInit = await modelDiagnostics(initParams);
   treeDispose(initParams);
 
-  const losses: number[] = [];
+  let progress: MethodProgress = { losses: [], seconds: [] };
   let stepsPerEpoch = 1;
+  let before = 0; // seconds of the epochs a resume keeps
+  const t0 = performance.now();
+  const seconds = () => before + (performance.now() - t0) / 1000;
   const callbacks: TrainCallbacks = {
     ...cb.train,
     onStart: (info) => {
       stepsPerEpoch = info.stepsPerEpoch;
+      progress = savedProgress(methodRun, info.startEpoch - 1, stepsPerEpoch);
+      before = progress.seconds.at(-1) ?? 0;
       cb.train?.onStart?.(info);
     },
     onStep: (e) => {
-      losses.push(e.loss);
+      progress.losses.push(e.loss);
       cb.train?.onStep?.(e);
     },
+    async onEpoch(e, params) {
+      progress.seconds[e.epoch - 1] = seconds();
+      methodRun.writeJson(PROGRESS_FILE, progress);
+      await cb.train?.onEpoch?.(e, params);
+    },
   };
-  const t0 = performance.now();
-  const result = await train(config, dataset, methodRun, { callbacks, signal });
-  const executionTime = (performance.now() - t0) / 1000;
+  const result = await train(config, dataset, methodRun, { callbacks, ...opts });
+  const executionTime = seconds();
   const trained = await modelDiagnostics(result.params);
   treeDispose(result.params);
 
@@ -181,15 +257,15 @@ async function trainMethod(
     method: methodName(config),
     status: result.status,
     errorRate: done && last ? 100 * (1 - last.test_accuracy) : NaN,
-    convergenceSpeed: done ? convergenceEpochs(losses, stepsPerEpoch) : NaN,
+    convergenceSpeed: done ? convergenceEpochs(progress.losses, stepsPerEpoch) : NaN,
     conditionNumber: atInit.average.conditionNumber,
     spectralNorm: atInit.average.spectralNorm,
     effectiveRankRatio: atInit.average.effectiveRankRatio,
     executionTime,
-    divergedAtStep: result.status === "diverged" ? losses.length + 1 : null,
+    divergedAtStep: result.status === "diverged" ? progress.losses.length + 1 : null,
     reason: result.reason ?? null,
   };
-  return { row, config, losses, stepsPerEpoch, atInit, trained };
+  return { row, config, losses: progress.losses, stepsPerEpoch, atInit, trained };
 }
 
 /** "nan" and "inf" as the book prints them; fixed decimals otherwise, exponent for huge values. */

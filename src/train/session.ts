@@ -2,27 +2,28 @@
  * A training session as the CLI, the tour and the lab start it: resolve the config, load the data,
  * create (or reopen) the run directory, train, and leave the run consistent whatever happens.
  */
-import { loadFashionMnist } from "../data/fashion-mnist.js";
+import { checkFashionMnist, loadFashionMnist } from "../data/fashion-mnist.js";
 import { loadTask } from "../data/subsets.js";
 import type { Dataset, Normalization } from "../data/dataset.js";
 import { startEngine } from "../engine/device.js";
 import { keyFromSeed } from "../engine/prng.js";
 import { assertSameStructure, countParams, treeDispose, type Params } from "../engine/tree.js";
 import { canonicalInitName, lMomentumAlpha } from "../init/registry.js";
-import { createModel, modelConfig } from "../nn/models/index.js";
+import { createModel, modelConfig, type ModelName } from "../nn/models/index.js";
 import { createOptimizer, optimizerConfig, type OptimizerConfig } from "../optim/index.js";
 import { readTrainRunConfig } from "../runs/records.js";
 import { defaultRunsRoot, newRunId, Run, RunStoreError } from "../runs/store.js";
 import { evaluationSubset } from "../data/subsets.js";
 import { parseSchedule } from "../optim/schedules.js";
-import type { TrainRequestFields } from "../requests/train.js";
+import type { TrainingFields, TrainRequestFields } from "../requests/train.js";
 import { UsageError } from "../errors.js";
 import { DEFAULT_MAX_SKIPS, type TrainConfig } from "./config.js";
 import { loadParamsFromCheckpoint, train, type TrainCallbacks, type TrainResult } from "./loop.js";
 import { createDynamicsRecorder, mergeCallbacks } from "./dynamics.js";
 
 export type TrainRequest = {
-  model: string;
+  /** One of MODELS: "mlp", "cnn", "vit" or "resnet". */
+  model: ModelName;
   modelOptions?: Record<string, unknown>;
   optimizer: OptimizerConfig;
   epochs: number;
@@ -119,6 +120,21 @@ export async function resumeTraining(
   return { run, result, config };
 }
 
+/** The data and bookkeeping fields every training-like request shares (`trainingFields`), as the library names them. */
+export function trainingOf(r: TrainingFields) {
+  return {
+    epochs: r.epochs,
+    batchSize: r.batchSize,
+    seed: r.seed,
+    limit: r.limit ?? null,
+    normalize: r.normalize,
+    dataDir: r.dataDir,
+    runsRoot: r.runs,
+    name: r.name,
+    logEvery: r.logEvery,
+  };
+}
+
 /** The library's request for a validated `train` request (`requests/train.ts`). */
 export function trainRequestOf(r: TrainRequestFields): TrainRequest {
   const { hidden, channels, dense, activation, init, biasInit, zeroInitLast } = r;
@@ -133,15 +149,7 @@ export function trainRequestOf(r: TrainRequestFields): TrainRequest {
       ...(r.weightDecay !== undefined ? { weightDecay: r.weightDecay } : {}),
       ...(r.schedule ? { schedule: parseSchedule(r.schedule) } : {}),
     },
-    epochs: r.epochs,
-    batchSize: r.batchSize,
-    seed: r.seed,
-    limit: r.limit ?? null,
-    normalize: r.normalize,
-    dataDir: r.dataDir,
-    runsRoot: r.runs,
-    name: r.name,
-    logEvery: r.logEvery,
+    ...trainingOf(r),
     onDivergence: r.onDivergence,
     maxSkips: r.maxSkips,
   };
@@ -188,6 +196,7 @@ function createTrainRun(r: TrainRequestFields): TrainStart {
   }
   const config: TrainStart["config"] = { ...resolveTrainConfig(req), ...(from ? { initFrom: from } : {}) };
   const initialParams = from ? initialWeights(config, from, r.runs) : undefined;
+  checkFashionMnist(config.data.dataDir); // before the run exists: a missing folder leaves no failed run
   const run = Run.create(r.runs ?? defaultRunsRoot(), config.id, config);
   return { run, config, initialParams, resume: false };
 }
@@ -219,6 +228,8 @@ export async function trainFromRequest(
 ): Promise<{ run: Run; result: TrainResult; config: TrainConfig }> {
   await startEngine();
   const start = r.resume ? reopenTrainRun(r.resume, r.runs) : createTrainRun(r);
+  // A resumed run may find its data elsewhere (another machine); the data itself is the config's.
+  if (r.resume && r.dataDir) start.config.data = { ...start.config.data, dataDir: r.dataDir };
   opts.onStart?.(start);
   const { run, config, initialParams, resume } = start;
   // Bad data or a corrupt checkpoint found after the run directory exists marks the run failed.

@@ -12,6 +12,7 @@ import { resolveDataDir } from "../../src/data/fashion-mnist.js";
 import { runTour, type TourResult } from "../../src/tour/tour.js";
 import type { TourProgress } from "../../src/tour/units/index.js";
 import { hasChromium, openBrowser } from "./browser.js";
+import { problems } from "./page-problems.js";
 
 const hasData = existsSync(resolveDataDir());
 const SHOTS = resolve("test-results", "tour");
@@ -36,6 +37,7 @@ describe.skipIf(!hasData || !hasChromium)("tour at the tiny scale", () => {
     expect(existsSync(first.report)).toBe(true);
     const html = readFileSync(first.report, "utf8");
     expect(html).not.toMatch(/<script|<link|src="http/); // self-contained
+    expect(html).not.toContain("top_eigenvectors"); // figure titles in words
     for (const p of first.planned) expect(html).toContain(`tour/${p.id}`);
   });
 
@@ -81,6 +83,7 @@ describe.skipIf(!hasData || !hasChromium)("tour at the tiny scale", () => {
         ).toBe(true);
       mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: join(SHOTS, "report.png"), fullPage: true });
+      expect(await problems(page)).toEqual([]);
     } finally {
       await browser.close();
     }

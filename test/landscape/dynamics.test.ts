@@ -44,7 +44,7 @@ describe.runIf(hasData)("training dynamics", () => {
     "600",
     "--batch-size",
     "100",
-    "--out",
+    "--runs",
     root,
     "-q",
     "--no-report",

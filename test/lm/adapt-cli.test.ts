@@ -86,7 +86,7 @@ describe("tiller svf adapt", () => {
       "2",
       "--population",
       "4",
-      "--out",
+      "--runs",
       root,
       "--name",
       "adapt",
@@ -116,7 +116,7 @@ describe("tiller svf adapt", () => {
     expect(existsSync(join(root, "adapt", "table.md"))).toBe(true);
     expect(JSON.parse(readFileSync(join(root, "adapt", "status.json"), "utf8")).status).toBe("done");
 
-    const m = await tiller(["svf", "adapt", "--merge", "adapt,adapt", "--out", root, "--name", "merged"]);
+    const m = await tiller(["svf", "adapt", "--merge", "adapt,adapt", "--runs", root, "--name", "merged"]);
     expect(m.status).toBe(0);
     const merged = JSON.parse(readFileSync(join(root, "merged", "results.json"), "utf8")) as SelfAdaptResult;
     expect(merged.rows).toHaveLength(8);
@@ -125,20 +125,20 @@ describe("tiller svf adapt", () => {
 
   it("usage mistakes exit 2 with one line naming the problem", async () => {
     const cases: [string[], RegExp][] = [
-      [["svf", "adapt", "--out", root], /--experts is required/],
-      [["svf", "adapt", "--experts", "math", "--out", root], /category=run pairs/],
-      [["svf", "adapt", "--experts", `mixed=${root}/svf-math`, "--out", root], /held-out task/],
+      [["svf", "adapt", "--runs", root], /--experts is required/],
+      [["svf", "adapt", "--experts", "math", "--runs", root], /category=run pairs/],
+      [["svf", "adapt", "--experts", `mixed=${root}/svf-math`, "--runs", root], /held-out task/],
       [
-        ["svf", "adapt", "--experts", experts(), "--strategy", "oracle", "--out", root],
+        ["svf", "adapt", "--experts", experts(), "--strategy", "oracle", "--runs", root],
         /unknown strategy "oracle"/,
       ],
       [
-        ["svf", "adapt", "--experts", experts(), "--strategy", "classifier", "--out", root],
+        ["svf", "adapt", "--experts", experts(), "--strategy", "classifier", "--runs", root],
         /needs --classifier/,
       ],
-      [["svf", "adapt", "--experts", experts(), "--task", "poetry", "--out", root], /unknown task "poetry"/],
+      [["svf", "adapt", "--experts", experts(), "--task", "poetry", "--runs", root], /unknown task "poetry"/],
       [
-        ["svf", "adapt", "--experts", `math=${root}/base`, "--strategy", "prompt", "--out", root],
+        ["svf", "adapt", "--experts", `math=${root}/base`, "--strategy", "prompt", "--runs", root],
         /not an SVF expert run/,
       ],
     ];

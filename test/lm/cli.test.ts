@@ -13,17 +13,7 @@ function tiller(args: string[]) {
 
 describe("tiller lm / svf / lora commands", () => {
   it("lm generate runs a Hugging Face checkpoint directory with its own tokenizer", () => {
-    const r = tiller([
-      "lm",
-      "generate",
-      "--model",
-      llama,
-      "--prompt",
-      "the cat",
-      "and then",
-      "--max-new-tokens",
-      "3",
-    ]);
+    const r = tiller(["lm", "generate", llama, "--prompt", "the cat", "and then", "--max-new-tokens", "3"]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split("\n");
@@ -34,14 +24,14 @@ describe("tiller lm / svf / lora commands", () => {
   it("usage mistakes exit 2 with one line naming the problem", () => {
     const out = mkdtempSync(join(tmpdir(), "tiller-cli-"));
     const cases: [string[], RegExp][] = [
-      [["svf", "train", "--task", "math", "--out", out], /--base is required/],
-      [["svf", "train", "--base", llama, "--task", "poetry", "--out", out], /unknown task "poetry"/],
-      [["lora", "train", "--base", llama, "--task", "math-hard", "--out", out], /held out/],
-      [["lm", "pretrain", "--tasks", "math,poetry", "--out", out], /unknown task "poetry"/],
-      [["lm", "pretrain", "--tasks", "math,reasoning:0", "--out", out], /bad task weight in "reasoning:0"/],
-      [["svf", "eval", "--base", llama, "--svf", "math", "--out", out], /task=run pairs/],
-      [["lm", "fork", llama, "--step", "100", "--out", out], /not an LM pretraining run/],
-      [["lm", "fork", llama, "--step", "0", "--out", out], /--step/],
+      [["svf", "train", "--task", "math", "--runs", out], /base \(<base>\): required \(or --resume <run>\)/],
+      [["svf", "train", llama, "--task", "poetry", "--runs", out], /unknown task "poetry"/],
+      [["lora", "train", llama, "--task", "math-hard", "--runs", out], /held out/],
+      [["lm", "pretrain", "--task", "math,poetry", "--runs", out], /unknown task "poetry"/],
+      [["lm", "pretrain", "--task", "math,reasoning:0", "--runs", out], /bad task weight in "reasoning:0"/],
+      [["svf", "eval", llama, "--svf", "math", "--runs", out], /task=run pairs/],
+      [["lm", "fork", llama, "--step", "100", "--runs", out], /not an LM pretraining run/],
+      [["lm", "fork", llama, "--step", "0", "--runs", out], /--step/],
     ];
     for (const [args, message] of cases) {
       const r = tiller(args);
@@ -57,11 +47,11 @@ describe("tiller lm / svf / lora commands", () => {
     const args = [
       "lm",
       "pretrain",
-      "--tasks",
+      "--task",
       "reasoning",
       "--steps",
       "100000",
-      "--out",
+      "--runs",
       out,
       "--name",
       "sig",

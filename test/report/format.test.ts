@@ -52,3 +52,11 @@ describe("one palette", () => {
     expect(s.range.every((c) => SERIES_COLORS.includes(c))).toBe(true);
   });
 });
+
+describe("the shared formatter and palette", () => {
+  it("import nothing, so the lab's browser bundle never pulls Node-only code through them", async () => {
+    const { readFileSync } = await import("node:fs");
+    for (const f of ["src/report/format.ts", "src/report/palette.ts"])
+      expect(readFileSync(f, "utf8"), f).not.toMatch(/^\s*import\s/m);
+  });
+});

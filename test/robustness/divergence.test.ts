@@ -182,7 +182,7 @@ describe("divergence", () => {
     expectCleanFailure(
       await tiller(tinyTrain(runs, data, "no-skip", ["--max-skips", "3"])),
       2,
-      /--max-skips applies to --on-divergence skip/,
+      /maxSkips \(--max-skips\): applies to --on-divergence skip/,
     );
   });
 
@@ -191,7 +191,7 @@ describe("divergence", () => {
     writeFileSync(config, JSON.stringify({ "sgd-boom": { name: "sgd", lr: 1e30 } }));
     const r = await tiller([
       ...["optim", "compare", "--optimizers", "sgd-boom,adam", "--config", config, "--hidden", "8"],
-      ...["--epochs", "1", "--batch-size", "32", "--data-dir", data, "--out", runs, "--name", "cmp", "-q"],
+      ...["--epochs", "1", "--batch-size", "32", "--data-dir", data, "--runs", runs, "--name", "cmp", "-q"],
     ]);
     // Exit 1 says a member diverged; the table and the other members are there all the same.
     expect(r.status, r.stderr).toBe(1);

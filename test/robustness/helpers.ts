@@ -140,7 +140,7 @@ export function sha256(b: Uint8Array): string {
 export function tinyTrain(root: string, dataDir: string, name: string, extra: string[] = []): string[] {
   return [
     ...["train", "--hidden", "8", "--batch-size", "32", "--epochs", "2", "--seed", "1"],
-    ...["--data-dir", dataDir, "--out", root, "--name", name, "-q", "--no-report", "--dynamics", "off"],
+    ...["--data-dir", dataDir, "--runs", root, "--name", name, "-q", "--no-report", "--dynamics", "off"],
     ...extra,
   ];
 }

@@ -202,9 +202,8 @@ describe("job parameters", () => {
     });
     const { args } = jobCommand(req, "/tmp/runs");
     expect(args).toEqual([
-      ...["train", "--model", "mlp", "--optimizer", "sgd", "--lr", "0.5", "--epochs", "2"],
-      ...["--batch-size", "256", "--seed", "0", "--hidden", "16,8", "--log-every", "10"],
-      ...["--out", "/tmp/runs", "--name", "ok-1"],
+      ...["train", "--model", "mlp", "--hidden", "16,8", "--optimizer", "sgd", "--lr", "0.5"],
+      ...["--epochs", "2", "--runs", "/tmp/runs", "--name", "ok-1"],
     ]);
     expect(existsSync(join("/tmp/runs", "ok-1"))).toBe(false);
   });

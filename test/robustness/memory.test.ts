@@ -73,7 +73,7 @@ beforeAll(async () => {
 });
 
 const request = (epochs: number, name: string) => ({
-  model: "mlp",
+  model: "mlp" as const,
   modelOptions: { hidden: [16] },
   optimizer: { name: "adam" as const, lr: 1e-3 },
   epochs,

@@ -56,6 +56,8 @@ type TrainerCase = {
   progress?(dir: string): number;
   /** The training run inside `runs/nan` that diverges (default: itself). */
   diverged?: string;
+  /** A result file whose clock-free part must match too: [file, that part]. */
+  result?: [string, (json: Record<string, unknown>) => unknown];
 };
 
 const caseNamed = (name: string) => CASES.find((c) => c.name === name)!;
@@ -138,6 +140,53 @@ const CASES: TrainerCase[] = [
       return tiller(args);
     },
     diverged: "members/boom",
+  },
+  {
+    name: "init compare",
+    fresh: (runs, name) => [
+      ...[
+        "init",
+        "compare",
+        "--inits",
+        "xavier_uniform,kaiming_normal",
+        "--hidden",
+        "8",
+        "--batch-size",
+        "32",
+      ],
+      ...[
+        "--epochs",
+        "2",
+        "--seed",
+        "1",
+        "--data-dir",
+        data,
+        "--log-every",
+        "1",
+        "--runs",
+        runs,
+        "--name",
+        name,
+        "-q",
+      ],
+    ],
+    resume: (dir) => ["init", "compare", "--resume", dir, "-q"],
+    last: 32,
+    progress: (dir) =>
+      loggedStep(join(dir, "methods", "xavier_uniform")) + loggedStep(join(dir, "methods", "kaiming_normal")),
+    weights: [
+      "methods/xavier_uniform/checkpoints/epoch-2.safetensors",
+      "methods/kaiming_normal/checkpoints/epoch-2.safetensors",
+    ],
+    // SGD at lr 1e30: step 1 throws the weights to ~1e28, step 2's logits overflow.
+    diverge: (runs) =>
+      tiller([...caseNamed("init compare").fresh(runs, "nan"), "--optimizer", "sgd", "--lr", "1e30"]),
+    diverged: "methods/xavier_uniform",
+    // The table, convergence speed included (it needs every step's loss, kept across the kill).
+    result: [
+      "table.json",
+      (t) => (t.rows as Record<string, unknown>[]).map(({ executionTime: _t, ...row }) => row),
+    ],
   },
   {
     name: "svf train",
@@ -257,6 +306,12 @@ describe.each(CASES)("$name", (c) => {
     expect(again.status, again.stderr).toBe(0);
     expect(killed, "the kill landed before the run ended").toBe(true);
     expectSameRun(join(runs, "whole"), dir, c.weights);
+    if (c.result) {
+      const [file, part] = c.result;
+      expect(part(readJsonFile(join(dir, file))), file).toEqual(
+        part(readJsonFile(join(runs, "whole", file))),
+      );
+    }
   }, 240_000);
 
   it("a step that overflows stops the run diverged at that step, with nothing logged after it", async () => {

@@ -5,6 +5,7 @@ import type { Progress as AnalysisProgress } from "../../landscape/analyses.js";
 import { nonNegativeInt, positiveInt } from "../errors.js";
 import { RUNS_HELP } from "../dialect.js";
 import { createProgress, lossField } from "../progress.js";
+import { printResult } from "../output.js";
 
 export function range(value: string): [number, number] {
   const parts = value.split(",").map((s) => Number(s.trim()));
@@ -75,10 +76,16 @@ function phases(quiet?: boolean) {
   };
 }
 
-export const out = (line: string) => process.stdout.write(line + "\n");
+/** With --json a command prints its whole result as one object at the end, and no lines before. */
+const json = (o: object) => (o as { json?: boolean }).json === true;
+export const out = (o: object, line: string) => {
+  if (!json(o)) process.stdout.write(line + "\n");
+};
 /** Every command takes -q; the analyses of a stored surface have no progress to hide. */
 export const QUIET = "-q, --quiet";
-export const files = (list: string[]) => list.forEach((f) => out(`wrote ${f}`));
+/** The files written, or with --json the whole result (numbers, names and files) as one object. */
+export const done = (o: object, result: { files: string[] }) =>
+  json(o) ? printResult(true, result, []) : result.files.forEach((f) => out(o, `wrote ${f}`));
 
 /** Starts the engine and runs one analysis with a progress bar per phase. */
 export async function withPhases<T>(

@@ -1,7 +1,7 @@
 /** `tiller landscape fit`: the book's Gaussian fitted to a surface. */
 import { Command, Option } from "commander";
 import { runFit } from "../../landscape/analyses.js";
-import { out, files, surfaceArg, type SurfaceArgOptions } from "./common.js";
+import { out, done, surfaceArg, type SurfaceArgOptions } from "./common.js";
 
 export function fitCommand(): Command {
   return surfaceArg(new Command("fit"))
@@ -29,8 +29,8 @@ export function fitCommand(): Command {
           offset: o.offset,
           name: o.name,
         });
-        out(r.printed);
-        files(r.files);
+        out(o, r.printed);
+        done(o, r);
       },
     );
 }

@@ -3,7 +3,7 @@ import { Command, Option } from "commander";
 import { runHessian } from "../../landscape/analyses.js";
 import { HESSIAN_DEFAULTS } from "../../landscape/hessian.js";
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from "../errors.js";
-import { common, withCommon, withPhases, out, files, type Common } from "./common.js";
+import { common, withCommon, withPhases, out, done, type Common } from "./common.js";
 
 export function hessianCommand(): Command {
   return withCommon(new Command("hessian"))
@@ -80,12 +80,14 @@ export function hessianCommand(): Command {
           }),
         );
         out(
+          o,
           `Hessian of the mean loss at epoch ${r.epoch} (${o.examples} ${o.split} images, loss ${r.loss.toFixed(4)})`,
         );
         out(
+          o,
           `top ${o.topK} eigenvalues (${o.method}, largest first): ${r.eigen.eigenvalues.map((v) => v.toPrecision(6)).join(", ")}`,
         );
-        out(`  products: ${r.eigen.iterations.join(", ")}`);
+        out(o, `  products: ${r.eigen.iterations.join(", ")}`);
         if (!r.eigen.converged.every(Boolean))
           process.stderr.write(
             `tiller: warning: eigenvalue${r.eigen.converged.filter((c) => !c).length > 1 ? "s" : ""} ` +
@@ -94,6 +96,7 @@ export function hessianCommand(): Command {
           );
         if (r.trace) {
           out(
+            o,
             `trace (Hutchinson, ${r.trace.samples.length} samples): ${r.trace.trace.toPrecision(6)} ± ${r.trace.stderr.toPrecision(3)}`,
           );
           if (!r.trace.converged && o.traceTol > 0)
@@ -105,10 +108,11 @@ export function hessianCommand(): Command {
         if (r.density) {
           const nodes = r.density.nodes.flat();
           out(
+            o,
             `density (SLQ): support [${Math.min(...nodes).toPrecision(4)}, ${Math.max(...nodes).toPrecision(4)}], integral ${r.densityIntegral!.toFixed(6)}`,
           );
         }
-        files(r.files);
+        done(o, r);
       },
     );
 }

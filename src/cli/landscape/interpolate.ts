@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { runInterpolation } from "../../landscape/analyses.js";
 import { positiveInt } from "../errors.js";
-import { common, range, withCommon, withPhases, out, files, type Common } from "./common.js";
+import { common, range, withCommon, withPhases, out, done, type Common } from "./common.js";
 
 export function interpolateCommand(): Command {
   return withCommon(new Command("interpolate"))
@@ -40,12 +40,13 @@ export function interpolateCommand(): Command {
             steps: o.steps,
           }),
         );
-        out(`interpolation ${r.from} → ${r.to} on ${o.examples} ${o.split} images`);
+        out(o, `interpolation ${r.from} → ${r.to} on ${o.examples} ${o.split} images`);
         const at = (a: number) => r.slice.alpha.findIndex((x) => Math.abs(x - a) < 1e-9);
         for (const a of [0, 0.5, 1]) {
           const i = at(a);
           if (i >= 0)
             out(
+              o,
               `  α = ${a}: loss ${r.slice.loss[i].toFixed(4)}, accuracy ${(100 * r.slice.accuracy[i]).toFixed(2)}%`,
             );
         }
@@ -53,9 +54,10 @@ export function interpolateCommand(): Command {
           Math.max(...r.slice.loss.filter((_, i) => r.slice.alpha[i] >= 0 && r.slice.alpha[i] <= 1)),
         );
         out(
+          o,
           `  highest loss between the endpoints: ${r.slice.loss[worst].toFixed(4)} at α = ${r.slice.alpha[worst].toFixed(3)}`,
         );
-        files(r.files);
+        done(o, r);
       },
     );
 }

@@ -4,7 +4,7 @@ import { startEngine } from "../../engine/device.js";
 import { runPaths } from "../../landscape/analyses.js";
 import { positiveInt } from "../errors.js";
 import { RUNS_HELP } from "../dialect.js";
-import { point, out, QUIET, files } from "./common.js";
+import { point, out, QUIET, done } from "./common.js";
 
 export function pathsCommand(): Command {
   return new Command("paths")
@@ -53,14 +53,15 @@ export function pathsCommand(): Command {
           start: o.start,
           name: o.name,
         });
-        out(`paths from (${r.start.map((v) => v.toFixed(4)).join(", ")}), ${o.steps} steps:`);
+        out(o, `paths from (${r.start.map((v) => v.toFixed(4)).join(", ")}), ${o.steps} steps:`);
         for (const p of r.paths) {
           const last = p.points.at(-1)!;
           out(
+            o,
             `  ${p.optimizer}: f ${p.values[0]?.toFixed(4)} → ${p.values.at(-1)?.toFixed(4)} at (${last.map((v) => v.toFixed(4)).join(", ")})${p.diverged ? " (diverged)" : ""}`,
           );
         }
-        files(r.files);
+        done(o, r);
       },
     );
 }

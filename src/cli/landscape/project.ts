@@ -3,7 +3,7 @@ import { Command, Option } from "commander";
 import { runProjection } from "../../landscape/analyses.js";
 import { intList, nonNegativeInt, positiveInt, positiveNumber } from "../errors.js";
 import { RUNS_HELP } from "../dialect.js";
-import { withPhases, out, files } from "./common.js";
+import { withPhases, out, done } from "./common.js";
 
 export function projectCommand(): Command {
   return new Command("project")
@@ -47,13 +47,13 @@ export function projectCommand(): Command {
         );
         if (r.result.pca) {
           const ev = r.result.pca.explainedVarianceRatio;
-          out(`PCA: explained variance ${ev.map((v) => (100 * v).toFixed(1) + "%").join(", ")}`);
+          out(o, `PCA: explained variance ${ev.map((v) => (100 * v).toFixed(1) + "%").join(", ")}`);
           r.epochs.forEach((e, i) =>
-            out(`  epoch ${e}: (${r.result.pca!.coordinates[i].map((v) => v.toFixed(4)).join(", ")})`),
+            out(o, `  epoch ${e}: (${r.result.pca!.coordinates[i].map((v) => v.toFixed(4)).join(", ")})`),
           );
         }
-        if (r.result.tsne) out(`t-SNE: ${r.epochs.length} points embedded`);
-        files(r.files);
+        if (r.result.tsne) out(o, `t-SNE: ${r.epochs.length} points embedded`);
+        done(o, r);
       },
     );
 }

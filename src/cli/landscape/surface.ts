@@ -2,7 +2,7 @@
 import { Command, Option } from "commander";
 import { runSurface } from "../../landscape/analyses.js";
 import { nonNegativeInt, positiveInt, positiveNumber } from "../errors.js";
-import { common, range, withCommon, withPhases, out, files, type Common } from "./common.js";
+import { common, range, withCommon, withPhases, out, done, type Common } from "./common.js";
 
 export function surfaceCommand(): Command {
   return withCommon(new Command("surface"))
@@ -63,24 +63,28 @@ export function surfaceCommand(): Command {
         );
         const rec = r.record;
         out(
+          o,
           `surface "${r.name}" at epoch ${rec.subject.epoch}: centre loss ${rec.center.loss.toFixed(4)}, accuracy ${(100 * rec.center.accuracy).toFixed(2)}%`,
         );
         if (rec.directions.kind === "hessian")
           out(
+            o,
             `  directions: top Hessian eigenvectors, λ = ${rec.directions.eigenvalues.map((v) => v.toPrecision(5)).join(", ")}`,
           );
         if (rec.directions.kind === "pca")
           out(
+            o,
             `  directions: trajectory PCA, explained ${rec.directions.explainedVarianceRatio.map((v) => (100 * v).toFixed(1) + "%").join(", ")}`,
           );
         for (const panel of rec.panels) {
           const flat = panel.grid.loss.flat();
           out(
+            o,
             `  panel d${panel.directions[0]}×d${panel.directions[1]}: loss ${Math.min(...flat).toFixed(4)} … ${Math.max(...flat).toFixed(4)}`,
           );
         }
-        out(`  ${rec.pointsPerSecond.toFixed(1)} grid points/s, ${rec.elapsed_s.toFixed(1)} s in all`);
-        files(r.files);
+        out(o, `  ${rec.pointsPerSecond.toFixed(1)} grid points/s, ${rec.elapsed_s.toFixed(1)} s in all`);
+        done(o, r);
       },
     );
 }

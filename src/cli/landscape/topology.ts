@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { runTopology } from "../../landscape/analyses.js";
 import { nonNegativeNumber } from "../errors.js";
-import { out, files, surfaceArg, type SurfaceArgOptions } from "./common.js";
+import { out, done, surfaceArg, type SurfaceArgOptions } from "./common.js";
 
 export function topologyCommand(): Command {
   return surfaceArg(new Command("topology"))
@@ -42,13 +42,15 @@ export function topologyCommand(): Command {
         });
         const s = r.summary;
         out(
+          o,
           `features: ${s.counts.h0} in H0 (basins), ${s.counts.h1} in H1 (rings); total persistence H0 ${s.totalPersistence[0].toPrecision(4)}, H1 ${s.totalPersistence[1].toPrecision(4)}`,
         );
-        if (!o.raw) out("values normalised to [0, 1] (--raw for losses)");
-        out(`minima with persistence > ${o.threshold}: ${s.significantMinima.length}`);
+        if (!o.raw) out(o, "values normalised to [0, 1] (--raw for losses)");
+        out(o, `minima with persistence > ${o.threshold}: ${s.significantMinima.length}`);
         for (const m of s.significantMinima) {
           const at = r.locate(m.at);
           out(
+            o,
             `  ${m.value.toPrecision(5)} at (${at.x.toFixed(4)}, ${at.y.toFixed(4)}), persistence ${Number.isFinite(m.persistence) ? m.persistence.toPrecision(4) : "∞"}`,
           );
         }
@@ -56,14 +58,16 @@ export function topologyCommand(): Command {
           const f = s.longestLived[d];
           if (f)
             out(
+              o,
               `longest-lived finite H${d} feature: born ${f.birth.toPrecision(4)}, dies ${f.death.toPrecision(4)} (persistence ${(f.death - f.birth).toPrecision(4)})`,
             );
         }
         if (r.bottleneck)
           out(
+            o,
             `bottleneck distance to ${r.bottleneck.other}: H0 ${r.bottleneck.h0.toPrecision(4)}, H1 ${r.bottleneck.h1.toPrecision(4)}`,
           );
-        files(r.files);
+        done(o, r);
       },
     );
 }

@@ -3,7 +3,7 @@ import { Command, Option } from "commander";
 import { runWavelets } from "../../landscape/analyses.js";
 import { WAVELETS, type WaveletName } from "../../landscape/wavelets.js";
 import { positiveInt } from "../errors.js";
-import { out, files, surfaceArg, type SurfaceArgOptions } from "./common.js";
+import { out, done, surfaceArg, type SurfaceArgOptions } from "./common.js";
 
 export function waveletsCommand(): Command {
   return surfaceArg(new Command("wavelets"))
@@ -37,12 +37,13 @@ export function waveletsCommand(): Command {
           levels: o.levels,
           name: o.name,
         });
-        out(`roughness per scale (${o.wavelet}):`);
+        out(o, `roughness per scale (${o.wavelet}):`);
         for (const s of r.roughness)
           out(
+            o,
             `  level ${s.level} (scale ${s.scale.toPrecision(3)}): RMS detail ${s.rms.toPrecision(4)}, ${(100 * s.energyFraction).toFixed(3)}% of the energy`,
           );
-        files(r.files);
+        done(o, r);
       },
     );
 }

@@ -42,38 +42,42 @@ function wordSteps(rng: Rng, steps: number, start: [number, number], delta: [num
   return { parts, total };
 }
 
+/**
+ * "Ann had 7 pens, got 5, lost 3. Pens now?": a start drawn from `start`, then `steps` gains and
+ * losses (a fixed count, or one drawn from a range) each drawn from `delta`.
+ */
+function wordProblem(
+  family: string,
+  start: [number, number],
+  steps: number | [number, number],
+  delta: [number, number],
+): (rng: Rng) => TaskExample {
+  return (rng) => {
+    const name = rng.pick(NAMES);
+    const obj = rng.pick(OBJECTS);
+    const first = rng.int(...start);
+    const count = typeof steps === "number" ? steps : rng.int(...steps);
+    const { parts, total } = wordSteps(rng, count, [first, first], delta);
+    return {
+      family,
+      question: `${name} had ${first} ${obj}, ${parts.join(", ")}. ${cap(obj)} now?`,
+      answer: String(total),
+    };
+  };
+}
+
 export const math: TaskFamily = {
   name: "math",
   description: "two-step arithmetic word problems, numeric answer",
   heldOut: false,
-  generate(rng) {
-    const name = rng.pick(NAMES);
-    const obj = rng.pick(OBJECTS);
-    const start = rng.int(2, 20);
-    const { parts, total } = wordSteps(rng, 2, [start, start], [1, 9]);
-    return {
-      family: "math",
-      question: `${name} had ${start} ${obj}, ${parts.join(", ")}. ${cap(obj)} now?`,
-      answer: String(total),
-    };
-  },
+  generate: wordProblem("math", [2, 20], 2, [1, 9]),
 };
 
 export const mathHard: TaskFamily = {
   name: "math-hard",
   description: "three- or four-step arithmetic word problems with larger numbers (held out)",
   heldOut: true,
-  generate(rng) {
-    const name = rng.pick(NAMES);
-    const obj = rng.pick(OBJECTS);
-    const start = rng.int(10, 40);
-    const { parts, total } = wordSteps(rng, rng.int(3, 4), [start, start], [2, 15]);
-    return {
-      family: "math-hard",
-      question: `${name} had ${start} ${obj}, ${parts.join(", ")}. ${cap(obj)} now?`,
-      answer: String(total),
-    };
-  },
+  generate: wordProblem("math-hard", [10, 40], [3, 4], [2, 15]),
 };
 
 function cap(s: string): string {

@@ -1,6 +1,7 @@
 /** The lab server's JSON API, typed from the server's own definitions (type-only imports). */
 import type { JobRecord } from "../jobs.js";
 import type { LabRunDetail, LabRunSummary } from "../run-data.js";
+import type { EpochMetric, StepMetric } from "../../runs/records.js";
 
 export type { JobRecord, LabRunDetail, LabRunSummary };
 export type JobLink = { id: string; status: JobRecord["status"]; label: string };
@@ -8,23 +9,9 @@ export type RunListEntry = LabRunSummary & { job?: JobLink };
 export type RunDetail = LabRunDetail & { job?: JobLink };
 export type Options = { models: string[]; optimizers: string[]; defaultLr: Record<string, number> };
 
-export type StepEvent = {
-  type: "step";
-  epoch: number;
-  step: number;
-  loss: number | null;
-  grad_norm?: number;
-  elapsed_s: number;
-};
-export type EpochEvent = {
-  type: "epoch";
-  epoch: number;
-  train_loss: number | null;
-  train_accuracy: number | null;
-  test_loss: number | null;
-  test_accuracy: number | null;
-  elapsed_s: number;
-};
+/** A metrics.jsonl line as runs/records.ts defines it (step lines may carry the gradient norm). */
+export type StepEvent = StepMetric & { grad_norm?: number };
+export type EpochEvent = EpochMetric;
 export type MetricEvent = StepEvent | EpochEvent | { type: string; [k: string]: unknown };
 
 export class ApiError extends Error {

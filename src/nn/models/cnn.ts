@@ -5,7 +5,7 @@
  */
 import type { numpy as np } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
-import { activate, activationInit, type ActivationName, type ActivationParams } from "../activations.js";
+import { activate, addActivationNode, type ActivationParams } from "../activations.js";
 import {
   conv2dInit,
   conv2dLayer,
@@ -16,18 +16,16 @@ import {
   type LinearParams,
 } from "../layers.js";
 import type { Params } from "../../engine/tree.js";
-import { layerInits, type InitConfig } from "../init.js";
+import { layerInits } from "../init.js";
+import type { ClassifierConfig, ModelDefaults } from "./classifier.js";
 
-export type CnnConfig = InitConfig & {
+export type CnnConfig = ClassifierConfig & {
   name: "cnn";
-  inputShape: [number, number, number];
-  classes: number;
   channels: number[];
   dense: number;
-  activation: ActivationName;
 };
 
-export const CNN_DEFAULTS: Omit<CnnConfig, "inputShape" | "classes"> = {
+export const CNN_DEFAULTS: ModelDefaults<CnnConfig> = {
   name: "cnn",
   channels: [32, 64],
   dense: 256,
@@ -59,10 +57,7 @@ export function cnnInit(key: Key, config: CnnConfig): Params {
   });
   params.fc0 = linearInit(keys[config.channels.length], flatFeatures(config), config.dense, inits.hidden);
   params.fc1 = linearInit(keys[config.channels.length + 1], config.dense, config.classes, inits.last);
-  for (let i = 0; i <= config.channels.length; i++) {
-    const act = activationInit(config.activation);
-    if (act) params[`act${i}`] = act;
-  }
+  for (let i = 0; i <= config.channels.length; i++) addActivationNode(params, `act${i}`, config.activation);
   return params;
 }
 

@@ -3,20 +3,18 @@
  */
 import type { numpy as np } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
-import { activate, activationInit, type ActivationName, type ActivationParams } from "../activations.js";
+import { activate, addActivationNode, type ActivationParams } from "../activations.js";
 import { linear, linearInit, type LinearParams } from "../layers.js";
-import { layerInits, type InitConfig } from "../init.js";
+import { layerInits } from "../init.js";
+import type { ClassifierConfig, ModelDefaults } from "./classifier.js";
 import type { Params } from "../../engine/tree.js";
 
-export type MlpConfig = InitConfig & {
+export type MlpConfig = ClassifierConfig & {
   name: "mlp";
-  inputShape: [number, number, number];
-  classes: number;
   hidden: number[];
-  activation: ActivationName;
 };
 
-export const MLP_DEFAULTS: Omit<MlpConfig, "inputShape" | "classes"> = {
+export const MLP_DEFAULTS: ModelDefaults<MlpConfig> = {
   name: "mlp",
   hidden: [512, 64],
   activation: "relu",
@@ -31,8 +29,7 @@ export function mlpInit(key: Key, config: MlpConfig): Params {
   for (let i = 0; i < sizes.length - 1; i++) {
     const init = i === sizes.length - 2 ? inits.last : inits.hidden;
     params[`fc${i}`] = linearInit(keys[i], sizes[i], sizes[i + 1], init);
-    const act = i < sizes.length - 2 ? activationInit(config.activation) : null;
-    if (act) params[`act${i}`] = act;
+    if (i < sizes.length - 2) addActivationNode(params, `act${i}`, config.activation);
   }
   return params;
 }

@@ -9,7 +9,7 @@
  */
 import { numpy as np } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
-import { activate, activationInit, type ActivationName, type ActivationParams } from "../activations.js";
+import { activate, addActivationNode, type ActivationParams } from "../activations.js";
 import {
   conv2dInit,
   conv2dLayer,
@@ -19,20 +19,18 @@ import {
   type LinearParams,
 } from "../layers.js";
 import type { Params } from "../../engine/tree.js";
-import { layerInits, type InitConfig } from "../init.js";
+import { layerInits } from "../init.js";
+import type { ClassifierConfig, ModelDefaults } from "./classifier.js";
 
-export type ResnetConfig = InitConfig & {
+export type ResnetConfig = ClassifierConfig & {
   name: "resnet";
-  inputShape: [number, number, number];
-  classes: number;
   /** Width of each stage. */
   channels: number[];
   /** Basic blocks per stage. */
   blocks: number;
-  activation: ActivationName;
 };
 
-export const RESNET_DEFAULTS: Omit<ResnetConfig, "inputShape" | "classes"> = {
+export const RESNET_DEFAULTS: ModelDefaults<ResnetConfig> = {
   name: "resnet",
   channels: [16, 32, 64],
   blocks: 1,
@@ -61,11 +59,7 @@ export function resnetInit(key: Key, config: ResnetConfig): Params {
   const params: Params = {
     stem: conv2dInit(keys[0], config.inputShape[0], config.channels[0], 3, inits.hidden),
   };
-  const act = (p: Params, name: string) => {
-    const a = activationInit(config.activation);
-    if (a) p[name] = a;
-  };
-  act(params, "act0");
+  addActivationNode(params, "act0", config.activation);
   blocks.forEach((b, i) => {
     const [k1, k2, kp] = splitKey(keys[i + 1], 3);
     const conv2 = conv2dInit(k2, b.outCh, b.outCh, 3, inits.hidden);
@@ -74,8 +68,8 @@ export function resnetInit(key: Key, config: ResnetConfig): Params {
     const block: Params = { conv1: conv2dInit(k1, b.inCh, b.outCh, 3, inits.hidden), conv2 };
     if (b.stride !== 1 || b.inCh !== b.outCh) block.proj = conv2dInit(kp, b.inCh, b.outCh, 1, inits.hidden);
     else kp.dispose();
-    act(block, "act1");
-    act(block, "act2");
+    addActivationNode(block, "act1", config.activation);
+    addActivationNode(block, "act2", config.activation);
     params[b.name] = block;
   });
   params.fc = linearInit(

@@ -5,7 +5,7 @@
  */
 import { numpy as np, random } from "../../engine/jax.js";
 import { splitKey, type Key } from "../../engine/prng.js";
-import { activate, activationInit, type ActivationName, type ActivationParams } from "../activations.js";
+import { activate, addActivationNode, type ActivationParams } from "../activations.js";
 import {
   attentionInit,
   layerNorm,
@@ -18,21 +18,19 @@ import {
   type NormParams,
 } from "../layers.js";
 import type { Params } from "../../engine/tree.js";
-import { layerInits, type InitConfig } from "../init.js";
+import { layerInits } from "../init.js";
+import type { ClassifierConfig, ModelDefaults } from "./classifier.js";
 
-export type VitConfig = InitConfig & {
+export type VitConfig = ClassifierConfig & {
   name: "vit";
-  inputShape: [number, number, number];
-  classes: number;
   patch: number;
   dim: number;
   depth: number;
   heads: number;
   mlpDim: number;
-  activation: ActivationName;
 };
 
-export const VIT_DEFAULTS: Omit<VitConfig, "inputShape" | "classes"> = {
+export const VIT_DEFAULTS: ModelDefaults<VitConfig> = {
   name: "vit",
   patch: 7,
   dim: 64,
@@ -64,15 +62,15 @@ export function vitInit(key: Key, config: VitConfig): Params {
   };
   for (let i = 0; i < config.depth; i++) {
     const [ka, k1, k2] = splitKey(keys[3 + i], 3);
-    params[`block${i}`] = {
+    const block: Params = {
       norm1: layerNormInit(config.dim),
       attn: attentionInit(ka, config.dim, inits.hidden),
       norm2: layerNormInit(config.dim),
       fc1: linearInit(k1, config.dim, config.mlpDim, inits.hidden),
       fc2: linearInit(k2, config.mlpDim, config.dim, inits.hidden),
     };
-    const act = activationInit(config.activation);
-    if (act) (params[`block${i}`] as Params).act = act;
+    addActivationNode(block, "act", config.activation);
+    params[`block${i}`] = block;
   }
   return params;
 }

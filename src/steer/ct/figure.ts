@@ -112,6 +112,9 @@ export function spiral(n: number, seed: number): { x: Float32Array; y: Int32Arra
   return { x, y };
 }
 
+/** The classification panel covers [−LIM, LIM]² (the spirals reach about ±1.9). */
+const LIM = 2.2;
+
 export async function classificationPanel(betas: number[], seed = 0, steps = 1500) {
   const n = 512;
   const data = spiral(n, seed);
@@ -120,12 +123,11 @@ export async function classificationPanel(betas: number[], seed = 0, steps = 150
     logSoftmax(logits, -1).mul(nn.oneHot(y, 2)).sum(-1).mean().neg();
   const params = await fit(config, ce, data.x, data.y, steps, seed);
   const side = 60;
-  const lim = 2.2;
   const grid = new Float32Array(side * side * 2);
   for (let i = 0; i < side; i++)
     for (let j = 0; j < side; j++) {
-      grid[2 * (i * side + j)] = -lim + (2 * lim * j) / (side - 1);
-      grid[2 * (i * side + j) + 1] = -lim + (2 * lim * i) / (side - 1);
+      grid[2 * (i * side + j)] = -LIM + (2 * LIM * j) / (side - 1);
+      grid[2 * (i * side + j) + 1] = -LIM + (2 * LIM * i) / (side - 1);
     }
   const cells: object[] = [];
   for (const beta of betas) {
@@ -144,7 +146,7 @@ export async function classificationPanel(betas: number[], seed = 0, steps = 150
       beta: label(beta),
     })),
   );
-  return { cells, points, step: (2 * lim) / (side - 1) };
+  return { cells, points, step: (2 * LIM) / (side - 1) };
 }
 
 /** The whole figure as one Vega-Lite spec (three rows, β across the columns). */
@@ -155,6 +157,12 @@ export async function ctuFigureSpec(betas = FIGURE_BETAS, seed = 0, steps = 1500
   const cls = await classificationPanel(betas, seed, steps);
   const col = { field: "beta", type: "nominal", sort: order, title: null, header: { labelFontSize: 13 } };
   const size = { width: 170, height: 170 };
+  const cellAxis = (field: string) => ({
+    field,
+    type: "quantitative",
+    title: null,
+    scale: { domain: [-LIM, LIM], nice: false },
+  });
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: "Curvature Tuning: every ReLU of a trained network → CTU(β, c = 0.5), no retraining",
@@ -216,19 +224,9 @@ export async function ctuFigureSpec(betas = FIGURE_BETAS, seed = 0, steps = 1500
               ],
               mark: { type: "rect" },
               encoding: {
-                x: {
-                  field: "x0",
-                  type: "quantitative",
-                  title: null,
-                  scale: { domain: [-2.2, 2.2], nice: false },
-                },
+                x: cellAxis("x0"),
                 x2: { field: "x1" },
-                y: {
-                  field: "y0",
-                  type: "quantitative",
-                  title: null,
-                  scale: { domain: [-2.2, 2.2], nice: false },
-                },
+                y: cellAxis("y0"),
                 y2: { field: "y1" },
                 color: {
                   field: "p",

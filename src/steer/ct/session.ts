@@ -143,26 +143,25 @@ export async function runSearch(
     head: req.head ?? {},
     seed: req.seed ?? 0,
   });
-  try {
-    const result = await searchBeta(
-      base.config,
-      base.params,
-      { train: splits.train, val: splits.val, test: splits.test, classes: splits.classes.length },
-      { betas: req.betas, c: req.c, head: { seed: req.seed, ...req.head }, onBeta: req.onBeta },
-    );
-    run.writeJson("results.json", { ...result, validation: splits.validation });
-    run.writeFile(
-      "figures/accuracy-vs-beta.svg",
-      await accuracyVsBetaSvg(result.scores, `CT on ${dataset}: accuracy vs β (c = ${result.c})`),
-    );
-    run.setStatus("done", 0);
-    return { run, result, splits };
-  } catch (e) {
-    run.recordFailure(e, 0);
-    throw e;
-  } finally {
-    treeDispose(base.params);
-  }
+  return inRun(
+    run,
+    async () => {
+      const result = await searchBeta(
+        base.config,
+        base.params,
+        { train: splits.train, val: splits.val, test: splits.test, classes: splits.classes.length },
+        { betas: req.betas, c: req.c, head: { seed: req.seed, ...req.head }, onBeta: req.onBeta },
+      );
+      run.writeJson("results.json", { ...result, validation: splits.validation });
+      run.writeFile(
+        "figures/accuracy-vs-beta.svg",
+        await accuracyVsBetaSvg(result.scores, `CT on ${dataset}: accuracy vs β (c = ${result.c})`),
+      );
+      run.setStatus("done", 0);
+      return { run, result, splits };
+    },
+    () => treeDispose(base.params),
+  );
 }
 
 export type CompareRequest = TaskRequest & Omit<CompareOptions, "seed"> & { name?: string };
@@ -189,6 +188,7 @@ export async function runCompare(
     throw new Error(
       `"${req.dataset ?? base.task}" has the base model's own classes; the transfer comparison needs a task with other classes (e.g. fashion-mnist:5-9)`,
     );
+  const train = splits.train;
   const dataset = req.dataset ?? base.task;
   const { onBeta, onMethod, ...options } = req;
   const run = createCtRun(req.runsRoot, req.name, "compare", {
@@ -198,28 +198,27 @@ export async function runCompare(
     validation: splits.validation,
     options: { ...options, run: undefined, runsRoot: undefined },
   });
-  try {
-    const { rows, search } = await compareMethods(
-      base.config,
-      base.params,
-      { train: splits.train, val: splits.val, test: splits.test, classes: splits.classes.length },
-      { ...options, seed: req.seed, onBeta, onMethod },
-    );
-    run.writeJson("results.json", { rows, search, validation: splits.validation });
-    run.writeFile("table.md", compareTable(rows));
-    if (search && search.scores.length > 1)
-      run.writeFile(
-        "figures/accuracy-vs-beta.svg",
-        await accuracyVsBetaSvg(search.scores, `Linear probe + CT on ${dataset}: accuracy vs β`),
+  return inRun(
+    run,
+    async () => {
+      const { rows, search } = await compareMethods(
+        base.config,
+        base.params,
+        { train, val: splits.val, test: splits.test, classes: splits.classes.length },
+        { ...options, seed: req.seed, onBeta, onMethod },
       );
-    run.setStatus("done", 0);
-    return { run, rows, search, splits };
-  } catch (e) {
-    run.recordFailure(e, 0);
-    throw e;
-  } finally {
-    treeDispose(base.params);
-  }
+      run.writeJson("results.json", { rows, search, validation: splits.validation });
+      run.writeFile("table.md", compareTable(rows));
+      if (search && search.scores.length > 1)
+        run.writeFile(
+          "figures/accuracy-vs-beta.svg",
+          await accuracyVsBetaSvg(search.scores, `Linear probe + CT on ${dataset}: accuracy vs β`),
+        );
+      run.setStatus("done", 0);
+      return { run, rows, search, splits };
+    },
+    () => treeDispose(base.params),
+  );
 }
 
 export type RobustnessRequest = {
@@ -318,47 +317,46 @@ export async function runRobustness(
     threats: threats.map((t) => ({ name: t.name, attack: t.attack, corruption: t.corruption })),
     seed,
   });
-  try {
-    const results = await robustnessSweep(
-      base.config,
-      base.params,
-      base.normalize,
-      { val, test },
-      {
-        betas: req.betas,
-        c: req.c,
-        threats,
-        seed,
-        onBeta: req.onBeta,
-      },
-    );
-    const rows = robustnessRows(results);
-    run.writeJson("results.json", { results, rows, validation });
-    run.writeFile("table.md", robustnessTable(rows));
-    const shown = results.filter((r) => !r.threat.includes("@"));
-    const data = shown.flatMap((r) =>
-      r.scores.map((s) => ({ beta: s.beta, threat: r.threat, accuracy: s.testAccuracy })),
-    );
-    run.writeFile(
-      "figures/robust-accuracy-vs-beta.svg",
-      await renderSvg(
-        lineChart({
-          title: `Test accuracy under attack vs β (c = ${req.c ?? 0.5})`,
-          x: { field: "beta", title: "β (1 = ReLU)" },
-          y: { field: "accuracy", title: "Accuracy", format: ".0%" },
-          color: { field: "threat", title: "Threat" },
-          data,
-        }),
-      ),
-    );
-    run.setStatus("done", 0);
-    return { run, results, rows, validation };
-  } catch (e) {
-    run.recordFailure(e, 0);
-    throw e;
-  } finally {
-    treeDispose(base.params);
-  }
+  return inRun(
+    run,
+    async () => {
+      const results = await robustnessSweep(
+        base.config,
+        base.params,
+        base.normalize,
+        { val, test },
+        {
+          betas: req.betas,
+          c: req.c,
+          threats,
+          seed,
+          onBeta: req.onBeta,
+        },
+      );
+      const rows = robustnessRows(results);
+      run.writeJson("results.json", { results, rows, validation });
+      run.writeFile("table.md", robustnessTable(rows));
+      const shown = results.filter((r) => !r.threat.includes("@"));
+      const data = shown.flatMap((r) =>
+        r.scores.map((s) => ({ beta: s.beta, threat: r.threat, accuracy: s.testAccuracy })),
+      );
+      run.writeFile(
+        "figures/robust-accuracy-vs-beta.svg",
+        await renderSvg(
+          lineChart({
+            title: `Test accuracy under attack vs β (c = ${req.c ?? 0.5})`,
+            x: { field: "beta", title: "β (1 = ReLU)" },
+            y: { field: "accuracy", title: "Accuracy", format: ".0%" },
+            color: { field: "threat", title: "Threat" },
+            data,
+          }),
+        ),
+      );
+      run.setStatus("done", 0);
+      return { run, results, rows, validation };
+    },
+    () => treeDispose(base.params),
+  );
 }
 
 export async function runFigure(req: {
@@ -377,17 +375,14 @@ export async function runFigure(req: {
     ...req,
     runsRoot: undefined,
   });
-  try {
+  return inRun(run, async () => {
     const svg = await ctuFigureSvg(req.betas, req.seed ?? 0, req.steps ?? 1500);
     const file = run.writeFile("figures/ctu.svg", svg);
     // A .png target is rasterised: the SVG of the decision-boundary panels is megabytes.
     if (req.save) writeFileAtomic(req.save, req.save.endsWith(".png") ? svgToPng(svg, { width: 1400 }) : svg);
     run.setStatus("done", 0);
     return { run, file };
-  } catch (e) {
-    run.recordFailure(e, 0);
-    throw e;
-  }
+  });
 }
 
 /** The task fields every CT request shares, as the library's TaskRequest. */
@@ -430,4 +425,16 @@ export function compareRequestOf(
 export function robustnessRequestOf(r: CtRobustnessRequest): RobustnessRequest {
   const { runs, ...rest } = r;
   return { ...rest, runsRoot: runs };
+}
+
+/** Does a CT analysis in its run: a throw marks the run failed (or diverged) first; `cleanup` always runs. */
+async function inRun<T>(run: Run, work: () => Promise<T>, cleanup: () => void = () => {}): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    run.recordFailure(e, 0);
+    throw e;
+  } finally {
+    cleanup();
+  }
 }

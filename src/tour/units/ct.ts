@@ -5,6 +5,7 @@ import { loadTask } from "../../data/subsets.js";
 import { Run, type EpochEvent } from "../../runs/store.js";
 import { pretrain as pretrainSource } from "../../steer/ct/pretrain.js";
 import { compareTable as ctTable, runCompare } from "../../steer/ct/session.js";
+import { compareProgress } from "../../steer/ct/progress.js";
 import type { TrainResult } from "../../train/loop.js";
 import type { TrainConfig } from "../../train/config.js";
 import { resumeTraining } from "../../train/session.js";
@@ -135,7 +136,7 @@ export async function ctCompareUnit(ctx: UnitContext): Promise<UnitBody> {
   };
   const p = ctx.progress;
   const source = join(ctx.root, String(ctx.deps["ct-source"]?.id));
-  let label = "";
+  const shown = compareProgress(p, c.betas.length, "  ");
   const { run, rows, search, splits } = await runCompare({
     run: source,
     dataset: c.task,
@@ -150,20 +151,12 @@ export async function ctCompareUnit(ctx: UnitContext): Promise<UnitBody> {
     finetune: {
       epochs: c.epochs,
       batchSize: c.batchSize,
-      onStep: (s) => {
-        if (s.step === 1) p.start(s.steps, `${label} epoch ${s.epoch}`);
-        p.update(s.step, { loss: s.loss.toFixed(4) });
-      },
-      onEpoch: (e) => p.stop(`  ${label} epoch ${e.epoch}: val ${pct(e.valAccuracy)}`),
+      ...shown.finetune,
     },
     loraRank: c.loraRank,
     name: ctx.id,
-    onMethod: (m) => {
-      label = m;
-      p.log(`  ${m}…`);
-      if (m.startsWith("linear probe")) p.start(c.betas.length, "β search");
-    },
-    onBeta: (s, i) => p.update(i + 1, { beta: String(s.beta), val: pct(s.valAccuracy) }),
+    onMethod: shown.onMethod,
+    onBeta: shown.onBeta,
   });
   p.stop();
   const figure = run.path("figures", "accuracy-vs-beta.svg");

@@ -34,7 +34,7 @@ export async function optimizersUnit(ctx: UnitContext): Promise<UnitBody> {
   const p = ctx.progress;
   const members = compareMembers(["sgd", "adam", "lion"]);
   const common = {
-    model: "mlp",
+    model: "mlp" as const,
     modelOptions: { hidden: [512, 64], activation: "relu" },
     epochs: s.epochs,
     batchSize: 256,

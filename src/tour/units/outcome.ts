@@ -9,6 +9,7 @@ import { writeFigure } from "../../landscape/store.js";
 import { renderSvg, type VegaLiteSpec } from "../../report/vega.js";
 import type { Run } from "../../runs/store.js";
 import type { TrainCallbacks } from "../../train/loop.js";
+import { epochProgress, type ProgressSink } from "../../train/progress.js";
 import type { TourScale, TourSettings, UnitName } from "../plan.js";
 
 /** A chapter of the report: its words, and what its numbers mean at the scale they were made at. */
@@ -21,12 +22,7 @@ export type Chapter = {
 };
 
 /** Progress as the CLI shows it (a bar per phase, lines in between); the library only calls it. */
-export type TourProgress = {
-  start(total: number, label: string): void;
-  update(done: number, fields: Record<string, string>): void;
-  stop(summary?: string): void;
-  log(line: string): void;
-};
+export type TourProgress = ProgressSink;
 
 export class TourInterrupted extends Error {
   override name = "TourInterrupted";
@@ -75,18 +71,7 @@ export const fixed = (x: number | null | undefined, d = 4) =>
   x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d);
 
 export function trainProgress(p: TourProgress, label: string): TrainCallbacks {
-  let total = 0;
-  return {
-    onStart: (i) => (total = i.stepsPerEpoch),
-    onStep: (e) => {
-      if (e.stepInEpoch === 1) p.start(total, `${label} epoch ${e.epoch}`);
-      p.update(e.stepInEpoch, { loss: e.loss.toFixed(4) });
-    },
-    onEpoch: (e) =>
-      p.stop(
-        `  ${label} epoch ${e.epoch}: train loss ${e.train_loss.toFixed(4)} · test acc ${pct(e.test_accuracy)} · ${e.elapsed_s.toFixed(1)} s`,
-      ),
-  };
+  return epochProgress(p, label, "  ");
 }
 
 export function phaseProgress(p: TourProgress): AnalysisProgress & { done(): void } {

@@ -4,6 +4,7 @@
  */
 import embed, { type Result, type VisualizationSpec } from "vega-embed";
 import { SERIES_COLORS, SURFACE_SCHEME } from "../palette.js";
+import { chartConfig } from "./vega.js";
 
 /** f sampled on xs × ys; `values` is row-major with row j at ys[j] (ascending). */
 export type Grid = { xs: number[]; ys: number[]; values: ArrayLike<number> };
@@ -88,6 +89,93 @@ export function thresholds(values: number[], levels: number): number[] {
   return Array.from({ length: levels }, (_, k) => lo + ((hi - lo) * k) / levels);
 }
 
+/** Filled contours, the paths (one line each), their start points and the markers (minima). */
+const CONTOUR_MARKS = [
+  {
+    type: "path",
+    clip: true,
+    from: { data: "contours" },
+    encode: {
+      enter: {
+        stroke: { value: "#ffffff" },
+        strokeWidth: { value: 0.4 },
+        strokeOpacity: { value: 0.6 },
+        fill: { scale: "fill", field: "contour.value" },
+      },
+    },
+    transform: [{ type: "geopath", field: "datum.contour" }],
+  },
+  {
+    type: "group",
+    name: "path-groups",
+    from: { facet: { name: "one-path", data: "paths", groupby: "name" } },
+    marks: [
+      {
+        type: "line",
+        name: "path-line",
+        from: { data: "one-path" },
+        sort: { field: "datum.i" },
+        encode: {
+          update: {
+            x: { scale: "x", field: "x" },
+            y: { scale: "y", field: "y" },
+            stroke: { signal: "datum.color || scale('path', datum.name)" },
+            strokeWidth: { value: 2.2 },
+            description: { signal: "datum.name" },
+          },
+        },
+      },
+    ],
+  },
+  {
+    type: "symbol",
+    from: { data: "starts" },
+    encode: {
+      update: {
+        x: { scale: "x", field: "x" },
+        y: { scale: "y", field: "y" },
+        shape: { value: "circle" },
+        size: { value: 70 },
+        fill: { value: "#ffffff" },
+        stroke: { value: "#000000" },
+        strokeWidth: { value: 1.5 },
+      },
+    },
+  },
+  {
+    type: "symbol",
+    from: { data: "ends" },
+    encode: {
+      update: {
+        x: { scale: "x", field: "x" },
+        y: { scale: "y", field: "y" },
+        shape: { value: "square" },
+        size: { value: 60 },
+        fill: { signal: "datum.color || scale('path', datum.name)" },
+        stroke: { value: "#000000" },
+        strokeWidth: { value: 1.2 },
+      },
+    },
+  },
+  {
+    type: "symbol",
+    from: { data: "markers" },
+    encode: {
+      enter: {
+        x: { scale: "x", field: "x" },
+        y: { scale: "y", field: "y" },
+        shape: { value: "cross" },
+        angle: { value: 45 },
+        size: { value: 90 },
+        fill: { value: "#ffffff" },
+        stroke: { value: "#000000" },
+        strokeWidth: { value: 0.8 },
+        tooltip: { field: "label" },
+      },
+    },
+  },
+];
+
 export function contourSpec(grid: Grid, o: ContourOptions = {}): VisualizationSpec {
   const log = o.log ?? wantsLog(grid.values);
   const nx = grid.xs.length;
@@ -97,13 +185,21 @@ export function contourSpec(grid: Grid, o: ContourOptions = {}): VisualizationSp
   const dy = (grid.ys[ny - 1] - grid.ys[0]) / (ny - 1);
   const names = o.names ?? [];
   const shown = displayGrid(grid, log);
+  const width = o.width ?? 420;
+  const height = o.height ?? 420;
   return {
     $schema: "https://vega.github.io/schema/vega/v5.json",
     ...(o.title ? { title: { text: o.title, anchor: "start", fontSize: 14, fontWeight: 600 } } : {}),
-    width: o.width ?? 420,
-    height: o.height ?? 420,
+    width,
+    height,
     padding: 6,
     autosize: "pad",
+    // Axis, legend and title colours follow the page's light or dark scheme.
+    config: {
+      axis: chartConfig().axis,
+      legend: chartConfig().legend,
+      title: { color: chartConfig().title.color },
+    },
     data: [
       { name: "grid", values: [shown] },
       {
@@ -115,13 +211,21 @@ export function contourSpec(grid: Grid, o: ContourOptions = {}): VisualizationSp
             // From the minimum up, so every cell is filled (nothing left white below the first level).
             thresholds: thresholds(shown.values, o.levels ?? 18),
             // Cells of the inner grid; the padding ring lies one cell outside the plot, clipped.
-            scale: { expr: "[width / (datum.width - 2), height / (datum.height - 2)]" },
-            translate: { expr: "[-width / (datum.width - 2), -height / (datum.height - 2)]" },
+            scale: [width / nx, height / ny],
+            translate: [-width / nx, -height / ny],
           },
         ],
       },
       { name: "paths", values: [] },
       { name: "starts", source: "paths", transform: [{ type: "filter", expr: "datum.i === 0" }] },
+      {
+        name: "ends",
+        source: "paths",
+        transform: [
+          { type: "joinaggregate", groupby: ["name"], fields: ["i"], ops: ["max"], as: ["last"] },
+          { type: "filter", expr: "datum.i > 0 && datum.i === datum.last" },
+        ],
+      },
       { name: "markers", values: o.markers ?? [] },
     ],
     scales: [
@@ -168,76 +272,7 @@ export function contourSpec(grid: Grid, o: ContourOptions = {}): VisualizationSp
       },
       ...(names.length ? [{ stroke: "path", title: "optimiser", symbolType: "stroke" }] : []),
     ],
-    marks: [
-      {
-        type: "path",
-        clip: true,
-        from: { data: "contours" },
-        encode: {
-          enter: {
-            stroke: { value: "#ffffff" },
-            strokeWidth: { value: 0.4 },
-            strokeOpacity: { value: 0.6 },
-            fill: { scale: "fill", field: "contour.value" },
-          },
-        },
-        transform: [{ type: "geopath", field: "datum.contour" }],
-      },
-      {
-        type: "group",
-        name: "path-groups",
-        from: { facet: { name: "one-path", data: "paths", groupby: "name" } },
-        marks: [
-          {
-            type: "line",
-            name: "path-line",
-            from: { data: "one-path" },
-            sort: { field: "datum.i" },
-            encode: {
-              update: {
-                x: { scale: "x", field: "x" },
-                y: { scale: "y", field: "y" },
-                stroke: { signal: "datum.color || scale('path', datum.name)" },
-                strokeWidth: { value: 2.2 },
-                description: { signal: "datum.name" },
-              },
-            },
-          },
-        ],
-      },
-      {
-        type: "symbol",
-        from: { data: "starts" },
-        encode: {
-          update: {
-            x: { scale: "x", field: "x" },
-            y: { scale: "y", field: "y" },
-            shape: { value: "circle" },
-            size: { value: 70 },
-            fill: { value: "#ffffff" },
-            stroke: { value: "#000000" },
-            strokeWidth: { value: 1.5 },
-          },
-        },
-      },
-      {
-        type: "symbol",
-        from: { data: "markers" },
-        encode: {
-          enter: {
-            x: { scale: "x", field: "x" },
-            y: { scale: "y", field: "y" },
-            shape: { value: "cross" },
-            angle: { value: 45 },
-            size: { value: 90 },
-            fill: { value: "#ffffff" },
-            stroke: { value: "#000000" },
-            strokeWidth: { value: 0.8 },
-            tooltip: { field: "label" },
-          },
-        },
-      },
-    ],
+    marks: CONTOUR_MARKS,
   } as VisualizationSpec;
 }
 

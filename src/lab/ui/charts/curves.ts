@@ -6,7 +6,7 @@
  */
 import type { VisualizationSpec } from "vega-embed";
 import { el } from "../dom.js";
-import { INTEGER_AXIS, lineSpec, liveChart, positive, type LiveChart } from "./vega.js";
+import { lineSpec, liveChart, positive, type LiveChart } from "./vega.js";
 
 export type XAxis = "step" | "epoch" | "wall";
 export type CurveSettings = { smoothing: number; log: boolean; x: XAxis };
@@ -132,12 +132,12 @@ function curveSpec(c: Curve, s: CurveSettings, x: XAxis): VisualizationSpec {
   const log = s.log && !!c.y.scalable;
   const base = lineSpec({
     title: c.title,
-    x: { ...X_FIELDS[x], integer: x === "epoch" && !!c.points },
+    // Steps are whole numbers, and so are epochs on per-epoch charts (per-step rows have fractions).
+    x: { ...X_FIELDS[x], integer: x === "step" || (x === "epoch" && !!c.points) },
     y: { field: c.y.field, title: c.y.title + (log ? " (log scale)" : ""), log, format: c.y.format },
     color: c.color,
     points: c.points,
   }) as Record<string, unknown> & { encoding: Record<string, unknown>; mark: Record<string, unknown> };
-  if (x === "epoch" && c.points) (base.encoding.x as Record<string, unknown>).axis = INTEGER_AXIS;
   if (s.smoothing === 0) return base as VisualizationSpec;
   const { mark, encoding, ...rest } = base;
   const y = encoding.y as Record<string, unknown>;

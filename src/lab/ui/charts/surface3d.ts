@@ -4,7 +4,8 @@
  */
 import { el } from "../dom.js";
 import { SERIES_COLORS } from "../palette.js";
-import { innerGrid, wantsLog, type Grid, type PathSeries } from "./contour.js";
+import { chartConfig } from "./vega.js";
+import { wantsLog, type Grid, type PathSeries } from "./contour.js";
 
 export type SurfacePath = PathSeries & { values: number[] };
 type Eye = { x: number; y: number; z: number };
@@ -27,18 +28,13 @@ export async function surface3d(
 ): Promise<{ dispose(): void }> {
   const { default: Plotly } = await import("plotly.js-gl3d-dist-min");
   const log = o.log ?? wantsLog(grid.values);
-  const shown = innerGrid(grid, log);
   const zName = o.zTitle ?? "f";
-  const zTitle = log ? `log₁₀(${zName} − min)` : zName;
+  const { z: lift } = surfaceHeights(grid, log);
+  const zTitle = log ? `log₁₀(${zName} − min + ε)` : zName;
   const nx = grid.xs.length;
-  // innerGrid puts the top row (largest y) first; Plotly wants row j at ys[j].
   const z = Array.from({ length: grid.ys.length }, (_, j) =>
-    shown.values.slice((grid.ys.length - 1 - j) * nx, (grid.ys.length - j) * nx),
+    Array.from({ length: nx }, (_, i) => lift(grid.values[j * nx + i])),
   );
-  const finite = Array.from(grid.values).filter(Number.isFinite);
-  const min = Math.min(...finite);
-  const eps = (Math.max(...finite) - min) * 1e-4 + 1e-12;
-  const lift = (v: number) => (log ? Math.log10(Math.max(v - min, 0) + eps) : v);
   const plot = el("div", { class: "surface3d", style: `height:${o.height ?? 440}px` });
   const controls = el("div", { class: "toolbar", role: "group", "aria-label": "3-D view controls" });
   container.append(plot, controls);
@@ -82,6 +78,7 @@ export async function surface3d(
       showlegend: (o.paths ?? []).length > 0,
       legend: { x: 0, y: 1 },
       paper_bgcolor: "rgba(0,0,0,0)",
+      font: { color: chartConfig().title.color },
     },
     { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["toImage"] },
   );
@@ -113,4 +110,23 @@ export async function surface3d(
   button("Reset view", "reset the 3-D view", () => move(() => ({ ...START_EYE })));
   container.dataset.surface = `${grid.xs.length}x${grid.ys.length}`;
   return { dispose: () => Plotly.purge(plot) };
+}
+
+/**
+ * The height of the 3-D surface for a value of f (and for a path's points): f itself, or
+ * log₁₀(f − min + ε). A narrow valley sampled on a grid has points at all depths near its floor:
+ * with a tiny ε the logarithm shoots down at each of them (the spikes along Rosenbrock's valley).
+ * An ε of 1 % of the median height keeps the floor smooth and the rest of the surface as it was.
+ */
+export function surfaceHeights(grid: Grid, log: boolean): { z: (f: number) => number; eps: number } {
+  const finite = Array.from(grid.values).filter(Number.isFinite);
+  const min = Math.min(...finite);
+  const heights = finite.map((v) => v - min).sort((a, b) => a - b);
+  const eps = Math.max(1e-12, 0.01 * heights[Math.floor(heights.length / 2)]);
+  const top = min + heights[heights.length - 1];
+  const lift = (x: number) => {
+    const v = Number.isFinite(x) ? x : top; // diverged points show at the top, as on the map
+    return log ? Math.log10(Math.max(v - min, 0) + eps) : v;
+  };
+  return { z: lift, eps };
 }

@@ -9,7 +9,7 @@ import { colorScale, SERIES_COLORS, SPLIT_COLORS } from "../palette.js";
 export const DATA = "rows";
 
 /** True when the person's system asks for dark pages (prefers-color-scheme). */
-export const prefersDark = () =>
+const prefersDark = () =>
   typeof matchMedia === "function" && matchMedia("(prefers-color-scheme: dark)").matches;
 
 /** Chart colours for the page's scheme: text and grid follow light or dark, series colours stay. */
@@ -54,7 +54,7 @@ export function toCsv(rows: object[]): string {
 }
 
 /** A button that downloads what a chart shows as CSV; `rows()` is read at the click. */
-export function csvButton(name: string, rows: () => object[]): HTMLButtonElement {
+function csvButton(name: string, rows: () => object[]): HTMLButtonElement {
   const b = el(
     "button",
     { type: "button", class: "csv secondary", title: `Download the data of this chart as ${name}.csv` },

@@ -15,6 +15,8 @@ export type Column = {
   /** Overrides the formatting by field name. */
   format?: (v: unknown, row: Row) => string | Node;
   numeric?: boolean;
+  /** What the column means, shown when the header is hovered. */
+  description?: string;
 };
 
 export type TableOptions = {
@@ -47,7 +49,8 @@ const isAbsolutePath = (v: unknown) => typeof v === "string" && /^(\/|[A-Za-z]:\
 /** The columns to show: every key some row has, minus omitted ones and columns of absolute paths. */
 export function columnsOf(rows: Row[], omit: string[] = []): Column[] {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter(
-    (k) => !omit.includes(k) && !rows.every((r) => r[k] === undefined || isAbsolutePath(r[k])),
+    (k) =>
+      !omit.includes(k) && !rows.every((r) => r[k] === undefined || r[k] === null || isAbsolutePath(r[k])),
   );
   return keys.map((key) => ({
     key,
@@ -98,7 +101,11 @@ export function dataTable(input: Row[], o: TableOptions = {}): HTMLElement {
   const head = el("tr");
   columns.forEach((c) => {
     const button = el("button", { type: "button", class: "sort" }, c.title ?? label(c.key));
-    const th = el("th", { scope: "col", class: c.numeric ? "num" : "text", "data-key": c.key }, button);
+    const th = el(
+      "th",
+      { scope: "col", class: c.numeric ? "num" : "text", "data-key": c.key, title: c.description },
+      button,
+    );
     button.addEventListener("click", () => {
       const ascending = th.getAttribute("aria-sort") !== "ascending";
       for (const other of Array.from(head.children)) other.removeAttribute("aria-sort");

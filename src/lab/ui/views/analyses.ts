@@ -11,7 +11,7 @@ import { contourChart, type Grid } from "../charts/contour.js";
 import { lineSpec, liveChart } from "../charts/vega.js";
 import { el, put } from "../dom.js";
 import { methodColor, SERIES_COLORS } from "../palette.js";
-import { dataTable } from "../tables/data-table.js";
+import { columnsOf, dataTable } from "../tables/data-table.js";
 import { percent as pct, sig } from "../../../report/format.js";
 import { dynamicsView, membersView } from "./series.js";
 import type { VisualizationSpec } from "vega-embed";
@@ -30,6 +30,7 @@ const ORDER = [
   /-fit\.json$/,
   /-paths\.json$/,
   /^results\.json$/,
+  /^table\.json$/,
   /\.md$/,
 ];
 const rank = (path: string) => {
@@ -72,6 +73,7 @@ export async function analysisViews(section: HTMLElement, d: RunDetail): Promise
           d.files.some((g) => g.path === "table.md"),
         );
       else if (f.path === "summary.json") view = summaryView((await load()) as unknown);
+      else if (f.path === "table.json") view = columnsTableView((await load()) as Json);
       else if (/^[^/]+\.md$/.test(f.path)) view = markdownView(f.path, (await load()) as string);
     } catch (e) {
       view = {
@@ -94,7 +96,9 @@ export async function analysisViews(section: HTMLElement, d: RunDetail): Promise
 
 function landscapeView(path: string, r: Json): View | undefined {
   if (r.format !== LANDSCAPE_FORMAT) return undefined;
-  const name = String(r.name ?? path);
+  // A member's result (members/adam/landscape/…) says whose it is.
+  const member = /^members\/([^/]+)\//.exec(path)?.[1];
+  const name = String(r.name ?? path) + (member ? ` (${member})` : "");
   switch (r.kind) {
     case "surface":
       return { title: `Loss surface · ${name}`, render: (b) => renderSurface(b, r, name) };
@@ -570,6 +574,38 @@ function summaryView(rows: unknown): View | undefined {
   if (!Array.isArray(rows) || !rows.length || !rows.every((r) => typeof r === "object" && r !== null))
     return undefined;
   return { title: "Summary", render: async (body) => void body.append(objectTable(rows as Json[])) };
+}
+
+// ---- a table with named columns and their definitions (table.json: the initialiser comparison) ----
+
+/** The column of `columns` that names row key `key` ("errorRate" → "Error Rate %"). */
+function columnFor(key: string, columns: string[]): string | undefined {
+  const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
+  return columns.find((c) => squash(c).includes(squash(key)));
+}
+
+function columnsTableView(t: Json): View | undefined {
+  const rows = t.rows;
+  const columns = Array.isArray(t.columns) ? t.columns.map(String) : [];
+  if (!Array.isArray(rows) || !rows.length || !rows.every((r) => typeof r === "object" && r !== null))
+    return undefined;
+  const definitions = (t.definitions ?? {}) as Record<string, string>;
+  return {
+    title: "Results table",
+    render: async (body) => {
+      const keyed = columnsOf(rows as Json[]);
+      body.append(
+        dataTable(rows as Json[], {
+          id: "results-table",
+          color: (r) => methodColor(String(Object.values(r)[0] ?? "")),
+          columns: keyed.map((c) => {
+            const name = columnFor(c.key, columns);
+            return { ...c, ...(name ? { title: name, description: definitions[name] } : {}) };
+          }),
+        }),
+      );
+    },
+  };
 }
 
 // ---- markdown tables (table.md) ----

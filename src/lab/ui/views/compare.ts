@@ -16,7 +16,7 @@ function runLabel(d: RunDetail): string {
 }
 
 /** Colours: each optimiser's own when the runs' optimisers differ, else the series colours in order. */
-export function runColors(runs: { optimizer?: string }[]): string[] {
+function runColors(runs: { optimizer?: string }[]): string[] {
   const opts = runs.map((r) => r.optimizer ?? "");
   const distinct = new Set(opts).size === opts.length && opts.every((o) => methodColor(o));
   return runs.map((r, i) => (distinct ? methodColor(r.optimizer!)! : seriesColor(i)));

@@ -115,44 +115,64 @@ export function jobForm(
 
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    const k = kind.value as Kind;
-    const common = {
-      model: model.value,
-      epochs: Number(epochs.value),
-      batchSize: Number(batchSize.value),
-      seed: Number(seed.value),
-      logEvery: Number(logEvery.value),
-      ...(limit.value ? { limit: Number(limit.value) } : {}),
-    };
-    const body =
-      k === "train"
-        ? { kind: k, ...common, optimizer: optimizer.value, lr: Number(lr.value) }
-        : k === "optim-compare"
-          ? { kind: k, ...common, optimizers: options.optimizers.filter((o) => chosen.has(o)) }
-          : {
-              kind: k,
-              run: run.value,
-              directions: directions.value,
-              count: Number(count.value),
-              steps: Number(steps.value),
-              examples: Number(examples.value),
-            };
-    submit.disabled = true;
-    message.textContent = "Starting…";
-    api
-      .submitJob(body)
-      .then((job) => {
-        message.textContent = `Started: ${job.label}.`;
-        announce(`Started: ${job.label}`);
-        if (job.runId) onStarted(job.runId);
-      })
-      .catch((err: unknown) => {
-        message.textContent =
-          err instanceof ApiError ? err.message : `Could not start: ${(err as Error).message}`;
-      })
-      .finally(() => {
-        submit.disabled = false;
-      });
+    const inputs = { model, optimizer, lr, epochs, batchSize, limit, seed, logEvery };
+    const surface = { run, directions, count, steps, examples };
+    const picked = options.optimizers.filter((o) => chosen.has(o));
+    const body = jobBody(kind.value as Kind, inputs, surface, picked);
+    void submitJob(body, submit, message, onStarted);
   });
   return form;
+}
+
+/** Sends the job; the button waits and the message says what happened. */
+async function submitJob(
+  body: object,
+  submit: HTMLButtonElement,
+  message: HTMLElement,
+  onStarted: (runId: string) => void,
+): Promise<void> {
+  submit.disabled = true;
+  message.textContent = "Starting…";
+  try {
+    const job = await api.submitJob(body);
+    message.textContent = `Started: ${job.label}.`;
+    announce(`Started: ${job.label}`);
+    if (job.runId) onStarted(job.runId);
+  } catch (err) {
+    message.textContent =
+      err instanceof ApiError ? err.message : `Could not start: ${(err as Error).message}`;
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+type Input = { value: string };
+
+/** The request the server validates, from the form's inputs. */
+function jobBody(
+  k: Kind,
+  t: Record<"model" | "optimizer" | "lr" | "epochs" | "batchSize" | "limit" | "seed" | "logEvery", Input>,
+  surface: Record<"run" | "directions" | "count" | "steps" | "examples", Input>,
+  optimizers: string[],
+): object {
+  if (k === "landscape-surface")
+    return {
+      kind: k,
+      run: surface.run.value,
+      directions: surface.directions.value,
+      count: Number(surface.count.value),
+      steps: Number(surface.steps.value),
+      examples: Number(surface.examples.value),
+    };
+  const common = {
+    model: t.model.value,
+    epochs: Number(t.epochs.value),
+    batchSize: Number(t.batchSize.value),
+    seed: Number(t.seed.value),
+    logEvery: Number(t.logEvery.value),
+    ...(t.limit.value ? { limit: Number(t.limit.value) } : {}),
+  };
+  return k === "train"
+    ? { kind: k, ...common, optimizer: t.optimizer.value, lr: Number(t.lr.value) }
+    : { kind: k, ...common, optimizers };
 }

@@ -58,8 +58,3 @@ export function sortRuns(runs: RunListEntry[], sort: Sort): RunListEntry[] {
     return sign * c || a.id.localeCompare(b.id);
   });
 }
-
-/** Every tag used in the store, for the tag filter. */
-export function allTags(runs: RunListEntry[]): string[] {
-  return [...new Set(runs.flatMap((r) => r.tags ?? []))].sort();
-}

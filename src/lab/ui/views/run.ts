@@ -7,6 +7,7 @@
 import { api, ApiError, fileUrl, followRun, type MetricEvent, type RunDetail } from "../api.js";
 import { announce, bytes, clear, duration, el, param, pct, put } from "../dom.js";
 import { analysisViews } from "./analyses.js";
+import { progressOf } from "./progress.js";
 import { liveCurves, type LiveCurves } from "./run-curves.js";
 import { sleep, statusBadge } from "./runs.js";
 
@@ -207,20 +208,6 @@ function renderHeader(header: HTMLElement, d: RunDetail): void {
   );
 }
 
-/**
- * Where a training run is: the later of what the server last read and what the event stream
- * brought since, so the bar never lags the curves ("epoch 0/3" beside "Epoch 1: 71.56%").
- */
-export function progressOf(d: RunDetail, seen: ReturnType<LiveCurves["seen"]>) {
-  const p = d.progress;
-  if (!p) return undefined;
-  const epoch = Math.max(p.epoch, seen.epoch?.epoch ?? 0, seen.step ? seen.step.epoch - 1 : 0);
-  const perEpoch = p.steps ? p.steps / p.epochs : seen.stepsPerEpoch;
-  const step = Math.max(p.step, seen.step?.step ?? 0, perEpoch ? (seen.epoch?.epoch ?? 0) * perEpoch : 0);
-  const fraction = p.steps ? Math.min(1, step / p.steps) : Math.min(1, epoch / p.epochs);
-  return { fraction: Math.max(p.fraction, fraction), epoch, epochs: p.epochs, step, steps: p.steps };
-}
-
 function renderProgress(box: HTMLElement, d: RunDetail, curves: LiveCurves): void {
   const p = progressOf(d, curves.seen());
   if (!p || d.status !== "running") return void box.replaceChildren();
@@ -236,10 +223,13 @@ function renderFigures(
   d: RunDetail,
   files: RunDetail["files"],
   title = "Figures",
+  id = "figures-title",
 ): void {
   clear(section);
   const figs = files.filter((f) => f.kind === "figure");
-  section.append(el("h2", { id: "figures-title" }, `${title} (${figs.length})`));
+  // A run that shows its subject's figures needs no empty gallery of its own.
+  section.hidden = !figs.length && !!subjectOf(d.config) && id === "figures-title";
+  section.append(el("h2", { id }, `${title} (${figs.length})`));
   if (!figs.length) {
     section.append(
       el(
@@ -277,7 +267,7 @@ function renderFigures(
 }
 
 /** The run another run analyses: "<run>" or "<run>/members/<name>" (the tour's landscape subject). */
-export function subjectOf(config: Record<string, unknown>): { run: string; prefix: string } | undefined {
+function subjectOf(config: Record<string, unknown>): { run: string; prefix: string } | undefined {
   const subject = config.subject;
   if (typeof subject !== "string") return undefined;
   const m = /^([A-Za-z0-9_][A-Za-z0-9._-]*)((?:\/members\/[A-Za-z0-9._-]+)?)$/.exec(subject);
@@ -296,8 +286,8 @@ async function drawSubject(section: HTMLElement, d: RunDetail): Promise<void> {
   }
   const files = other.files.filter((f) => f.path.startsWith(subject.prefix));
   const href = `#/runs/${encodeURIComponent(subject.run)}`;
-  const figures = el("section", { class: "card", "aria-labelledby": "figures-title" });
-  renderFigures(figures, other, files, "Figures of the subject");
+  const figures = el("section", { class: "card", "aria-labelledby": "subject-figures-title" });
+  renderFigures(figures, other, files, "Figures of the subject", "subject-figures-title");
   const analyses = el("div");
   section.replaceChildren(
     el(
@@ -310,7 +300,8 @@ async function drawSubject(section: HTMLElement, d: RunDetail): Promise<void> {
     analyses,
     figures,
   );
-  await analysisViews(analyses, { ...other, files: files.filter((f) => f.kind !== "figure") });
+  // The subject's own result files only (not the comparison its parent run made).
+  await analysisViews(analyses, { ...other, config: {}, files: files.filter((f) => f.kind !== "figure") });
 }
 
 function renderConfig(section: HTMLElement, d: RunDetail): void {

@@ -88,7 +88,7 @@ export async function membersView(container: HTMLElement, d: RunDetail, live: ()
         key: "members-step-loss",
         spec: lineSpec({
           title: "Training loss per step",
-          x: { field: "step", title: "Step" },
+          x: { field: "step", title: "Step", integer: true },
           y: { field: "loss", title: "Loss (log scale)", log: true },
           color,
         }),
@@ -111,7 +111,7 @@ export async function membersView(container: HTMLElement, d: RunDetail, live: ()
         key: "members-grad-norm",
         spec: lineSpec({
           title: "Gradient norm per step",
-          x: { field: "step", title: "Step" },
+          x: { field: "step", title: "Step", integer: true },
           y: { field: "grad_norm", title: "‖g‖₂ (log scale)", log: true },
           color,
         }),
@@ -122,7 +122,7 @@ export async function membersView(container: HTMLElement, d: RunDetail, live: ()
         key: "members-memory",
         spec: lineSpec({
           title: "Optimiser state",
-          x: { field: "step", title: "Step" },
+          x: { field: "step", title: "Step", integer: true },
           y: { field: "mib", title: "MiB" },
           color,
         }),

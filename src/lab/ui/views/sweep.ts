@@ -6,7 +6,9 @@
 import embed, { type Result, type VisualizationSpec } from "vega-embed";
 import type { Curve, SweepRow } from "../../../sweep/results.js";
 import { parallelSpec } from "../../../report/parallel.js";
+import { INTEGER_AXIS } from "../charts/vega.js";
 import { clear, duration, el, pct } from "../dom.js";
+import { label, param } from "../../../report/format.js";
 
 type SweepDetail = {
   name: string;
@@ -37,7 +39,7 @@ async function getJson<T>(path: string): Promise<T> {
 }
 
 const show = (v: unknown) =>
-  typeof v === "number" ? String(Number(v.toPrecision(4))) : typeof v === "string" ? v : JSON.stringify(v);
+  typeof v === "number" || typeof v === "string" || typeof v === "boolean" ? param(v) : JSON.stringify(v);
 
 export async function sweepsView(root: HTMLElement): Promise<void> {
   const { sweeps } = await getJson<{ sweeps: SweepSummary[] }>("/api/sweeps");
@@ -100,7 +102,7 @@ function table(detail: SweepDetail, s: State, onSort: (key: string) => void): HT
     {},
     ...columns.map((key) => {
       const sorted = s.sortKey === key;
-      const button = el("button", { type: "button", class: "sort", "data-key": key }, key);
+      const button = el("button", { type: "button", class: "sort", "data-key": key }, label(key));
       button.addEventListener("click", () => onSort(key));
       return el(
         "th",
@@ -131,13 +133,13 @@ function curvesSpec(detail: SweepDetail, colorBy: string): VisualizationSpec {
   );
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title: `Test accuracy per epoch, coloured by ${colorBy}`,
+    title: `Test accuracy per epoch, coloured by ${label(colorBy)}`,
     width: "container",
     height: 240,
     data: { values: points },
     mark: { type: "line", point: true, tooltip: true },
     encoding: {
-      x: { field: "epoch", type: "quantitative", title: "Epoch", axis: { format: "d", tickMinStep: 1 } },
+      x: { field: "epoch", type: "quantitative", title: "Epoch", axis: INTEGER_AXIS }, // "1, 2" not "1, 2, 2"
       y: {
         field: "accuracy",
         type: "quantitative",
@@ -146,7 +148,7 @@ function curvesSpec(detail: SweepDetail, colorBy: string): VisualizationSpec {
         axis: { format: ".0%" },
       },
       detail: { field: "run", type: "nominal" },
-      color: { field: "value", type: "nominal", title: colorBy },
+      color: { field: "value", type: "nominal", title: label(colorBy) },
     },
   } as VisualizationSpec;
 }
