@@ -7,6 +7,7 @@
 #   .gpu/app.tar.xz       the compiled TypeScript (src, bench, scripts → build/), the Python
 #                         references and device scripts (build/scripts/), and only the
 #                         node_modules packages that the benchmarks import (scripts/device/deps.mjs)
+#   .gpu/patched/         jax-js dist files with the candidate patches of bench/patches/ applied
 #   .gl/*.deb             the Vulkan loader and GL dispatch libraries Dawn needs (Debian, amd64)
 # scripts/device/run.sh unpacks them there. Recipe: ../shared/DEVICE.md. Usage:
 #   scripts/pack-device.sh            (re-packs the app; node, webgpu and .gl only when missing)
@@ -39,6 +40,18 @@ if ! ls .gl/*.deb >/dev/null 2>&1; then
   apt-get $o update -qq
   # shellcheck disable=SC2086
   (cd .gl && apt-get $o download -qq libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
+fi
+
+# Candidate jax-js patches (bench/patches/), applied to a copy: the session's *-patched parts swap
+# these dist files in for an A/B in one device call.
+rm -rf .gpu/patched
+if ls bench/patches/*.patch >/dev/null 2>&1; then
+  tmp=$(mktemp -d)
+  mkdir -p "$tmp/node_modules/@jax-js" .gpu/patched
+  cp -r node_modules/@jax-js/jax "$tmp/node_modules/@jax-js/"
+  for p in bench/patches/*.patch; do patch -p1 -s -d "$tmp" -i "$PWD/$p"; done
+  cp "$tmp"/node_modules/@jax-js/jax/dist/webgpu-*.js .gpu/patched/
+  rm -rf "$tmp"
 fi
 
 echo "TypeScript → .gpu/app.tar.xz"
