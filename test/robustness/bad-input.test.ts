@@ -92,7 +92,7 @@ describe("usage errors: exit 2, one line", () => {
     { args: ["lora", "train", "--rank", "0"], message: /expected a number ≥ 1/, long: true },
     { args: ["optim", "path", "--lr", "0"], message: /expected a positive number/, long: true },
     { args: ["optim", "compare", "--optimizers", "sgd,nope"], message: /"nope" is neither/, long: true },
-    { args: ["landscape", "surface", "x", "--steps", "0"], message: /positive integer/ },
+    { args: ["landscape", "surface", "x", "--steps", "0"], message: /--steps.*expected a number ≥ 3, got 0/ },
     { args: ["landscape", "hessian", "x", "--tol", "-1"], message: /positive number/, long: true },
     { args: ["landscape", "wavelets", "x", "--levels", "0"], message: /positive integer/, long: true },
     { args: ["landscape", "topology", "x", "--threshold", "-1"], message: /number ≥ 0/, long: true },
