@@ -55,7 +55,6 @@ function session<D extends RequestDef>(
   return { schema, run: (request, opts = {}) => run(request, opts) };
 }
 
-
 /** Request kind → its schema and the library function that runs it. */
 export const requestSchemas = {
   train: session(trainRequest, async (r, o) => {

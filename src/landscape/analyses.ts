@@ -8,7 +8,13 @@ export type { CommonOptions, Progress } from "./analyses/common.js";
 export { runInterpolation } from "./analyses/interpolation.js";
 export { runProjection } from "./analyses/projection.js";
 export { runHessian, type HessianRequest } from "./analyses/hessian.js";
-export { loadSurface, runSurface, surfaceOf, type SurfaceRecord, type SurfaceRequest } from "./analyses/surface.js";
+export {
+  loadSurface,
+  runSurface,
+  surfaceOf,
+  type SurfaceRecord,
+  type SurfaceRequest,
+} from "./analyses/surface.js";
 export { runFit } from "./analyses/fit.js";
 export { runWavelets } from "./analyses/wavelets.js";
 export { runTopology } from "./analyses/topology.js";
