@@ -40,15 +40,6 @@ type CompareOptions = {
   quiet?: boolean;
 };
 
-/** Commander parser for one initialiser name (aliases allowed). */
-export function initName(value: string): string {
-  try {
-    return canonicalInitName(value.trim());
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
-
 function initList(value: string): string[] {
   const names = value.split(",").map((s) => s.trim());
   try {
