@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/sweep.ts [--limit N] [--out docs/figures]`: the sweep benchmark of issue 24.
+ * `node --import tsx bench/sweep.ts [--limit N] [--rounds R] [--out docs/figures] [--queue-only]`: the sweep benchmark of issue 24.
  *
  * 1. Throughput: the 3 × 4 grid (SGD, Adam, Lion × learning rates 1e-4 … 1e-1, one epoch of
  *    Fashion-MNIST, the default MLP 784-512-64-10) on one local worker with every core, then on
@@ -20,6 +20,7 @@ import { renderSvg } from "../src/report/vega.js";
 import { sweepRows } from "../src/sweep/results.js";
 import { parseSweepSpec, type SweepSpec } from "../src/sweep/spec.js";
 import { readSweepRecord } from "../src/sweep/store.js";
+import { DEFAULT_QUEUE_NAME } from "../src/sweep/queue.js";
 import { runSweep, type SweepEvent, type SweepOptions } from "../src/sweep/sweep.js";
 import { startRedis } from "../test/sweep/redis.js";
 
@@ -29,6 +30,7 @@ const arg = (name: string, fallback: string) => {
 };
 const limit = Number(arg("limit", "60000"));
 const outDir = arg("out", "docs/figures");
+const rounds = Number(arg("rounds", "1"));
 
 const gridSpec = (name: string): SweepSpec =>
   parseSweepSpec({
@@ -65,13 +67,24 @@ const load = () =>
     .map((x) => x.toFixed(1))
     .join(", ");
 
-async function throughput(cores: number) {
+/** The two set-ups alternated `rounds` times (A B A B …), so a change in the machine's load hits both. */
+async function throughput(cores: number, rounds: number) {
   const root = mkdtempSync(join(tmpdir(), "tiller-bench-sweep-"));
-  console.error(`grid, 1 worker × ${cores} threads… (load ${load()})`);
-  const one = await timed(gridSpec("bench-1x"), { runsRoot: join(root, "a"), workers: 1, threads: cores });
-  console.error(`grid, ${cores} workers × 1 thread… (load ${load()})`);
-  const many = await timed(gridSpec("bench-nx"), { runsRoot: join(root, "b"), workers: cores, threads: 1 });
-  return { one: one.seconds, many: many.seconds, root: join(root, "b") };
+  const one: number[] = [];
+  const many: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    console.error(`grid, 1 worker × ${cores} threads… (load ${load()})`);
+    one.push(
+      (await timed(gridSpec("bench-1x"), { runsRoot: join(root, `a${r}`), workers: 1, threads: cores }))
+        .seconds,
+    );
+    console.error(`grid, ${cores} workers × 1 thread… (load ${load()})`);
+    many.push(
+      (await timed(gridSpec("bench-nx"), { runsRoot: join(root, `b${r}`), workers: cores, threads: 1 }))
+        .seconds,
+    );
+  }
+  return { one, many, root: join(root, "b0") };
 }
 
 async function queueCost() {
@@ -98,6 +111,7 @@ async function queueCost() {
   );
   console.error(`queue cost: 12 tiny runs through BullMQ on 1 tiller worker… (load ${load()})`);
   const queued = await timed(tinySpec("tiny-queue"), { runsRoot: store, queue: { url: redis.url } });
+  const handoff = await handoffs(redis.port);
   worker.kill("SIGTERM");
   await redis.stop();
   const finished = queued.events.flatMap((e) =>
@@ -109,7 +123,19 @@ async function queueCost() {
     // The first job: taken by the idle worker, so this is the queue's hand-off alone.
     firstWaitMs: finished.length ? Math.min(...finished.map((q) => q.waitMs).filter(Number.isFinite)) : NaN,
     recordMs: median(finished.map((q) => q.recordMs)),
+    handoffMs: median(handoff),
   };
+}
+
+/** BullMQ's own timestamps of the finished jobs: a job finished → the worker took the next one. */
+async function handoffs(port: number): Promise<number[]> {
+  const { Queue } = await import("bullmq");
+  const queue = new Queue(DEFAULT_QUEUE_NAME, { connection: { host: "127.0.0.1", port } });
+  const jobs = (await queue.getJobs(["completed"])).sort(
+    (a, b) => (a.processedOn ?? 0) - (b.processedOn ?? 0),
+  );
+  await queue.close();
+  return jobs.slice(1).map((j, i) => (j.processedOn ?? NaN) - (jobs[i].finishedOn ?? NaN));
 }
 
 async function figure(root: string) {
@@ -133,19 +159,22 @@ async function figure(root: string) {
 
 const cores = availableParallelism();
 const started = load();
-const t = await throughput(cores);
+const queueOnly = process.argv.includes("--queue-only");
+const t = queueOnly ? { one: [], many: [], root: "" } : await throughput(cores, rounds);
 const q = await queueCost();
-const table = await figure(t.root);
+const table = queueOnly ? "" : await figure(t.root);
 console.log(`load average at start: ${started}; at end: ${load()}; ${cores} cores; limit ${limit}\n`);
 console.log("| what | wall time |\n| --- | --- |");
-console.log(`| 3 × 4 grid, 1 worker × ${cores} threads | ${t.one.toFixed(1)} s |`);
-console.log(
-  `| 3 × 4 grid, ${cores} workers × 1 thread | ${t.many.toFixed(1)} s (${(t.many / t.one).toFixed(2)}×) |`,
-);
+const secs = (xs: number[]) => xs.map((x) => `${x.toFixed(1)} s`).join(", ");
+const ratios = t.many.map((m, i) => (m / t.one[i]).toFixed(2)).join(", ");
+if (t.one.length) {
+  console.log(`| 3 × 4 grid, 1 worker × ${cores} threads | ${secs(t.one)} |`);
+  console.log(`| 3 × 4 grid, ${cores} workers × 1 thread | ${secs(t.many)} (${ratios}×) |`);
+}
 console.log(`| 12 tiny runs, 1 local worker | ${q.localPerRun.toFixed(2)} s a run |`);
 console.log(`| 12 tiny runs, BullMQ + 1 tiller worker | ${q.queuePerRun.toFixed(2)} s a run |`);
 console.log(
-  `\nBullMQ: enqueue → taken by an idle worker ${q.firstWaitMs.toFixed(0)} ms; status.json done → the sweep sees it ${q.recordMs.toFixed(0)} ms (median)\n`,
+  `\nBullMQ: enqueue → taken by an idle worker ${q.firstWaitMs.toFixed(0)} ms (the first job); a job finished → the worker takes the next ${q.handoffMs.toFixed(0)} ms (median); status.json done → the sweep sees it ${q.recordMs.toFixed(0)} ms (median)\n`,
 );
 console.log(table);
 process.exit(0);

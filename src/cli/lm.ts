@@ -19,6 +19,7 @@ import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from "
 import { createProgress } from "./progress.js";
 import { interruptSignal } from "./signals.js";
 import { RUNS_HELP } from "./dialect.js";
+import { refuseOptionsOnResume } from "./resume.js";
 
 type PretrainOptions = {
   tasks: string;
@@ -88,7 +89,8 @@ Examples:
 The run holds config.json (model config, tokenizer), metrics.jsonl (loss, validation accuracy),
 checkpoints/step-N.safetensors, checkpoints/model.safetensors and results.json (test accuracy).`,
     )
-    .action(async (o: PretrainOptions) => {
+    .action(async (o: PretrainOptions, cmd: Command) => {
+      if (o.resume) refuseOptionsOnResume(cmd);
       await startEngine();
       let run: Run;
       let config: PretrainConfig;

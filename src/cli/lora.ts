@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { positiveInt, positiveNumber } from "./errors.js";
 import { addFinetuneOptions, runAdapterCommand, type FinetuneOptions } from "./svf.js";
+import { refuseOptionsOnResume } from "./resume.js";
 
 export const LORA_DEFAULT_LR = 2e-3;
 
@@ -23,13 +24,14 @@ Examples:
   $ tiller lora train --base runs/<pretrain> --task math --rank 4 --objective rl  # the SVF RL objective
   $ tiller lora train --resume runs/<lora-run>`,
     )
-    .action((o: LoraTrainOptions) =>
-      runAdapterCommand(
+    .action((o: LoraTrainOptions, cmd: Command) => {
+      if (o.resume) refuseOptionsOnResume(cmd);
+      return runAdapterCommand(
         o,
         { kind: "lora", lora: { rank: o.rank, alpha: o.alpha ?? 2 * o.rank } },
         LORA_DEFAULT_LR,
-      ),
-    );
+      );
+    });
 }
 
 export function loraCommand(): Command {

@@ -4,13 +4,9 @@
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { startEngine } from "../engine/device.js";
-import {
-  FUNCTION_PARAMS,
-  FUNCTIONS,
-  testFunction,
-  type FunctionName,
-} from "../landscape/functions.js";
-import { runPath, savePathRun, type PathResult } from "../landscape/paths.js";
+import { FUNCTION_PARAMS, FUNCTIONS, testFunction, type FunctionName } from "../landscape/functions.js";
+import { runPath, type PathResult } from "../landscape/paths.js";
+import { savePathRun } from "../landscape/path-run.js";
 import {
   acceptedKeys,
   canonicalKey,

@@ -17,6 +17,7 @@ import { createProgress, type Progress } from "./progress.js";
 import { svfAdaptCommand } from "./svf-adapt.js";
 import { interruptSignal } from "./signals.js";
 import { RUNS_HELP } from "./dialect.js";
+import { refuseOptionsOnResume } from "./resume.js";
 
 /** Options every adapter trainer takes (SVF and LoRA share the fine-tuner). */
 export type FinetuneOptions = {
@@ -223,13 +224,14 @@ Examples:
 The SVD of every targeted matrix is computed once and cached in the run (checkpoints/svd.safetensors);
 the best expert (by validation accuracy) is checkpoints/expert.safetensors.`,
     )
-    .action((o: SvfTrainOptions) =>
-      runAdapterCommand(
+    .action((o: SvfTrainOptions, cmd: Command) => {
+      if (o.resume) refuseOptionsOnResume(cmd);
+      return runAdapterCommand(
         o,
         { kind: "svf", svf: { initVal: o.initVal, maxMult: o.maxMult, noise: SVF_DEFAULTS.noise } },
         SVF_DEFAULT_LR,
-      ),
-    );
+      );
+    });
 }
 
 /** "math=runs/a,code=runs/b" → {math: "runs/a", code: "runs/b"}. */

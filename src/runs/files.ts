@@ -136,15 +136,27 @@ export function makeDirs(path: string): void {
       continue;
     }
     if (st.isDirectory() || (st.isSymbolicLink() && isDirThroughLink(p))) break;
-    throw new RunStoreError(`cannot create folder ${target}: ${p} is not a folder`);
+    throw new FolderError(target, "ENOTDIR", p);
   }
   for (const dir of missing.reverse()) {
     try {
       mkdirSync(dir);
     } catch (e) {
       if (code(e) === "EEXIST" && entryKind(dir) === "dir") continue;
-      throw new RunStoreError(`cannot create folder ${target} (${code(e)} at ${dir})`);
+      throw new FolderError(target, code(e), dir);
     }
+  }
+}
+
+/** The error of `makeDirs`: which folder, the errno code, and where on the way it happened. */
+export class FolderError extends RunStoreError {
+  override name = "FolderError";
+  constructor(
+    readonly target: string,
+    readonly code: string,
+    readonly at: string,
+  ) {
+    super(`cannot create folder ${target} (${code} at ${at})`);
   }
 }
 

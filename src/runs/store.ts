@@ -15,6 +15,7 @@ import type { HostTensors } from "../engine/tree.js";
 import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from "./atomic.js";
 import {
   entryKind,
+  FolderError,
   isInside,
   makeDirs,
   MAX_CHECKPOINT_BYTES,
@@ -123,12 +124,15 @@ export class Run {
     const dir = join(root, id);
     if (entryKind(dir) !== undefined)
       throw new RunStoreError(`run ${dir} already exists (use --resume to continue it)`);
-    makeDirs(root);
     try {
+      makeDirs(root);
       mkdirSync(dir);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      throw new RunStoreError(`cannot create run directory ${dir} (${code})`);
+      const why =
+        e instanceof FolderError
+          ? `${e.code} at ${e.at}`
+          : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+      throw new RunStoreError(`cannot create run directory ${dir} (${why})`);
     }
     const run = new Run(dir);
     try {

@@ -29,7 +29,8 @@ export type RunOutcome = RunEnd & {
   seconds: number;
 };
 
-const leaseMs = () => Number(process.env.TILLER_SWEEP_LEASE_MS) || 10_000;
+/** A lease not refreshed for this long is taken over (its worker died): 30 s, as BullMQ's job lock. */
+const leaseMs = () => Number(process.env.TILLER_SWEEP_LEASE_MS) || 30_000;
 
 type Lease = { owner: string; heartbeatAt: number };
 
@@ -43,8 +44,16 @@ function readLease(file: string): Lease | null {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits for the run's lease and holds it (refreshed) until `release()`. */
-async function takeLease(runsRoot: string, id: string, signal: AbortSignal): Promise<() => void> {
+/**
+ * Waits for the run's lease and holds it (refreshed) until `release()`. Should another worker take
+ * it over (this process's event loop stalled past the stale time), `onLost` stops this one's run.
+ */
+async function takeLease(
+  runsRoot: string,
+  id: string,
+  signal: AbortSignal,
+  onLost: () => void,
+): Promise<() => void> {
   const dir = join(sweepsDir(runsRoot), "leases");
   makeDirs(dir);
   const file = join(dir, `${id}.json`);
@@ -70,7 +79,9 @@ async function takeLease(runsRoot: string, id: string, signal: AbortSignal): Pro
     await sleep(Math.min(1000, stale / 4));
   }
   const beat = setInterval(() => {
-    if (readLease(file)?.owner === owner) writeJsonAtomic(file, { owner, heartbeatAt: Date.now() });
+    const held = readLease(file);
+    if (!held || held.owner === owner) writeJsonAtomic(file, { owner, heartbeatAt: Date.now() });
+    else onLost();
   }, stale / 4);
   return () => {
     clearInterval(beat);
@@ -81,7 +92,10 @@ async function takeLease(runsRoot: string, id: string, signal: AbortSignal): Pro
 export async function executeRun(job: RunJob, runsRoot: string, signal: AbortSignal): Promise<RunOutcome> {
   const t0 = performance.now();
   const seconds = () => (performance.now() - t0) / 1000;
-  const release = await takeLease(runsRoot, job.id, signal);
+  // The run stops at a step boundary when asked to, or when its lease went to another worker.
+  const stop = new AbortController();
+  signal.addEventListener("abort", () => stop.abort(), { once: true });
+  const release = await takeLease(runsRoot, job.id, signal, () => stop.abort());
   try {
     const { state, status } = runState(runsRoot, job.id);
     if (state === "done") return { id: job.id, status: "done", cached: true, seconds: seconds() };
@@ -98,8 +112,8 @@ export async function executeRun(job: RunJob, runsRoot: string, signal: AbortSig
     const dir = join(resolve(runsRoot), job.id);
     const end =
       state === "pending" || !existsSync(join(dir, "config.json"))
-        ? await command.start(request, job.id, runsRoot, signal)
-        : await command.resume(request, dir, runsRoot, signal);
+        ? await command.start(request, job.id, runsRoot, stop.signal)
+        : await command.resume(request, dir, runsRoot, stop.signal);
     // A diverged run says where in its status; that is the reason worth showing.
     const reason =
       end.status === "failed" ? (runState(runsRoot, job.id).status?.reason ?? end.reason) : end.reason;

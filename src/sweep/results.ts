@@ -1,10 +1,11 @@
 /**
  * A sweep's results, read from its runs' own directories: one row per run with its swept values,
- * status, final and best test metrics and time; and each run's curves for the lab.
+ * status, final and best test metrics and time; and each run's curves for the lab. The metrics are
+ * the runs' epoch events (train runs); other kinds show their status and wall time.
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Run, type EpochEvent } from "../runs/store.js";
+import { readJson, Run, type EpochEvent, type StatusRecord } from "../runs/store.js";
 import { runState, type RunState, type SweepRecord } from "./store.js";
 
 export type SweepRow = {
@@ -33,10 +34,26 @@ function epochsOf(runsRoot: string, id: string): EpochEvent[] {
   }
 }
 
+/**
+ * A run's wall time from its files when it logs no epochs (comparisons, CT): created → last status.
+ * (A resumed run's time includes the pause.)
+ */
+function wallSeconds(runsRoot: string, id: string, status?: StatusRecord): number | undefined {
+  try {
+    const created = (readJson(join(resolve(runsRoot), id, "config.json")) as { createdAt?: string })
+      .createdAt;
+    const s = (Date.parse(status?.updatedAt ?? "") - Date.parse(created ?? "")) / 1000;
+    return Number.isFinite(s) && s >= 0 ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function sweepRows(runsRoot: string, record: SweepRecord): SweepRow[] {
   return record.runs.map(({ id, values }) => {
     const { state, status } = runState(runsRoot, id);
     const epochs = epochsOf(runsRoot, id);
+    const wall = epochs.length || state === "pending" ? undefined : wallSeconds(runsRoot, id, status);
     const accs = epochs.map((e) => e.test_accuracy);
     const losses = epochs.map((e) => e.test_loss).filter(Number.isFinite);
     return {
@@ -47,7 +64,11 @@ export function sweepRows(runsRoot: string, record: SweepRecord): SweepRow[] {
       epochs: epochs.length,
       ...(accs.length ? { final_accuracy: accs.at(-1), best_accuracy: Math.max(...accs) } : {}),
       ...(losses.length ? { final_loss: losses.at(-1), best_loss: Math.min(...losses) } : {}),
-      ...(epochs.length ? { seconds: epochs.at(-1)!.elapsed_s } : {}),
+      ...(epochs.length
+        ? { seconds: epochs.at(-1)!.elapsed_s }
+        : wall !== undefined
+          ? { seconds: wall }
+          : {}),
     };
   });
 }

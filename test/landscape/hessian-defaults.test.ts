@@ -77,9 +77,6 @@ afterAll(() => {
 describe("default tolerances against a dense float64 Hessian", () => {
   it("power iteration: sorted, and each converged eigenvalue within tol of PyTorch's", async () => {
     const r = await powerIteration(op, { k: 4 });
-    console.log(
-      JSON.stringify(["power", r.eigenvalues, r.iterations, r.converged, ref.top_eigenvalues.slice(0, 4)]),
-    );
     const sorted = [...r.eigenvalues].sort((a, b) => Math.abs(b) - Math.abs(a));
     expect(r.eigenvalues).toEqual(sorted);
     r.eigenvalues.forEach((l, i) => {
@@ -90,7 +87,6 @@ describe("default tolerances against a dense float64 Hessian", () => {
 
   it("Lanczos: converges and matches PyTorch's top-4 within tol", async () => {
     const r = await lanczosTopK(op, { k: 4 });
-    console.log(JSON.stringify(["lanczos", r.eigenvalues, r.iterations, r.converged]));
     expect(r.converged.every(Boolean)).toBe(true);
     r.eigenvalues.forEach((l, i) =>
       expect(rel(l, ref.top_eigenvalues[i]), `λ${i + 1}`).toBeLessThan(HESSIAN_DEFAULTS.tol),
@@ -99,7 +95,6 @@ describe("default tolerances against a dense float64 Hessian", () => {
 
   it("Hutchinson: converged means a standard error within tol, and the truth lies within 4 standard errors", async () => {
     const r = await hutchinsonTrace(op);
-    console.log("hutch", r.trace, r.samples.length, r.stderr, r.converged, "ref", ref.trace);
     expect(Math.abs(r.trace - ref.trace)).toBeLessThan(4 * r.stderr);
     if (r.converged) expect(r.stderr).toBeLessThanOrEqual(HESSIAN_DEFAULTS.traceTol * Math.abs(r.trace));
   }, 600_000);
@@ -107,14 +102,6 @@ describe("default tolerances against a dense float64 Hessian", () => {
   it("SLQ: the density's support reaches the extreme eigenvalues", async () => {
     const d = await spectralDensity(op);
     const nodes = d.nodes.flat();
-    console.log(
-      "slq",
-      Math.max(...nodes),
-      Math.min(...nodes),
-      "ref",
-      ref.top_eigenvalues[0],
-      ref.bottom_eigenvalues[0],
-    );
     expect(rel(Math.max(...nodes), ref.top_eigenvalues[0])).toBeLessThan(HESSIAN_DEFAULTS.tol);
     expect(Math.abs(Math.min(...nodes) - ref.bottom_eigenvalues[0])).toBeLessThan(
       1e-2 * ref.top_eigenvalues[0],

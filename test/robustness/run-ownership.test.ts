@@ -143,7 +143,8 @@ describe("folders the kernel refuses", () => {
       ["lab", "--runs", "/proc/x", "--port", "0"],
     ];
     const results = await Promise.all(cases.map((args) => tillerWithin(args, 60_000)));
-    for (const r of results) expectCleanFailure(r, 1, /cannot create folder \/proc\/x/);
+    for (const r of results)
+      expectCleanFailure(r, 1, /cannot create (run directory|folder) \/proc\/x.*\(ENOENT at \/proc\/x\)/);
   }, 120_000);
 });
 
@@ -178,6 +179,18 @@ describe("--resume and the run's config", () => {
     ]);
     expectCleanFailure(r, 2, /fixed by the run's config on --resume/);
     expect(readFileSync(join(dir, "metrics.jsonl"), "utf8")).toBe(before);
+  }, 60_000);
+
+  it("lm pretrain, svf train and lora train refuse options with --resume too", async () => {
+    const cases: [string[], string][] = [
+      [["lm", "pretrain", "--resume", "x", "--steps", "5"], "--steps"],
+      [["svf", "train", "--resume", "x", "--task", "math"], "--task"],
+      [["lora", "train", "--resume", "x", "--rank", "2"], "--rank"],
+    ];
+    const results = await Promise.all(cases.map(([args]) => tiller([...args, "--runs", runs])));
+    results.forEach((r, i) =>
+      expectCleanFailure(r, 2, new RegExp(`${cases[i][1]}: fixed by the run's config on --resume`)),
+    );
   }, 60_000);
 
   it("a config.json with wrong types is named as such, not as an engine failure", async () => {

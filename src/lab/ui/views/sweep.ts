@@ -100,11 +100,7 @@ function table(detail: SweepDetail, s: State, onSort: (key: string) => void): HT
     {},
     ...columns.map((key) => {
       const sorted = s.sortKey === key;
-      const button = el(
-        "button",
-        { type: "button", class: "sort", "data-key": key },
-        key,
-      );
+      const button = el("button", { type: "button", class: "sort", "data-key": key }, key);
       button.addEventListener("click", () => onSort(key));
       return el(
         "th",
