@@ -96,8 +96,7 @@ export function createLabApp(opts: LabAppOptions): Hono {
 
   app.get("/api/runs/:id/metrics", (c) => c.json({ events: runMetrics(runsRoot, c.req.param("id")) }));
 
-  // Every metrics line from byte `from` (or Last-Event-ID) on, then new ones as they are written;
-  // ends after the run leaves "running" and its last line was sent.
+  // The run's metrics as server-sent events, from byte `from` (or Last-Event-ID) on.
   app.get("/api/runs/:id/events", (c) => {
     const dir = runDir(runsRoot, c.req.param("id"));
     const from = offsetParam(c.req.query("from") ?? c.req.header("last-event-id") ?? "0");
@@ -105,70 +104,10 @@ export function createLabApp(opts: LabAppOptions): Hono {
     // Refused files (links out of the run, FIFOs) answer with an error before the stream starts.
     readStatusText(dir);
     readNewLines(metricsFile, 0, dir, 0);
-    return streamSSE(c, async (stream) => {
-      let aborted = false;
-      stream.onAbort(() => {
-        aborted = true;
-      });
-      let offset = from;
-      let lastStatus = "";
-      let lastBeat = Date.now();
-      while (!aborted) {
-        let statusText: string;
-        let chunk: ReturnType<typeof readNewLines>;
-        try {
-          statusText = readStatusText(dir);
-          chunk = readNewLines(metricsFile, offset, dir);
-        } catch (e) {
-          // A file replaced by a link or a FIFO while streaming: say so and stop.
-          await stream.writeSSE({ event: "error", data: JSON.stringify({ error: (e as Error).message }) });
-          return;
-        }
-        offset = chunk.offset;
-        if (chunk.reset) await stream.writeSSE({ event: "reset", data: "{}" });
-        if (chunk.lines.length) {
-          await stream.writeSSE({
-            event: "metrics",
-            data: JSON.stringify(parseLines(chunk.lines)),
-            id: String(offset),
-          });
-          lastBeat = Date.now();
-        }
-        if (statusText !== lastStatus) {
-          lastStatus = statusText;
-          await stream.writeSSE({ event: "status", data: statusText || "{}" });
-        }
-        const running = statusText === "" || safeStatus(statusText) === "running";
-        if (!running && chunk.lines.length === 0) {
-          await stream.writeSSE({ event: "end", data: "{}" });
-          return;
-        }
-        if (Date.now() - lastBeat > 15_000) {
-          await stream.write(": keep-alive\n\n");
-          lastBeat = Date.now();
-        }
-        await stream.sleep(pollMs);
-      }
-    });
+    return streamMetrics(c, dir, from, pollMs);
   });
 
-  app.get("/api/runs/:id/files/*", (c) => {
-    const id = c.req.param("id");
-    const raw = new URL(c.req.url).pathname;
-    const prefix = `/api/runs/${encodeURIComponent(id)}/files/`;
-    const rest = raw.startsWith(prefix)
-      ? raw.slice(prefix.length)
-      : raw.split("/files/").slice(1).join("/files/");
-    const segments = rest.split("/").map(decodeSegment);
-    const { bytes, type } = readRunFile(runsRoot, id, segments);
-    // A figure or report opened on its own must not run script or load anything.
-    const headers: Record<string, string> = {
-      "Content-Type": type,
-      "Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'",
-      "Cache-Control": "no-cache",
-    };
-    return c.body(new Uint8Array(bytes), 200, headers);
-  });
+  app.get("/api/runs/:id/files/*", (c) => runFileResponse(c, runsRoot));
 
   app.post("/api/runs/:id/tags", async (c) => {
     const dir = runDir(runsRoot, c.req.param("id"));
@@ -200,7 +139,73 @@ export function createLabApp(opts: LabAppOptions): Hono {
     c.json({ error: `no API route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404),
   );
 
-  const assets = opts.assetsDir;
+  serveWebApp(app, opts.assetsDir);
+
+  app.onError((err, c) => {
+    if (err instanceof LabRequestError) return c.json({ error: err.message }, err.status);
+    if (err instanceof UnsafeRunFileError) return c.json({ error: err.message }, 403);
+    if (err instanceof RunStoreError) return c.json({ error: err.message }, 500);
+    return c.json({ error: `internal error: ${err.message.split("\n")[0]}` }, 500);
+  });
+  app.notFound((c) => c.json({ error: "not found" }, 404));
+  return app;
+}
+
+/**
+ * Every metrics line from byte `from` on, then new ones as they are written (server-sent events);
+ * ends after the run leaves "running" and its last line was sent.
+ */
+function streamMetrics(c: Context, dir: string, from: number, pollMs: number) {
+  const metricsFile = join(dir, "metrics.jsonl");
+  return streamSSE(c, async (stream) => {
+    let aborted = false;
+    stream.onAbort(() => {
+      aborted = true;
+    });
+    let offset = from;
+    let lastStatus = "";
+    let lastBeat = Date.now();
+    while (!aborted) {
+      let statusText: string;
+      let chunk: ReturnType<typeof readNewLines>;
+      try {
+        statusText = readStatusText(dir);
+        chunk = readNewLines(metricsFile, offset, dir);
+      } catch (e) {
+        // A file replaced by a link or a FIFO while streaming: say so and stop.
+        await stream.writeSSE({ event: "error", data: JSON.stringify({ error: (e as Error).message }) });
+        return;
+      }
+      offset = chunk.offset;
+      if (chunk.reset) await stream.writeSSE({ event: "reset", data: "{}" });
+      if (chunk.lines.length) {
+        await stream.writeSSE({
+          event: "metrics",
+          data: JSON.stringify(parseLines(chunk.lines)),
+          id: String(offset),
+        });
+        lastBeat = Date.now();
+      }
+      if (statusText !== lastStatus) {
+        lastStatus = statusText;
+        await stream.writeSSE({ event: "status", data: statusText || "{}" });
+      }
+      const running = statusText === "" || safeStatus(statusText) === "running";
+      if (!running && chunk.lines.length === 0) {
+        await stream.writeSSE({ event: "end", data: "{}" });
+        return;
+      }
+      if (Date.now() - lastBeat > 15_000) {
+        await stream.write(": keep-alive\n\n");
+        lastBeat = Date.now();
+      }
+      await stream.sleep(pollMs);
+    }
+  });
+}
+
+/** The built web app (client-side routes get index.html), or a page saying how to build it. */
+function serveWebApp(app: Hono, assets: string | undefined): void {
   if (assets && existsSync(join(assets, "index.html"))) {
     app.use("/assets/*", serveStatic({ root: assets }));
     app.get("*", (c) => {
@@ -219,15 +224,25 @@ export function createLabApp(opts: LabAppOptions): Hono {
       ),
     );
   }
+}
 
-  app.onError((err, c) => {
-    if (err instanceof LabRequestError) return c.json({ error: err.message }, err.status);
-    if (err instanceof UnsafeRunFileError) return c.json({ error: err.message }, 403);
-    if (err instanceof RunStoreError) return c.json({ error: err.message }, 500);
-    return c.json({ error: `internal error: ${err.message.split("\n")[0]}` }, 500);
-  });
-  app.notFound((c) => c.json({ error: "not found" }, 404));
-  return app;
+/** A file of a run, by its path under the run, served so that it can run nothing when opened. */
+function runFileResponse(c: Context, runsRoot: string) {
+  const id = c.req.param("id") ?? "";
+  const raw = new URL(c.req.url).pathname;
+  const prefix = `/api/runs/${encodeURIComponent(id)}/files/`;
+  const rest = raw.startsWith(prefix)
+    ? raw.slice(prefix.length)
+    : raw.split("/files/").slice(1).join("/files/");
+  const segments = rest.split("/").map(decodeSegment);
+  const { bytes, type } = readRunFile(runsRoot, id, segments);
+  // A figure or report opened on its own must not run script or load anything.
+  const headers: Record<string, string> = {
+    "Content-Type": type,
+    "Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'",
+    "Cache-Control": "no-cache",
+  };
+  return c.body(new Uint8Array(bytes), 200, headers);
 }
 
 function jobOf(jobs: JobQueue, runId: string) {

@@ -12,9 +12,8 @@ const PENDING = new Set([
   "src/lab/ui/views/playground.ts playgroundView",
   "src/lab/ui/charts/contour.ts contourSpec",
   "src/lab/ui/views/job-form.ts jobForm",
-  "src/lab/app.ts createLabApp",
 ]);
-const PENDING_AT_MOST = 4;
+const PENDING_AT_MOST = 3;
 
 describe("function length", () => {
   it(`no function in src/ is over ${MAX_LINES} lines, apart from the pending ones`, () => {
