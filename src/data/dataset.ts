@@ -12,4 +12,3 @@ export type ImageSplit = {
 export type Dataset = { name: string; classes: string[]; train: ImageSplit; test: ImageSplit };
 
 export const DATASETS = ["fashion-mnist"] as const;
-export type DatasetName = (typeof DATASETS)[number];

@@ -23,9 +23,6 @@ export function loadEngine(): Promise<JaxModule> {
   return loading;
 }
 
-/** Whether jax-js has been loaded (by `loadEngine()` or `startEngine()`). */
-export const engineLoaded = (): boolean => loaded !== undefined;
-
 function jax(): JaxModule {
   if (loaded === undefined)
     throw new Error(

@@ -97,7 +97,6 @@ export function lMomentumAlpha(optimizer: { momentum?: number; b1?: number }): n
 
 /** A bias rule: "zeros", "torch_default" (U(±1/√fan_in) of its layer) or a constant. */
 export type BiasInit = "zeros" | "torch_default" | number;
-export const BIAS_INITS = ["zeros", "torch_default", "<number>"] as const;
 
 export function validateBiasInit(b: unknown): asserts b is BiasInit {
   if (b === "zeros" || b === "torch_default") return;

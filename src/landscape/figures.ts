@@ -5,7 +5,6 @@
  */
 import { colorScale } from "../report/palette.js";
 import type { VegaLiteSpec } from "../report/vega.js";
-import type { Grid2D } from "./surface.js";
 
 import { SCHEMA } from "../report/series.js";
 
@@ -193,10 +192,6 @@ export function panels(title: string, specs: VegaLiteSpec[], direction: "h" | "v
     [key]: specs,
     resolve: { scale: { color: "independent", stroke: "shared" } },
   } as unknown as VegaLiteSpec;
-}
-
-export function contourFigure(grid: Grid2D, title: string, overlays?: Overlay[]): VegaLiteSpec {
-  return { $schema: SCHEMA, ...(contourPanel(grid, { title, overlays }) as object) } as VegaLiteSpec;
 }
 
 /** Loss (top) and accuracy (bottom) along a 1-D parameter, start and end marked. */

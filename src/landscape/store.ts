@@ -6,8 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { encodeSafetensors, decodeSafetensors } from "../engine/safetensors.js";
-import { MAX_CHECKPOINT_BYTES } from "../runs/files.js";
+import { encodeSafetensors } from "../engine/safetensors.js";
 import { readJson, type Run } from "../runs/store.js";
 import { UsageError } from "../errors.js";
 import type { Layout, Vector } from "./vector.js";
@@ -63,13 +62,6 @@ export function writeDirections(run: Run, name: string, vectors: Vector[], layou
   const file = `${name}.directions.safetensors`;
   run.writeFile(["landscape", file].join("/"), encodeSafetensors(tensors, { format: LANDSCAPE_FORMAT }));
   return join("landscape", file);
-}
-
-export function readDirections(run: Run, file: string): Vector[] {
-  const { tensors } = decodeSafetensors(run.readBytes(file, MAX_CHECKPOINT_BYTES));
-  return Object.keys(tensors)
-    .sort()
-    .map((k) => Float64Array.from(tensors[k].data));
 }
 
 /** Writes `figures/<file>`; returns its path. */

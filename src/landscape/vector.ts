@@ -5,7 +5,7 @@
  * evaluations go to the engine.
  */
 import { numpy as np } from "../engine/jax.js";
-import { fromNamedLeaves, namedLeaves, type HostTensors, type Params } from "../engine/tree.js";
+import { fromNamedLeaves, namedLeaves, type Params } from "../engine/tree.js";
 import type { Rng } from "../engine/rng.js";
 
 export type Vector = Float64Array;
@@ -24,17 +24,6 @@ export function layoutOf(params: Params): Layout {
   return { entries, size: offset };
 }
 
-export function layoutOfHost(tensors: HostTensors): Layout {
-  const entries: LayoutEntry[] = [];
-  let offset = 0;
-  for (const [name, t] of Object.entries(tensors)) {
-    const size = t.shape.reduce((a, b) => a * b, 1);
-    entries.push({ name, shape: t.shape, offset, size });
-    offset += size;
-  }
-  return { entries, size: offset };
-}
-
 /** Copies a param tree to one host vector. Consumes the tree. */
 export async function vectorOf(params: Params): Promise<Vector> {
   const leaves = namedLeaves(params);
@@ -46,31 +35,6 @@ export async function vectorOf(params: Params): Promise<Vector> {
     offset += data.length;
   }
   return out;
-}
-
-/** Host tensors (a checkpoint's params) as one vector in `layout`'s order, checking names and shapes. */
-export function vectorOfHost(tensors: HostTensors, layout: Layout, what: string): Vector {
-  const out = new Float64Array(layout.size);
-  for (const e of layout.entries) {
-    const t = tensors[e.name];
-    if (!t) throw new Error(`${what}: missing tensor "${e.name}"`);
-    if (t.shape.join(",") !== e.shape.join(","))
-      throw new Error(`${what}: "${e.name}" has shape [${t.shape}] but expected [${e.shape}]`);
-    out.set(t.data, e.offset);
-  }
-  const extra = Object.keys(tensors).filter((n) => !layout.entries.some((e) => e.name === n));
-  if (extra.length) throw new Error(`${what}: unexpected tensor(s) ${extra.join(", ")}`);
-  return out;
-}
-
-/** Uploads a host vector as a float32 param tree with `layout`'s names and shapes. */
-export function paramsOf(v: Vector, layout: Layout): Params {
-  return fromNamedLeaves(
-    layout.entries.map((e) => [
-      e.name,
-      np.array(Float32Array.from(v.subarray(e.offset, e.offset + e.size))).reshape(e.shape),
-    ]),
-  );
 }
 
 /**

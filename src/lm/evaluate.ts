@@ -1,16 +1,8 @@
 /** Exact-match accuracy of greedy answers on task examples. */
-import {
-  answerTokens,
-  DEFAULT_ANSWER_TOKENS,
-  promptText,
-  isCorrect,
-  type TaskExample,
-} from "../data/tasks/index.js";
+import { answerTokens, promptText, isCorrect, type TaskExample } from "../data/tasks/index.js";
 import { treeRef, type Params } from "../engine/tree.js";
 import type { Generator } from "./generate.js";
 import type { TextTokenizer } from "./tokenizer.js";
-
-export const ANSWER_TOKENS = DEFAULT_ANSWER_TOKENS;
 
 export function promptIds(tok: TextTokenizer, question: string): number[] {
   return [...(tok.bosId === null ? [] : [tok.bosId]), ...tok.encode(promptText(question))];

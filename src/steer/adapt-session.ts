@@ -11,7 +11,7 @@ import { getFamily } from "../data/tasks/index.js";
 import { UsageError } from "../errors.js";
 import { Run, defaultRunsRoot, newRunId } from "../runs/store.js";
 import { svfAdapter } from "./svf/adapter.js";
-import { SVF_DEFAULTS, type SvfOptions } from "./svf/compose.js";
+import type { SvfOptions } from "./svf/compose.js";
 import { cachedSvd } from "./svf/svd.js";
 import { selectTargets, type TargetSet } from "./svf/targets.js";
 import { loraAdapter, type LoraOptions } from "./lora/lora.js";
@@ -35,8 +35,6 @@ export type AdaptRunConfig = AdaptRequest & { kind: "adapter"; createdAt: string
 export type AdaptCallbacks = FinetuneCallbacks & {
   onSvd?(done: number, total: number, name: string, seconds: number, cached: boolean): void;
 };
-
-export const DEFAULT_SVF: SvfOptions = SVF_DEFAULTS;
 
 async function buildAdapter(run: Run | null, request: AdaptRequest, cb: AdaptCallbacks) {
   const lm = loadLm(request.base, request.runsRoot);
