@@ -3,6 +3,7 @@
  * over its steps, and one line when the epoch ends. Written once for `train`, the comparisons'
  * members and the tour.
  */
+import { MISSING, percent } from "../report/format.js";
 import type { TrainCallbacks } from "./loop.js";
 
 /** What draws the bars: cli/progress.ts's createProgress and the tour's progress both are one. */
@@ -13,9 +14,8 @@ export type ProgressSink = {
   log(line: string): void;
 };
 
-/** A loss or accuracy for a progress line; "–" where a run has none (an empty test set, NaN). */
-const num = (x: number | null, digits = 4) => (x === null || !Number.isFinite(x) ? "–" : x.toFixed(digits));
-const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? "–" : `${num(100 * x, 2)}%`);
+/** A loss for a progress line; "–" where a run has none (an empty test set, NaN). */
+const num = (x: number | null) => (x === null || !Number.isFinite(x) ? MISSING : x.toFixed(4));
 
 /**
  * Callbacks that draw a bar per epoch and print the epoch's losses and accuracies at its end.
@@ -42,8 +42,8 @@ export function epochProgress(
     },
     onEpoch: (e) =>
       p.stop(
-        `${indent}${name()}epoch ${e.epoch}: train loss ${num(e.train_loss)} acc ${pct(e.train_accuracy)} · ` +
-          `test loss ${num(e.test_loss)} acc ${pct(e.test_accuracy)} · ${e.elapsed_s.toFixed(1)} s`,
+        `${indent}${name()}epoch ${e.epoch}: train loss ${num(e.train_loss)} acc ${percent(e.train_accuracy)} · ` +
+          `test loss ${num(e.test_loss)} acc ${percent(e.test_accuracy)} · ${e.elapsed_s.toFixed(1)} s`,
       ),
   };
 }

@@ -3,9 +3,8 @@
  * search as one bar, then a bar per fine-tuning epoch of each method and its validation accuracy.
  */
 import type { ProgressSink } from "../../train/progress.js";
+import { percent as pct } from "../../report/format.js";
 import type { BetaScore } from "./search.js";
-
-const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /** `finetune` goes into the request's fine-tuning options; `onMethod` and `onBeta` beside them. */
 export function compareProgress(p: ProgressSink, betas: number, indent = "") {
