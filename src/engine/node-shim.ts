@@ -16,11 +16,13 @@
  *    the test answer false; float16 storage itself stays unavailable (it throws a clear message).
  * 5. Wasm relaxed SIMD (Node 20 has it only behind a V8 flag): jax-js probes for it and then emits
  *    fused multiply-adds (`f32x4.relaxed_madd`) in its matmul kernels.
+ * 6. OpenBLAS for the matrix products where the optional addon loads (native-blas.ts).
  */
 import type * as Jax from "@jax-js/jax";
 import os from "node:os";
 import v8 from "node:v8";
 import { Worker as NodeWorker } from "node:worker_threads";
+import { disableNativeBlas, nativeBlas } from "./native-blas.js";
 
 type Listener = ((e: { data: unknown }) => void) | null;
 
@@ -273,10 +275,17 @@ export async function importJax(): Promise<typeof Jax> {
   await installIteratorHelpers();
   installFloat16Stub();
   const restoreNavigator = provideNavigator();
-  // TILLER_THREADS=0 turns the pool off (single-threaded wasm), e.g. to compare or to debug.
-  if (process.env.TILLER_THREADS !== "0") installWorkerShim();
+  // With OpenBLAS (native-blas.ts) the products run on its threads and the pool stays off (the
+  // hook runs only synchronous kernels). TILLER_THREADS=0 turns the pool off (single-threaded
+  // wasm), e.g. to compare or to debug.
+  const blas = nativeBlas(process.env.TILLER_THREADS === "0" ? 1 : threadCount());
+  if (blas === null && process.env.TILLER_THREADS !== "0") installWorkerShim();
   try {
-    return await import("@jax-js/jax");
+    const jax = await import("@jax-js/jax");
+    // An install where patch-package did not run has no hook: wasm matmul then (single-threaded).
+    if (blas !== null && typeof jax.setWasmMatmul === "function") jax.setWasmMatmul(blas.sgemm);
+    else if (blas !== null) disableNativeBlas("jax-js is not patched (patches/, patch-package)");
+    return jax;
   } finally {
     restoreNavigator();
   }

@@ -1,0 +1,146 @@
+/**
+ * The native CPU route: OpenBLAS (Debian `libopenblas0-pthread`) through the small N-API addon in
+ * native/ (built at install by scripts/build-native.mjs; optional). With it, jax-js's wasm backend
+ * hands every plain float32 matrix-product kernel to `cblas_sgemm` on the wasm memory itself
+ * (the `setWasmMatmul` hook of patches/@jax-js+jax+0.1.25.patch), and the SVD runs LAPACK's
+ * dgesdd. OpenBLAS brings its own threads, so jax-js's worker pool stays off while it is in use:
+ * the elementwise kernels run on the main thread.
+ *
+ * TILLER_BLAS chooses: `auto` (default: native when it loads, else wasm, silently), `openblas`
+ * (native or fail with the reason), `wasm` (never native). TILLER_BLAS_LIB names another library
+ * (default libopenblas.so.0). TILLER_THREADS sets OpenBLAS's thread count as it sets the pool's.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+type Addon = {
+  load(path: string): string;
+  threads(n: number): void;
+  sgemm(buf: ArrayBufferLike, ...ints: number[]): void;
+  dgemm(tA: number, tB: number, m: number, n: number, k: number, ...rest: (Float64Array | number)[]): void;
+  dgesdd(m: number, n: number, a: Float64Array, s: Float64Array, u: Float64Array, vt: Float64Array): number;
+};
+
+/** One call of jax-js's external matmul hook (row-major, byte offsets into the wasm memory). */
+export type MatmulCall = {
+  buffer: ArrayBufferLike;
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  a: number;
+  lda: number;
+  b: number;
+  ldb: number;
+  c: number;
+  ldc: number;
+};
+
+export type NativeBlas = {
+  /** OpenBLAS's kernel for this CPU (openblas_get_corename), e.g. "SkylakeX". */
+  core: string;
+  threads: number;
+  sgemm(call: MatmulCall): void;
+  /** C (m×n) = op(A) op(B), row-major float64. */
+  dgemm(
+    tA: boolean,
+    tB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float64Array,
+    b: Float64Array,
+  ): Float64Array;
+  /** Thin SVD of the column-major m×n `a` (overwritten): s (k), u (m×k) and vt (k×n), column-major. */
+  dgesdd(m: number, n: number, a: Float64Array): { s: Float64Array; u: Float64Array; vt: Float64Array };
+};
+
+export type BlasChoice = "auto" | "openblas" | "wasm";
+
+let cached: { blas: NativeBlas | null; why: string } | undefined;
+
+export function blasChoice(): BlasChoice {
+  const v = process.env.TILLER_BLAS || "auto";
+  if (v !== "auto" && v !== "openblas" && v !== "wasm")
+    throw new Error(`TILLER_BLAS="${v}" is not one of auto, openblas, wasm`);
+  return v;
+}
+
+/** The addon's path: native/build/Release from the package root (src/engine or dist/src/engine). */
+function addonPath(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    const p = join(dir, "native", "build", "Release", "tiller_blas.node");
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+function wrap(addon: Addon, core: string, threads: number): NativeBlas {
+  return {
+    core,
+    threads,
+    sgemm: (c) =>
+      addon.sgemm(c.buffer, +c.transA, +c.transB, c.m, c.n, c.k, c.a, c.lda, c.b, c.ldb, c.c, c.ldc),
+    dgemm(tA, tB, m, n, k, a, b) {
+      const c = new Float64Array(m * n);
+      addon.dgemm(+tA, +tB, m, n, k, a, tA ? m : k, b, tB ? k : n, c, n);
+      return c;
+    },
+    dgesdd(m, n, a) {
+      const k = Math.min(m, n);
+      const out = { s: new Float64Array(k), u: new Float64Array(m * k), vt: new Float64Array(k * n) };
+      const info = addon.dgesdd(m, n, a, out.s, out.u, out.vt);
+      if (info !== 0) throw new Error(`LAPACK dgesdd did not converge (info ${info})`);
+      return out;
+    },
+  };
+}
+
+function tryLoad(threads: number): { blas: NativeBlas | null; why: string } {
+  const path = addonPath();
+  if (path === null) return { blas: null, why: "the addon is not built (npm run build:native)" };
+  try {
+    const addon = createRequire(import.meta.url)(path) as Addon;
+    const core = addon.load(process.env.TILLER_BLAS_LIB || "libopenblas.so.0");
+    addon.threads(threads);
+    return { blas: wrap(addon, core, threads), why: "" };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    return { blas: null, why: `OpenBLAS could not be loaded (${msg}); apt install libopenblas0-pthread` };
+  }
+}
+
+/**
+ * OpenBLAS if TILLER_BLAS allows and it loads, else null (with `nativeBlasStatus()` saying why).
+ * Throws when TILLER_BLAS=openblas and it cannot load.
+ */
+export function nativeBlas(threads: number): NativeBlas | null {
+  if (cached === undefined) {
+    const choice = blasChoice();
+    cached = choice === "wasm" ? { blas: null, why: "TILLER_BLAS=wasm" } : tryLoad(threads);
+    if (cached.blas === null && choice === "openblas") throw new Error(`TILLER_BLAS=openblas: ${cached.why}`);
+  }
+  return cached.blas;
+}
+
+/** Records that the loaded library is not used after all (the engine lacks the hook). */
+export function disableNativeBlas(why: string): void {
+  cached = { blas: null, why };
+}
+
+/** Loaded OpenBLAS (if any) without loading it: for the SVD, which runs wherever the engine does. */
+export function loadedNativeBlas(): NativeBlas | null {
+  return cached?.blas ?? null;
+}
+
+/** One line for `--version`-style reports: which matmul the CPU path uses and why. */
+export function nativeBlasStatus(): string {
+  if (cached === undefined) return "wasm matmul (engine not started)";
+  return cached.blas
+    ? `OpenBLAS ${cached.blas.core} matmul, ${cached.blas.threads} thread(s)`
+    : `wasm matmul (${cached.why})`;
+}
