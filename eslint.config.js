@@ -12,6 +12,7 @@ export default tseslint.config(
       ".gl/**",
       "docs/api/**",
       "test-results/**",
+      "native/build/**",
     ],
   },
   js.configs.recommended,

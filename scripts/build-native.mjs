@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console */
 // Builds the optional OpenBLAS addon (native/, src/engine/native-blas.ts) with npm's node-gyp.
 // Run by `npm install`/`npm ci` (postinstall) and `npm run build:native`. It never fails the
 // install: without a compiler or Node headers it says so in one line and Tiller uses wasm.
