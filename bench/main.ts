@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: the same workloads in Tiller (jax-js, wasm, worker pool) and in PyTorch (Debian
- * python3-torch, 2 threads), one after the other in one invocation. Prints ms for each and the ratio
+ * `npm run bench`: the same workloads in Tiller (jax-js on wasm; its matrix products on OpenBLAS where
+ * the native route loads, and then again on the wasm route in a child process) and in PyTorch
+ * (Debian python3-torch, 2 threads), one after the other in one invocation. Prints ms for each and the ratio
  * Tiller / PyTorch; writes bench/results/<timestamp>.json. Medians of repeated timings.
  *
  * PyTorch gets its best BLAS kernel (scripts/reference/blas_kernel.py sets OPENBLAS_CORETYPE in its
@@ -8,12 +9,15 @@
  * GFLOP/s are printed and stored under `torch.blas`. A PyTorch on the reference BLAS is flagged:
  * its ratios favour Tiller unfairly.
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { jit, numpy as np, random } from "../src/engine/jax.js";
 import { startEngine } from "../src/engine/device.js";
 import { conv2d } from "../src/engine/conv.js";
+import { loadedNativeBlas, nativeBlasStatus } from "../src/engine/native-blas.js";
 import { keyFromSeed, splitKey } from "../src/engine/prng.js";
 import { treeRef } from "../src/engine/tree.js";
 import { createModel, modelConfig } from "../src/nn/models/index.js";
@@ -138,27 +142,113 @@ function blasLine(b: BlasReport): string {
           : "");
 }
 
-async function main() {
-  const device = await startEngine();
+type TillerBench = {
+  mlp_train_step_ms: number;
+  mlp_forward_ms: number;
+  matmul_1024_gflops: number;
+  cnn_train_step_ms: number;
+  conv_layer_ms: number;
+};
+
+async function tillerCases(): Promise<TillerBench> {
   const r = quick ? 3 : 10;
-  process.stderr.write(`Tiller on ${device} (${os.cpus().length} cores: ${os.cpus()[0]?.model ?? "?"}) …\n`);
-  const tiller = {
+  return {
     mlp_train_step_ms: await trainStepMs("mlp", { name: "sgd", lr: 0.01 }, quick ? 10 : 30),
     mlp_forward_ms: await mlpForwardMs(quick ? 10 : 30),
     matmul_1024_gflops: await matmulGflops(r),
     cnn_train_step_ms: await trainStepMs("cnn", { name: "adam", lr: 1e-3 }, quick ? 2 : 5),
     conv_layer_ms: await convLayerMs(quick ? 2 : 5),
   };
+}
+
+/**
+ * With OpenBLAS in use, the same cases on the wasm route (TILLER_BLAS=wasm, jax-js's worker pool)
+ * in a child process, so one invocation shows both; null on the wasm route already.
+ */
+function wasmRoute(): TillerBench | null {
+  if (loadedNativeBlas() === null) return null;
+  process.stderr.write("Tiller, wasm matmul route …\n");
+  const args = [
+    ...process.execArgv,
+    fileURLToPath(import.meta.url),
+    "--tiller-json",
+    ...(quick ? ["--quick"] : []),
+  ];
+  const out = execFileSync(process.execPath, args, {
+    encoding: "utf8",
+    env: { ...process.env, TILLER_BLAS: "wasm" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return JSON.parse(out.trim().split("\n").at(-1)!) as TillerBench;
+}
+
+type Row = [string, number, number | undefined, "ms" | "GFLOP/s", number?];
+
+function table(rows: Row[], withWasm: boolean): string {
+  const ratio = (t: number, p: number | undefined, unit: string) =>
+    p === undefined ? "–" : unit === "ms" ? (t / p).toFixed(2) + "×" : (p / t).toFixed(2) + "×";
+  const head = withWasm
+    ? [
+        "| workload | Tiller (OpenBLAS) | Tiller (wasm) | PyTorch | OpenBLAS / PyTorch | wasm / PyTorch |",
+        "| --- | --- | --- | --- | --- | --- |",
+      ]
+    : ["| workload | Tiller | PyTorch | Tiller / PyTorch time |", "| --- | --- | --- | --- |"];
+  const fmt = (v: number | undefined, unit: string) => (v === undefined ? "–" : `${v.toFixed(1)} ${unit}`);
+  return [
+    ...head,
+    ...rows.map(([name, t, p, unit, w]) =>
+      withWasm
+        ? `| ${name} | ${fmt(t, unit)} | ${fmt(w, unit)} | ${fmt(p, unit)} | ${ratio(t, p, unit)} | ${w === undefined ? "–" : ratio(w, p, unit)} |`
+        : `| ${name} | ${fmt(t, unit)} | ${fmt(p, unit)} | ${ratio(t, p, unit)} |`,
+    ),
+  ].join("\n");
+}
+
+async function main() {
+  const device = await startEngine();
+  if (process.argv.includes("--tiller-json")) {
+    process.stdout.write(JSON.stringify(await tillerCases()) + "\n");
+    return;
+  }
+  process.stderr.write(
+    `Tiller on ${device}, ${nativeBlasStatus()} (${os.cpus().length} cores: ${os.cpus()[0]?.model ?? "?"}) …\n`,
+  );
+  const tiller = await tillerCases();
+  const wasm = wasmRoute();
   process.stderr.write("PyTorch …\n");
   const torch = skipTorch
     ? null
     : await runPythonJson<TorchBench>("bench_torch.py", quick ? ["--quick"] : []);
-  const rows: [string, number, number | undefined, "ms" | "GFLOP/s"][] = [
-    ["MLP train step (784-512-64-10, B=256, SGD)", tiller.mlp_train_step_ms, torch?.mlp_train_step_ms, "ms"],
-    ["MLP forward (B=256)", tiller.mlp_forward_ms, torch?.mlp_forward_ms, "ms"],
-    ["matmul 1024³", tiller.matmul_1024_gflops, torch?.matmul_1024_gflops, "GFLOP/s"],
-    ["CNN train step (B=256, Adam)", tiller.cnn_train_step_ms, torch?.cnn_train_step_ms, "ms"],
-    ["conv 3×3 32→64, 28×28, B=256 (forward)", tiller.conv_layer_ms, torch?.conv_layer_ms, "ms"],
+  const rows: Row[] = [
+    [
+      "MLP train step (784-512-64-10, B=256, SGD)",
+      tiller.mlp_train_step_ms,
+      torch?.mlp_train_step_ms,
+      "ms",
+      wasm?.mlp_train_step_ms,
+    ],
+    ["MLP forward (B=256)", tiller.mlp_forward_ms, torch?.mlp_forward_ms, "ms", wasm?.mlp_forward_ms],
+    [
+      "matmul 1024³",
+      tiller.matmul_1024_gflops,
+      torch?.matmul_1024_gflops,
+      "GFLOP/s",
+      wasm?.matmul_1024_gflops,
+    ],
+    [
+      "CNN train step (B=256, Adam)",
+      tiller.cnn_train_step_ms,
+      torch?.cnn_train_step_ms,
+      "ms",
+      wasm?.cnn_train_step_ms,
+    ],
+    [
+      "conv 3×3 32→64, 28×28, B=256 (forward)",
+      tiller.conv_layer_ms,
+      torch?.conv_layer_ms,
+      "ms",
+      wasm?.conv_layer_ms,
+    ],
   ];
   rows.push(...(await landscapeBench({ quick, skipTorch, results: { tiller, torch } })));
   rows.push(
@@ -170,14 +260,8 @@ async function main() {
       results: { tiller, torch },
     })),
   );
-  const lines = ["| workload | Tiller | PyTorch | Tiller / PyTorch time |", "| --- | --- | --- | --- |"];
-  for (const [name, t, p, unit] of rows) {
-    const ratio = p === undefined ? "–" : unit === "ms" ? (t / p).toFixed(2) + "×" : (p / t).toFixed(2) + "×";
-    lines.push(
-      `| ${name} | ${t.toFixed(unit === "ms" ? 1 : 1)} ${unit} | ${p === undefined ? "–" : p.toFixed(1) + " " + unit} | ${ratio} |`,
-    );
-  }
-  process.stdout.write(lines.join("\n") + "\n");
+  process.stdout.write(table(rows, wasm !== null) + "\n");
+  process.stdout.write(`Tiller: ${nativeBlasStatus()}\n`);
   if (torch) process.stdout.write(blasLine(torch.blas) + "\n");
   const dir = join(process.cwd(), "bench", "results");
   mkdirSync(dir, { recursive: true });
@@ -187,7 +271,9 @@ async function main() {
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg() },
     device,
     threads: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency,
+    tiller_blas: nativeBlasStatus(),
     tiller,
+    tiller_wasm_route: wasm,
     torch,
   };
   writeFileSync(file, JSON.stringify(result, null, 2) + "\n");

@@ -9,9 +9,9 @@
  *                      wasm memory of jax-js's backend) at byte offsets
  *   dgemm(tA, tB, M, N, K, A, lda, B, ldb, C, ldc)
  *                      C = op(A) op(B), row-major float64 typed arrays
- *   dgesdd(m, n, A, S, U, VT)
+ *   dgesdd(m, n, A, S, U, VT, vectors)
  *                      thin SVD of the column-major m×n float64 A (overwritten), LAPACK's dgesdd
- *                      with jobz = 'S'; returns LAPACK's info
+ *                      with jobz = 'S' (or 'N': values only, U and VT untouched); returns info
  * Only N-API calls: one binary serves every Node version ≥ 18.
  */
 #include <dlfcn.h>
@@ -99,23 +99,26 @@ static int data_of(napi_env env, napi_value v, void **data, size_t *bytes) {
 static napi_value sgemm(napi_env env, napi_callback_info info) {
   size_t argc = 12;
   napi_value argv[12];
-  int32_t v[11];
+  int64_t v[11]; /* byte offsets reach 4 GiB (wasm memory): not int32 */
   void *base;
   size_t bytes;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc != 12 || !data_of(env, argv[0], &base, &bytes)) return fail(env, "sgemm: bad arguments");
-  for (int i = 0; i < 11; i++) CHECK(napi_get_value_int32(env, argv[i + 1], &v[i]));
-  int tA = v[0], tB = v[1], M = v[2], N = v[3], K = v[4];
+  for (int i = 0; i < 11; i++) CHECK(napi_get_value_int64(env, argv[i + 1], &v[i]));
+  int64_t tA = v[0], tB = v[1], M = v[2], N = v[3], K = v[4];
+  for (int i = 2; i < 11; i++)
+    if (v[i] < 0 || (i != 5 && i != 7 && i != 9 && v[i] > INT32_MAX))
+      return fail(env, "sgemm: size or offset out of range");
+  if (M <= 0 || N <= 0 || K <= 0) return fail(env, "sgemm: empty product");
   /* Bounds: the last element each operand touches must lie inside the buffer. */
-  size_t endA = (size_t)v[5] + 4 * ((size_t)(tA ? K : M) - 1) * v[6] + 4 * (size_t)(tA ? M : K);
-  size_t endB = (size_t)v[7] + 4 * ((size_t)(tB ? N : K) - 1) * v[8] + 4 * (size_t)(tB ? K : N);
-  size_t endC = (size_t)v[9] + 4 * ((size_t)M - 1) * v[10] + 4 * (size_t)N;
-  if (M <= 0 || N <= 0 || K <= 0 || endA > bytes || endB > bytes || endC > bytes)
-    return fail(env, "sgemm: operand outside the buffer");
+  uint64_t endA = v[5] + 4 * ((uint64_t)(tA ? K : M) - 1) * v[6] + 4 * (uint64_t)(tA ? M : K);
+  uint64_t endB = v[7] + 4 * ((uint64_t)(tB ? N : K) - 1) * v[8] + 4 * (uint64_t)(tB ? K : N);
+  uint64_t endC = v[9] + 4 * ((uint64_t)M - 1) * v[10] + 4 * (uint64_t)N;
+  if (endA > bytes || endB > bytes || endC > bytes) return fail(env, "sgemm: operand outside the buffer");
   char *b = (char *)base;
-  p_sgemm(RowMajor, tA ? Trans : NoTrans, tB ? Trans : NoTrans, M, N, K, 1.0f,
-          (const float *)(b + v[5]), v[6], (const float *)(b + v[7]), v[8], 0.0f,
-          (float *)(b + v[9]), v[10]);
+  p_sgemm(RowMajor, tA ? Trans : NoTrans, tB ? Trans : NoTrans, (int)M, (int)N, (int)K, 1.0f,
+          (const float *)(b + v[5]), (int)v[6], (const float *)(b + v[7]), (int)v[8], 0.0f,
+          (float *)(b + v[9]), (int)v[10]);
   return NULL;
 }
 
@@ -145,26 +148,29 @@ static napi_value dgemm(napi_env env, napi_callback_info info) {
 }
 
 static napi_value dgesdd(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   int32_t m, n;
+  bool vectors;
   void *a, *s, *u, *vt;
   size_t na, ns, nu, nvt;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 6 || !p_dgesdd) return fail(env, "dgesdd: bad arguments or no LAPACK");
+  if (argc != 7 || !p_dgesdd) return fail(env, "dgesdd: bad arguments or no LAPACK");
   CHECK(napi_get_value_int32(env, argv[0], &m));
   CHECK(napi_get_value_int32(env, argv[1], &n));
+  CHECK(napi_get_value_bool(env, argv[6], &vectors));
   if (!data_of(env, argv[2], &a, &na) || !data_of(env, argv[3], &s, &ns) ||
       !data_of(env, argv[4], &u, &nu) || !data_of(env, argv[5], &vt, &nvt))
     return fail(env, "dgesdd: bad arguments");
   int k = m < n ? m : n;
   if (m <= 0 || n <= 0 || na < 8 * (size_t)m * n || ns < 8 * (size_t)k ||
-      nu < 8 * (size_t)m * k || nvt < 8 * (size_t)k * n)
+      (vectors && (nu < 8 * (size_t)m * k || nvt < 8 * (size_t)k * n)))
     return fail(env, "dgesdd: arrays too small");
-  int lwork = -1, info_ = 0, ldvt = k;
+  const char *jobz = vectors ? "S" : "N";
+  int lwork = -1, info_ = 0, ldu = vectors ? m : 1, ldvt = vectors ? k : 1;
   int *iwork = malloc(sizeof(int) * 8 * (size_t)k);
-  double query;
-  p_dgesdd("S", &m, &n, a, &m, s, u, &m, &query, &lwork, &query, &lwork, iwork, &info_);
+  double query = 0;
+  p_dgesdd(jobz, &m, &n, a, &m, s, u, &ldu, vt, &ldvt, &query, &lwork, iwork, &info_);
   lwork = (int)query;
   double *work = malloc(sizeof(double) * (size_t)(lwork > 1 ? lwork : 1));
   if (!iwork || !work) {
@@ -172,7 +178,7 @@ static napi_value dgesdd(napi_env env, napi_callback_info info) {
     free(work);
     return fail(env, "dgesdd: out of memory");
   }
-  p_dgesdd("S", &m, &n, a, &m, s, u, &m, vt, &ldvt, work, &lwork, iwork, &info_);
+  p_dgesdd(jobz, &m, &n, a, &m, s, u, &ldu, vt, &ldvt, work, &lwork, iwork, &info_);
   free(iwork);
   free(work);
   napi_value out;

@@ -20,7 +20,15 @@ type Addon = {
   threads(n: number): void;
   sgemm(buf: ArrayBufferLike, ...ints: number[]): void;
   dgemm(tA: number, tB: number, m: number, n: number, k: number, ...rest: (Float64Array | number)[]): void;
-  dgesdd(m: number, n: number, a: Float64Array, s: Float64Array, u: Float64Array, vt: Float64Array): number;
+  dgesdd(
+    m: number,
+    n: number,
+    a: Float64Array,
+    s: Float64Array,
+    u: Float64Array,
+    vt: Float64Array,
+    vectors: boolean,
+  ): number;
 };
 
 /** One call of jax-js's external matmul hook (row-major, byte offsets into the wasm memory). */
@@ -54,8 +62,16 @@ export type NativeBlas = {
     a: Float64Array,
     b: Float64Array,
   ): Float64Array;
-  /** Thin SVD of the column-major m×n `a` (overwritten): s (k), u (m×k) and vt (k×n), column-major. */
-  dgesdd(m: number, n: number, a: Float64Array): { s: Float64Array; u: Float64Array; vt: Float64Array };
+  /**
+   * Thin SVD of the column-major m×n `a` (overwritten), LAPACK's dgesdd: s (k, descending), and
+   * with `vectors` u (m×k) and vt (k×n), column-major.
+   */
+  dgesdd(
+    m: number,
+    n: number,
+    a: Float64Array,
+    vectors: boolean,
+  ): { s: Float64Array; u: Float64Array; vt: Float64Array };
 };
 
 export type BlasChoice = "auto" | "openblas" | "wasm";
@@ -90,10 +106,11 @@ function wrap(addon: Addon, core: string, threads: number): NativeBlas {
       addon.dgemm(+tA, +tB, m, n, k, a, tA ? m : k, b, tB ? k : n, c, n);
       return c;
     },
-    dgesdd(m, n, a) {
+    dgesdd(m, n, a, vectors) {
       const k = Math.min(m, n);
-      const out = { s: new Float64Array(k), u: new Float64Array(m * k), vt: new Float64Array(k * n) };
-      const info = addon.dgesdd(m, n, a, out.s, out.u, out.vt);
+      const [u, vt] = vectors ? [m * k, k * n] : [1, 1];
+      const out = { s: new Float64Array(k), u: new Float64Array(u), vt: new Float64Array(vt) };
+      const info = addon.dgesdd(m, n, a, out.s, out.u, out.vt, vectors);
       if (info !== 0) throw new Error(`LAPACK dgesdd did not converge (info ${info})`);
       return out;
     },

@@ -22,6 +22,8 @@
  * well-conditioned matrices and below 1e-9 for rank-deficient and clustered spectra.
  */
 
+import { loadedNativeBlas, type NativeBlas } from "./native-blas.js";
+
 export type Svd = {
   rows: number;
   cols: number;
@@ -37,8 +39,13 @@ export type Svd = {
 
 const EPS = 2 ** -52;
 
-/** Thin SVD of the row-major `rows × cols` matrix `a`. Throws on non-finite entries. */
+/**
+ * Thin SVD of the row-major `rows × cols` matrix `a`. Throws on non-finite entries. Runs LAPACK's
+ * dgesdd where the engine loaded OpenBLAS (native-blas.ts), else the method above.
+ */
 export function svd(a: ArrayLike<number>, rows: number, cols: number): Svd {
+  const blas = loadedNativeBlas();
+  if (blas !== null) return lapackSvd(blas, a, rows, cols);
   const k = Math.min(rows, cols);
   const tall = rows >= cols;
   const [m, n] = tall ? [rows, cols] : [cols, rows];
@@ -52,12 +59,36 @@ export function svd(a: ArrayLike<number>, rows: number, cols: number): Svd {
 
 /** Singular values only (descending): steps 1–3 without eigenvectors. */
 export function singularValuesOf(a: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  const blas = loadedNativeBlas();
+  if (blas !== null) return blas.dgesdd(cols, rows, lapackInput(a, rows, cols), false).s;
   const tall = rows >= cols;
   const [m, n] = tall ? [rows, cols] : [cols, rows];
   const { columns, scale } = columnsOf(a, rows, cols, tall);
   const { d, e } = tridiagonalize(gram(columns, m, n), n).tri;
   const values = tridiagonalEigenvalues(d, e).sort((x, y) => y - x);
   return Float64Array.from(values, (l) => Math.sqrt(Math.max(l, 0)) * scale);
+}
+
+/**
+ * The row-major rows×cols `a` read as column-major is Aᵀ (cols×rows): LAPACK gets Aᵀ = U′ΣV′ᵀ, so
+ * A = V′ΣU′ᵀ. Row-major U of A (rows×k) is V′ᵀ's column-major storage as it is; V = U′ transposed.
+ */
+function lapackSvd(blas: NativeBlas, a: ArrayLike<number>, rows: number, cols: number): Svd {
+  const k = Math.min(rows, cols);
+  const { s, u: uPrime, vt } = blas.dgesdd(cols, rows, lapackInput(a, rows, cols), true);
+  const v = new Float64Array(cols * k);
+  for (let j = 0; j < k; j++) for (let i = 0; i < cols; i++) v[i * k + j] = uPrime[i + j * cols];
+  return { rows, cols, k, u: vt, s, v };
+}
+
+/** A float64 copy for LAPACK (which overwrites it); the same errors as the JavaScript path. */
+function lapackInput(a: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  if (a.length !== rows * cols) throw new Error(`svd: ${a.length} values for ${rows}×${cols}`);
+  if (!(rows >= 1 && cols >= 1)) throw new Error(`svd: empty ${rows}×${cols} matrix`);
+  const copy = Float64Array.from(a);
+  for (let i = 0; i < copy.length; i++)
+    if (!Number.isFinite(copy[i])) throw new Error("svd: the matrix has non-finite entries");
+  return copy;
 }
 
 /**

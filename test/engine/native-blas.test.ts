@@ -73,3 +73,15 @@ describe.skipIf(!native && !required)(`OpenBLAS route (${available})`, () => {
     ).toThrow(/TILLER_BLAS=openblas: OpenBLAS could not be loaded \(libnothere\.so\.9/);
   });
 });
+
+describe.skipIf(!native && !required)("LAPACK SVD", () => {
+  it("passes every SVD accuracy test on dgesdd (test/engine/svd.test.ts run with TILLER_BLAS=openblas)", () => {
+    const vitest = ["node_modules/vitest/vitest.mjs", "run", "test/engine/svd.test.ts"];
+    const out = execFileSync(process.execPath, vitest, {
+      encoding: "utf8",
+      env: { ...process.env, TILLER_BLAS: "openblas", CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" },
+      timeout: 120_000,
+    });
+    expect(out).toMatch(/Tests\s+\d+ passed/);
+  }, 150_000);
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { loadedNativeBlas } from "../../src/engine/native-blas.js";
 import { singularValuesOf, svd, type Svd } from "../../src/engine/svd.js";
 
 /** A deterministic uniform(−½, ½) stream. */
@@ -155,5 +156,11 @@ describe("host SVD", () => {
   it("refuses non-finite entries and wrong sizes", () => {
     expect(() => svd([1, NaN, 0, 1], 2, 2)).toThrow(/non-finite/);
     expect(() => svd([1, 2, 3], 2, 2)).toThrow(/3 values for 2×2/);
+  });
+});
+
+describe("svd's route", () => {
+  it("is LAPACK exactly when the engine loaded OpenBLAS (TILLER_BLAS=openblas runs this file on it)", () => {
+    expect(loadedNativeBlas() !== null).toBe(process.env.TILLER_BLAS === "openblas");
   });
 });
