@@ -4,7 +4,9 @@
  * hands every plain float32 matrix-product kernel to `cblas_sgemm` on the wasm memory itself
  * (the `setWasmMatmul` hook of patches/@jax-js+jax+0.1.25.patch), and the SVD runs LAPACK's
  * dgesdd. OpenBLAS brings its own threads, so jax-js's worker pool stays off while it is in use:
- * the elementwise kernels run on the main thread.
+ * the elementwise kernels run on the main thread. TILLER_BLAS_POOL=1 keeps the pool for them (the
+ * products then run on the main thread between the workers' kernels): faster for conv nets, whose
+ * large elementwise kernels dominate, slower for small MLPs (bench/NOTES.md).
  *
  * TILLER_BLAS chooses: `auto` (default: native when it loads, else wasm, silently), `openblas`
  * (native or fail with the reason), `wasm` (never native). TILLER_BLAS_LIB names another library
@@ -99,8 +101,22 @@ function wrap(addon: Addon, core: string, threads: number): NativeBlas {
   return {
     core,
     threads,
+    // N-API reaches a SharedArrayBuffer (the pool's wasm memory) only through a view.
     sgemm: (c) =>
-      addon.sgemm(c.buffer, +c.transA, +c.transB, c.m, c.n, c.k, c.a, c.lda, c.b, c.ldb, c.c, c.ldc),
+      addon.sgemm(
+        c.buffer instanceof ArrayBuffer ? c.buffer : new Uint8Array(c.buffer),
+        +c.transA,
+        +c.transB,
+        c.m,
+        c.n,
+        c.k,
+        c.a,
+        c.lda,
+        c.b,
+        c.ldb,
+        c.c,
+        c.ldc,
+      ),
     dgemm(tA, tB, m, n, k, a, b) {
       const c = new Float64Array(m * n);
       addon.dgemm(+tA, +tB, m, n, k, a, tA ? m : k, b, tB ? k : n, c, n);
@@ -117,8 +133,15 @@ function wrap(addon: Addon, core: string, threads: number): NativeBlas {
   };
 }
 
+/** Whether jax-js's worker pool runs next to OpenBLAS (TILLER_BLAS_POOL=1). */
+export function blasWithPool(): boolean {
+  return process.env.TILLER_BLAS_POOL === "1";
+}
+
 function tryLoad(threads: number): { blas: NativeBlas | null; why: string } {
   const path = addonPath();
+  // Next to the pool, OpenBLAS's idle threads must not spin for long (read when it loads).
+  if (blasWithPool()) process.env.OPENBLAS_THREAD_TIMEOUT ??= "4";
   if (path === null) return { blas: null, why: "the addon is not built (npm run build:native)" };
   try {
     const addon = createRequire(import.meta.url)(path) as Addon;

@@ -22,7 +22,7 @@ import type * as Jax from "@jax-js/jax";
 import os from "node:os";
 import v8 from "node:v8";
 import { Worker as NodeWorker } from "node:worker_threads";
-import { disableNativeBlas, nativeBlas } from "./native-blas.js";
+import { blasWithPool, disableNativeBlas, nativeBlas } from "./native-blas.js";
 
 type Listener = ((e: { data: unknown }) => void) | null;
 
@@ -275,11 +275,11 @@ export async function importJax(): Promise<typeof Jax> {
   await installIteratorHelpers();
   installFloat16Stub();
   const restoreNavigator = provideNavigator();
-  // With OpenBLAS (native-blas.ts) the products run on its threads and the pool stays off (the
-  // hook runs only synchronous kernels). TILLER_THREADS=0 turns the pool off (single-threaded
+  // With OpenBLAS (native-blas.ts) the products run on its threads and the pool stays off unless
+  // TILLER_BLAS_POOL=1. TILLER_THREADS=0 turns the pool off (single-threaded
   // wasm), e.g. to compare or to debug.
   const blas = nativeBlas(process.env.TILLER_THREADS === "0" ? 1 : threadCount());
-  if (blas === null && process.env.TILLER_THREADS !== "0") installWorkerShim();
+  if ((blas === null || blasWithPool()) && process.env.TILLER_THREADS !== "0") installWorkerShim();
   try {
     const jax = await import("@jax-js/jax");
     // An install where patch-package did not run has no hook: wasm matmul then (single-threaded).

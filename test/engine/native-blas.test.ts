@@ -64,6 +64,22 @@ describe.skipIf(!native && !required)(`OpenBLAS route (${available})`, () => {
     }, 300_000);
   }
 
+  it("gives the same training steps with jax-js's worker pool kept next to it (TILLER_BLAS_POOL=1)", () => {
+    for (const model of ["mlp", "cnn"]) {
+      const sync = probe({ TILLER_BLAS: "openblas", TILLER_THREADS: "2", PROBE_MODEL: model });
+      const pooled = probe({
+        TILLER_BLAS: "openblas",
+        TILLER_THREADS: "2",
+        TILLER_BLAS_POOL: "1",
+        PROBE_MODEL: model,
+      });
+      for (let i = 0; i < 4; i++)
+        expect(Math.abs(pooled.losses[i] - sync.losses[i])).toBeLessThan(
+          1e-4 * Math.abs(sync.losses[i]) + 1e-6,
+        );
+    }
+  }, 300_000);
+
   it("fails with the reason when TILLER_BLAS=openblas cannot load the library", () => {
     expect(() =>
       child("test/engine/worker-pool-probe.ts", {
