@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { jit, numpy as np, random } from "../src/engine/jax.js";
 import { startEngine } from "../src/engine/device.js";
 import { conv2d } from "../src/engine/conv.js";
-import { loadedNativeBlas, nativeBlasStatus } from "../src/engine/native-blas.js";
+import { loadedNativeBlas, nativeBlasStatus } from "../src/engine/blas.js";
 import { keyFromSeed, splitKey } from "../src/engine/prng.js";
 import { treeRef } from "../src/engine/tree.js";
 import { createModel, modelConfig } from "../src/nn/models/index.js";

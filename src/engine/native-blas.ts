@@ -8,6 +8,8 @@
  * products then run on the main thread between the workers' kernels): faster for conv nets, whose
  * large elementwise kernels dominate, slower for small MLPs (bench/NOTES.md).
  *
+ * Node only; what the rest of the engine (and the browser) sees is in blas.ts.
+ *
  * TILLER_BLAS chooses: `auto` (default: native when it loads, else wasm, silently), `openblas`
  * (native or fail with the reason), `wasm` (never native). TILLER_BLAS_LIB names another library
  * (default libopenblas.so.0). TILLER_THREADS sets OpenBLAS's thread count as it sets the pool's.
@@ -16,11 +18,12 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { blasState, setBlasState, type NativeBlas } from "./blas.js";
 
 type Addon = {
   load(path: string): string;
   threads(n: number): void;
-  sgemm(buf: ArrayBufferLike, ...ints: number[]): void;
+  sgemm(buf: ArrayBufferLike | Uint8Array, ...ints: number[]): void;
   dgemm(tA: number, tB: number, m: number, n: number, k: number, ...rest: (Float64Array | number)[]): void;
   dgesdd(
     m: number,
@@ -33,52 +36,7 @@ type Addon = {
   ): number;
 };
 
-/** One call of jax-js's external matmul hook (row-major, byte offsets into the wasm memory). */
-export type MatmulCall = {
-  buffer: ArrayBufferLike;
-  transA: boolean;
-  transB: boolean;
-  m: number;
-  n: number;
-  k: number;
-  a: number;
-  lda: number;
-  b: number;
-  ldb: number;
-  c: number;
-  ldc: number;
-};
-
-export type NativeBlas = {
-  /** OpenBLAS's kernel for this CPU (openblas_get_corename), e.g. "SkylakeX". */
-  core: string;
-  threads: number;
-  sgemm(call: MatmulCall): void;
-  /** C (m×n) = op(A) op(B), row-major float64. */
-  dgemm(
-    tA: boolean,
-    tB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    a: Float64Array,
-    b: Float64Array,
-  ): Float64Array;
-  /**
-   * Thin SVD of the column-major m×n `a` (overwritten), LAPACK's dgesdd: s (k, descending), and
-   * with `vectors` u (m×k) and vt (k×n), column-major.
-   */
-  dgesdd(
-    m: number,
-    n: number,
-    a: Float64Array,
-    vectors: boolean,
-  ): { s: Float64Array; u: Float64Array; vt: Float64Array };
-};
-
 export type BlasChoice = "auto" | "openblas" | "wasm";
-
-let cached: { blas: NativeBlas | null; why: string } | undefined;
 
 export function blasChoice(): BlasChoice {
   const v = process.env.TILLER_BLAS || "auto";
@@ -159,28 +117,11 @@ function tryLoad(threads: number): { blas: NativeBlas | null; why: string } {
  * Throws when TILLER_BLAS=openblas and it cannot load.
  */
 export function nativeBlas(threads: number): NativeBlas | null {
-  if (cached === undefined) {
-    const choice = blasChoice();
-    cached = choice === "wasm" ? { blas: null, why: "TILLER_BLAS=wasm" } : tryLoad(threads);
-    if (cached.blas === null && choice === "openblas") throw new Error(`TILLER_BLAS=openblas: ${cached.why}`);
-  }
-  return cached.blas;
-}
-
-/** Records that the loaded library is not used after all (the engine lacks the hook). */
-export function disableNativeBlas(why: string): void {
-  cached = { blas: null, why };
-}
-
-/** Loaded OpenBLAS (if any) without loading it: for the SVD, which runs wherever the engine does. */
-export function loadedNativeBlas(): NativeBlas | null {
-  return cached?.blas ?? null;
-}
-
-/** One line for `--version`-style reports: which matmul the CPU path uses and why. */
-export function nativeBlasStatus(): string {
-  if (cached === undefined) return "wasm matmul (engine not started)";
-  return cached.blas
-    ? `OpenBLAS ${cached.blas.core} matmul, ${cached.blas.threads} thread(s)`
-    : `wasm matmul (${cached.why})`;
+  const known = blasState();
+  if (known !== undefined) return known.blas;
+  const choice = blasChoice();
+  const state = choice === "wasm" ? { blas: null, why: "TILLER_BLAS=wasm" } : tryLoad(threads);
+  if (state.blas === null && choice === "openblas") throw new Error(`TILLER_BLAS=openblas: ${state.why}`);
+  setBlasState(state);
+  return state.blas;
 }

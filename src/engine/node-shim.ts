@@ -22,7 +22,8 @@ import type * as Jax from "@jax-js/jax";
 import os from "node:os";
 import v8 from "node:v8";
 import { Worker as NodeWorker } from "node:worker_threads";
-import { blasWithPool, disableNativeBlas, nativeBlas } from "./native-blas.js";
+import { disableNativeBlas } from "./blas.js";
+import { blasWithPool, nativeBlas } from "./native-blas.js";
 
 type Listener = ((e: { data: unknown }) => void) | null;
 

@@ -22,7 +22,7 @@
  * well-conditioned matrices and below 1e-9 for rank-deficient and clustered spectra.
  */
 
-import { loadedNativeBlas, type NativeBlas } from "./native-blas.js";
+import { loadedNativeBlas, type NativeBlas } from "./blas.js";
 
 export type Svd = {
   rows: number;

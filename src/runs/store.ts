@@ -106,6 +106,14 @@ export function assertRunId(id: string): void {
     throw new UsageError(`invalid run id "${id}" (letters, digits, ".", "_", "-" only)`);
 }
 
+/** checkpoints/index.json's entry for one file; `pending` while a replacement is being written. */
+export type CheckpointEntry = {
+  sha256: string;
+  bytes: number;
+  savedAt: string;
+  pending?: { sha256: string; bytes: number };
+};
+
 export class Run {
   readonly dir: string;
   /** Every file read must resolve inside this folder: the run's own, or (for a member run) its parent's. */
@@ -342,17 +350,28 @@ export class Run {
     return out;
   }
 
-  /** Writes a checkpoint atomically, then records its checksum; a checkpoint not in the index is never loaded. */
+  /**
+   * Writes a checkpoint so that a kill at any moment leaves a file the index vouches for: the new
+   * checksum is recorded as pending next to the old one, the file is replaced atomically, then the
+   * pending entry becomes the entry. (Recording after the write alone left a window in which a
+   * SIGKILL paired the new `latest` with the old checksum and the resume refused it as corrupt.)
+   */
   saveCheckpoint(name: string, tensors: HostTensors, metadata: Record<string, string>): void {
     const bytes = encodeSafetensors(tensors, metadata);
     const file = `${name}.safetensors`;
+    const entry = { sha256: sha256(bytes), bytes: bytes.length, savedAt: new Date().toISOString() };
+    const before = this.checkpointIndex();
+    if (before[file]) {
+      before[file] = { ...before[file], pending: { sha256: entry.sha256, bytes: entry.bytes } };
+      this.writeJson(join("checkpoints", "index.json"), before);
+    }
     this.writeFile(join("checkpoints", file), bytes);
     const index = this.checkpointIndex();
-    index[file] = { sha256: sha256(bytes), bytes: bytes.length, savedAt: new Date().toISOString() };
+    index[file] = entry;
     this.writeJson(join("checkpoints", "index.json"), index);
   }
 
-  checkpointIndex(): Record<string, { sha256: string; bytes: number; savedAt: string }> {
+  checkpointIndex(): Record<string, CheckpointEntry> {
     const rel = join("checkpoints", "index.json");
     if (!this.has(rel)) return {};
     const index = this.readJson(rel);
@@ -361,7 +380,11 @@ export class Run {
       index !== null &&
       !Array.isArray(index) &&
       Object.values(index).every(
-        (e) => typeof e?.sha256 === "string" && Number.isSafeInteger(e?.bytes) && e.bytes >= 0,
+        (e) =>
+          typeof e?.sha256 === "string" &&
+          Number.isSafeInteger(e?.bytes) &&
+          e.bytes >= 0 &&
+          (e.pending === undefined || typeof e.pending?.sha256 === "string"),
       );
     if (!valid) throw new RunStoreError(`${this.path(rel)}: not a checkpoint index ({file: {sha256, bytes}})`);
     return index as ReturnType<Run["checkpointIndex"]>;
@@ -374,7 +397,10 @@ export class Run {
     const path = this.path("checkpoints", file);
     if (!entry) throw new RunStoreError(`${path}: not recorded in checkpoints/index.json (incomplete write?)`);
     const bytes = this.readBytes(join("checkpoints", file), MAX_CHECKPOINT_BYTES);
-    if (sha256(bytes) !== entry.sha256) throw new RunStoreError(`${path}: checksum mismatch, the file is corrupt`);
+    const sum = sha256(bytes);
+    // A write interrupted between the file and the index leaves the pending checksum's file.
+    if (sum !== entry.sha256 && sum !== entry.pending?.sha256)
+      throw new RunStoreError(`${path}: checksum mismatch, the file is corrupt`);
     try {
       return decodeSafetensors(bytes);
     } catch (e) {

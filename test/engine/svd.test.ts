@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadedNativeBlas } from "../../src/engine/native-blas.js";
+import { loadedNativeBlas } from "../../src/engine/blas.js";
 import { singularValuesOf, svd, type Svd } from "../../src/engine/svd.js";
 
 /** A deterministic uniform(−½, ½) stream. */

@@ -10,7 +10,7 @@ import { keyFromSeed } from "../../src/engine/prng.js";
 import { createModel, modelConfig } from "../../src/nn/models/index.js";
 import { createOptimizer } from "../../src/optim/index.js";
 import { makeTrainStep } from "../../src/train/loop.js";
-import { nativeBlasStatus } from "../../src/engine/native-blas.js";
+import { nativeBlasStatus } from "../../src/engine/blas.js";
 import { randomBatch } from "../../bench/train-step.js";
 
 await startEngine();
