@@ -8,8 +8,9 @@ export default defineConfig({
     hookTimeout: 120_000,
     // jax-js keeps one wasm memory per process; forks isolate test files from each other.
     pool: "forks",
-    // The suite checks the wasm path, identical on every machine; test/engine/native-blas.test.ts
-    // checks the OpenBLAS route against it. TILLER_BLAS=auto npm test runs everything natively.
+    // The suite runs on the wasm route, whose bits do not depend on the thread count (the sweep and
+    // worker-pool tests compare runs across thread counts bit for bit); native-blas.test.ts checks
+    // the OpenBLAS route against it (docs/reliability.md, "Bits and threads").
     env: { TILLER_BLAS: process.env.TILLER_BLAS ?? "wasm" },
   },
 });
