@@ -266,7 +266,9 @@ export async function train(
       step: (s, clock) => trainStep(ctx, step, s, clock, optStateBytes),
       async after(s, clock) {
         if (s % spe !== 0) return false;
-        const test = await evaluate(model, ctx.params, dataset.test, 1000, evalStep);
+        // In batches of the training batch, which is known to fit: a jitted forward pass holds all
+        // its intermediates, and a ResNet's at 1000 images pass jax-js's 4 GiB wasm memory.
+        const test = await evaluate(model, ctx.params, dataset.test, config.batchSize, evalStep);
         await endEpoch(ctx, s / spe, test, clock);
         return true;
       },
