@@ -187,8 +187,13 @@ export function divergence(r: { loss: number; gradNorm: number }): string {
     : `loss became ${r.loss} (gradient norm ${r.gradNorm})`;
 }
 
-/** The scalars of a step's outputs on the host (one read each). Consumes them. */
+/**
+ * The scalars of a step's outputs on the host. Consumes them. Float32 scalars are stacked and read
+ * back once: on a GPU every read is a round trip (bench/NOTES.md), and a step reports two or three.
+ */
 export async function scalars(...xs: np.Array[]): Promise<number[]> {
+  const stackable = xs.length > 1 && xs.every((x) => x.dtype === np.float32 && x.shape.length === 0);
+  if (stackable) return Array.from(await np.stack(xs).data(), Number);
   const out: number[] = [];
   for (const x of xs) out.push((await x.data())[0]);
   return out;

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Run, type MetricEvent } from "../../src/runs/store.js";
-import { DivergedError, runSteps, type StepReport, type Trainer } from "../../src/train/steps.js";
+import { numpy as np } from "../../src/engine/jax.js";
+import { DivergedError, runSteps, scalars, type StepReport, type Trainer } from "../../src/train/steps.js";
 
 const root = mkdtempSync(join(tmpdir(), "tiller-steps-"));
 let runs = 0;
@@ -116,5 +117,13 @@ describe("the step loop", () => {
     expect(calls.started).toBe(2);
     expect(steps(run)).toEqual([1, 2, 3, 4, 5]);
     expect(run.status()).toMatchObject({ status: "done", epochsCompleted: 5 });
+  });
+});
+
+describe("scalars", () => {
+  it("reads a step's outputs in order, float32 scalars stacked into one read-back, others one by one", async () => {
+    expect(await scalars(np.array(1.5), np.array(-2), np.array(3.25))).toEqual([1.5, -2, 3.25]);
+    expect(await scalars(np.array(7, { dtype: np.int32 }), np.array(0.5))).toEqual([7, 0.5]);
+    expect(await scalars(np.array(4))).toEqual([4]);
   });
 });
