@@ -64,7 +64,13 @@ Start here:
   $ tiller tour                        # the whole story on real data (npm start)
   $ tiller train --model mlp --epochs 3
   $ tiller runs list
-  $ tiller report <run>`,
+  $ tiller report <run>
+
+Environment:
+  TILLER_THREADS=n      CPU threads (default: every core; 0 = one thread, no worker pool)
+  TILLER_BLAS=route     CPU matmul: auto (OpenBLAS when libopenblas0-pthread and the addon load,
+                        else wasm), openblas (or fail saying why), wasm
+  TILLER_RUNS=dir       runs folder (as --runs);  TILLER_DATA=dir  Fashion-MNIST files`,
     );
   for (const cmd of [
     tourCommand(),
