@@ -1,6 +1,6 @@
 /**
  * The native CPU route: OpenBLAS (Debian `libopenblas0-pthread`) through the small N-API addon in
- * native/ (built at install by scripts/build-native.mjs; optional). With it, jax-js's wasm backend
+ * native/ (built at install by native/build.mjs; optional). With it, jax-js's wasm backend
  * hands every plain float32 matrix-product kernel to `cblas_sgemm` on the wasm memory itself
  * (the `setWasmMatmul` hook of patches/@jax-js+jax+0.1.25.patch), and the SVD runs LAPACK's
  * dgesdd. OpenBLAS brings its own threads, so jax-js's worker pool stays off while it is in use:

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /* global process, console */
-// Builds the optional OpenBLAS addon (native/, src/engine/native-blas.ts) with npm's node-gyp.
+// Builds the optional OpenBLAS addon (this folder, src/engine/native-blas.ts) with npm's node-gyp.
 // Run by `npm install`/`npm ci` (postinstall) and `npm run build:native`. It never fails the
 // install: without a compiler or Node headers it says so in one line and Tiller uses wasm.
 // TILLER_NATIVE=0 skips it.
@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const native = join(dirname(fileURLToPath(import.meta.url)), "..", "native");
+const native = dirname(fileURLToPath(import.meta.url));
 if (process.env.TILLER_NATIVE === "0") process.exit(0);
 if (process.platform !== "linux") {
   console.log("tiller: native OpenBLAS route is Linux-only for now; using wasm matmul");
