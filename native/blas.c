@@ -7,8 +7,6 @@
  *   sgemm(buf, tA, tB, M, N, K, offA, lda, offB, ldb, offC, ldc)
  *                      C = op(A) op(B), row-major float32, all three inside one ArrayBuffer (the
  *                      wasm memory of jax-js's backend) at byte offsets
- *   dgemm(tA, tB, M, N, K, A, lda, B, ldb, C, ldc)
- *                      C = op(A) op(B), row-major float64 typed arrays
  *   dgesdd(m, n, A, S, U, VT, vectors)
  *                      thin SVD of the column-major m×n float64 A (overwritten), LAPACK's dgesdd
  *                      with jobz = 'S' (or 'N': values only, U and VT untouched); returns info
@@ -23,8 +21,6 @@
 enum { RowMajor = 101, NoTrans = 111, Trans = 112 };
 typedef void (*sgemm_t)(int, int, int, int, int, int, float, const float *, int, const float *, int,
                         float, float *, int);
-typedef void (*dgemm_t)(int, int, int, int, int, int, double, const double *, int, const double *,
-                        int, double, double *, int);
 typedef void (*dgesdd_t)(const char *, const int *, const int *, double *, const int *, double *,
                          double *, const int *, double *, const int *, double *, const int *, int *,
                          int *);
@@ -32,7 +28,6 @@ typedef char *(*corename_t)(void);
 typedef void (*setthreads_t)(int);
 
 static sgemm_t p_sgemm;
-static dgemm_t p_dgemm;
 static dgesdd_t p_dgesdd;
 static corename_t p_corename;
 static setthreads_t p_setthreads;
@@ -58,11 +53,10 @@ static napi_value load(napi_env env, napi_callback_info info) {
   void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!lib) return fail(env, dlerror());
   p_sgemm = (sgemm_t)dlsym(lib, "cblas_sgemm");
-  p_dgemm = (dgemm_t)dlsym(lib, "cblas_dgemm");
   p_dgesdd = (dgesdd_t)dlsym(lib, "dgesdd_");
   p_corename = (corename_t)dlsym(lib, "openblas_get_corename");
   p_setthreads = (setthreads_t)dlsym(lib, "openblas_set_num_threads");
-  if (!p_sgemm || !p_dgemm || !p_corename || !p_setthreads)
+  if (!p_sgemm || !p_corename || !p_setthreads)
     return fail(env, "not OpenBLAS (no cblas_sgemm/openblas_get_corename)");
   napi_value out;
   CHECK(napi_create_string_utf8(env, p_corename(), NAPI_AUTO_LENGTH, &out));
@@ -122,31 +116,6 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value dgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value argv[11];
-  int32_t v[8];
-  void *a, *bm, *c;
-  size_t na, nb, nc;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 11) return fail(env, "dgemm: bad arguments");
-  for (int i = 0; i < 5; i++) CHECK(napi_get_value_int32(env, argv[i], &v[i]));
-  CHECK(napi_get_value_int32(env, argv[6], &v[5]));
-  CHECK(napi_get_value_int32(env, argv[8], &v[6]));
-  CHECK(napi_get_value_int32(env, argv[10], &v[7]));
-  if (!data_of(env, argv[5], &a, &na) || !data_of(env, argv[7], &bm, &nb) ||
-      !data_of(env, argv[9], &c, &nc))
-    return fail(env, "dgemm: bad arguments");
-  int tA = v[0], tB = v[1], M = v[2], N = v[3], K = v[4];
-  if (8 * ((size_t)(tA ? K : M) - 1) * v[5] + 8 * (size_t)(tA ? M : K) > na ||
-      8 * ((size_t)(tB ? N : K) - 1) * v[6] + 8 * (size_t)(tB ? K : N) > nb ||
-      8 * ((size_t)M - 1) * v[7] + 8 * (size_t)N > nc)
-    return fail(env, "dgemm: operand outside its array");
-  p_dgemm(RowMajor, tA ? Trans : NoTrans, tB ? Trans : NoTrans, M, N, K, 1.0, (double *)a, v[5],
-          (double *)bm, v[6], 0.0, (double *)c, v[7]);
-  return NULL;
-}
-
 static napi_value dgesdd(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
@@ -191,10 +160,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
-      {"dgemm", NULL, dgemm, NULL, NULL, NULL, napi_default, NULL},
       {"dgesdd", NULL, dgesdd, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 5, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 4, props) != napi_ok) return NULL;
   return exports;
 }
 

@@ -25,16 +25,6 @@ export type NativeBlas = {
   core: string;
   threads: number;
   sgemm(call: MatmulCall): void;
-  /** C (m×n) = op(A) op(B), row-major float64. */
-  dgemm(
-    tA: boolean,
-    tB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    a: Float64Array,
-    b: Float64Array,
-  ): Float64Array;
   /**
    * Thin SVD of the column-major m×n `a` (overwritten), LAPACK's dgesdd: s (k, descending), and
    * with `vectors` u (m×k) and vt (k×n), column-major.

@@ -24,7 +24,6 @@ type Addon = {
   load(path: string): string;
   threads(n: number): void;
   sgemm(buf: ArrayBufferLike | Uint8Array, ...ints: number[]): void;
-  dgemm(tA: number, tB: number, m: number, n: number, k: number, ...rest: (Float64Array | number)[]): void;
   dgesdd(
     m: number,
     n: number,
@@ -75,11 +74,6 @@ function wrap(addon: Addon, core: string, threads: number): NativeBlas {
         c.c,
         c.ldc,
       ),
-    dgemm(tA, tB, m, n, k, a, b) {
-      const c = new Float64Array(m * n);
-      addon.dgemm(+tA, +tB, m, n, k, a, tA ? m : k, b, tB ? k : n, c, n);
-      return c;
-    },
     dgesdd(m, n, a, vectors) {
       const k = Math.min(m, n);
       const [u, vt] = vectors ? [m * k, k * n] : [1, 1];
