@@ -56,6 +56,16 @@ const betasField = (spec: string, description: string) =>
       .transform((b) => [...new Set([...b, 1])].sort((x, y) => x - y)),
     { description, defaultText: spec, placeholder: "<grid>", fromText: (t) => parseBetaGrid(t.trim()) },
   );
+/** "4/255,8/255" or "0.01,0.02": a list of ℓ∞ budgets in pixel units (fractions allowed). */
+export function parseEpsList(text: string): number[] {
+  return text.split(",").map((part) => {
+    const [a, b, ...more] = part.trim().split("/");
+    const v = b === undefined ? Number(a) : Number(a) / Number(b);
+    if (more.length > 0 || a === "" || !Number.isFinite(v) || v <= 0 || v > 1)
+      throw new Error(`"${part.trim()}" is not a budget in (0, 1] (write 0.01 or 2/255)`);
+    return v;
+  });
+}
 const cField = (description: string) =>
   field(z.number().min(0).max(1).default(0.5), { description, placeholder: "<x>" });
 const taskField = (description: string) =>
@@ -171,6 +181,23 @@ export const ctRobustnessRequest = defineRequest(
       description: "test images in the validation split and in the disjoint test split",
     }),
     pgdSteps: field(z.number().int().min(1).max(10_000).default(10), { description: "PGD iterations" }),
+    eps: field(
+      z
+        .array(z.number().gt(0).max(1))
+        .min(1)
+        .max(32)
+        .default([4 / 255, 8 / 255]),
+      {
+        description: "PGD ℓ∞ budgets in pixel units, a list (fractions allowed)",
+        defaultText: "4/255,8/255",
+        placeholder: "<list>",
+        fromText: (t) => parseEpsList(t),
+      },
+    ),
+    batch: field(z.number().int().min(1).max(5000).optional(), {
+      description:
+        "images per attack batch (default: 250 for an MLP, 32 for a conv net, whose input gradients need ~10 MiB an image)",
+    }),
     attacks: field(z.boolean().default(true), { description: "skip FGSM and PGD", negatable: true }),
     corruptions: field(z.boolean().default(true), { description: "skip the corruptions", negatable: true }),
     seed: {

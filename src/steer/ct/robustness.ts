@@ -26,13 +26,24 @@ export const CORRUPTION_THREATS: CorruptionName[] = [
   "brightness",
 ];
 
-/** Clean, FGSM and PGD at common Fashion-MNIST budgets, and five corruptions at severities 1, 3, 5. */
-export function defaultThreats(): Threat[] {
+/** ε as a person writes it: k/255 when it is one, else the number. */
+export function epsText(eps: number): string {
+  const k = eps * 255;
+  return Math.abs(k - Math.round(k)) < 1e-6 ? `${Math.round(k)}/255` : String(Number(eps.toPrecision(4)));
+}
+
+/**
+ * Clean, FGSM and PGD at common Fashion-MNIST budgets (PGD ℓ∞ at each of `linfEps`, default 4/255
+ * and 8/255), and five corruptions at severities 1, 3, 5.
+ */
+export function defaultThreats(linfEps: number[] = [4 / 255, 8 / 255]): Threat[] {
   return [
     { name: "clean" },
     { name: "FGSM ℓ∞ ε=8/255", attack: { kind: "fgsm", eps: 8 / 255 } },
-    { name: "PGD-10 ℓ∞ ε=4/255", attack: { kind: "pgd-linf", eps: 4 / 255, steps: 10 } },
-    { name: "PGD-10 ℓ∞ ε=8/255", attack: { kind: "pgd-linf", eps: 8 / 255, steps: 10 } },
+    ...linfEps.map((eps): Threat => ({
+      name: `PGD-10 ℓ∞ ε=${epsText(eps)}`,
+      attack: { kind: "pgd-linf", eps, steps: 10 },
+    })),
     { name: "PGD-10 ℓ2 ε=0.5", attack: { kind: "pgd-l2", eps: 0.5, steps: 10 } },
     ...CORRUPTION_THREATS.flatMap((name) =>
       [1, 3, 5].map((severity) => ({ name: `${name}@${severity}`, corruption: { name, severity } })),

@@ -232,6 +232,10 @@ export type RobustnessRequest = {
   attacks?: boolean;
   corruptions?: boolean;
   pgdSteps?: number;
+  /** PGD ℓ∞ budgets (pixel units); default 4/255 and 8/255. */
+  eps?: number[];
+  /** Images per attack batch; default by model (attackBatchFor). */
+  batch?: number;
   seed?: number;
   name?: string;
   onBeta?(beta: number, index: number, total: number): void;
@@ -288,6 +292,15 @@ export function robustnessTable(rows: RobustnessRow[]): string {
   );
 }
 
+/**
+ * Images per attack batch. An attack step is a gradient with respect to the input through the whole
+ * network; on a conv net that keeps every tap's copy alive for the backward pass (measured on the
+ * small ResNet: ~11 MiB an image, so 250 images overflow the wasm backend's 4 GiB).
+ */
+export function attackBatchFor(config: { name: string }): number {
+  return config.name === "mlp" ? 250 : 32;
+}
+
 export async function runRobustness(
   req: RobustnessRequest,
 ): Promise<{ run: Run; results: ThreatResult[]; rows: RobustnessRow[]; validation: string }> {
@@ -301,7 +314,8 @@ export async function runRobustness(
   const test = firstExamples(rest, n);
   const validation = `${n} random test images choose β per threat; accuracy reported on ${n} other test images`;
   const steps = req.pgdSteps ?? 10;
-  const threats = defaultThreats()
+  const batch = req.batch ?? attackBatchFor(base.config);
+  const threats = defaultThreats(req.eps)
     .filter((t) => (t.corruption ? req.corruptions !== false : t.attack ? req.attacks !== false : true))
     .map((t) =>
       t.attack && t.attack.kind !== "fgsm"
@@ -316,6 +330,7 @@ export async function runRobustness(
     validation,
     threats: threats.map((t) => ({ name: t.name, attack: t.attack, corruption: t.corruption })),
     seed,
+    batch,
   });
   return inRun(
     run,
@@ -330,6 +345,7 @@ export async function runRobustness(
           c: req.c,
           threats,
           seed,
+          batchSize: batch,
           onBeta: req.onBeta,
         },
       );

@@ -11,6 +11,9 @@ import { createModel, modelConfig } from "../../../src/nn/models/index.js";
 import { applyUpdates, createOptimizer, type OptState } from "../../../src/optim/index.js";
 import { makeAttacker, onPixels, robustAccuracy, type Attack } from "../../../src/steer/ct/attacks.js";
 import { replaceActivations } from "../../../src/steer/ct/replace.js";
+import { defaultThreats, epsText } from "../../../src/steer/ct/robustness.js";
+import { attackBatchFor } from "../../../src/steer/ct/session.js";
+import { parseEpsList } from "../../../src/requests/ct.js";
 
 type T = { shape: number[]; data: number[] };
 const ref = JSON.parse(
@@ -93,4 +96,22 @@ describe("adversarial attacks", () => {
       expect(accs.at(-1)!, `${kind}: ${accs}`).toBeLessThan(clean - 0.2);
     }
   }, 120_000);
+});
+
+describe("robustness threats and batches", () => {
+  it("parses ℓ∞ budgets as numbers or k/255 and names them back", () => {
+    expect(parseEpsList("1/255, 2/255")).toEqual([1 / 255, 2 / 255]);
+    expect(parseEpsList("0.01")).toEqual([0.01]);
+    for (const bad of ["", "0", "1/0", "2", "a/255", "1/2/3"])
+      expect(() => parseEpsList(bad)).toThrow(/budget/);
+    const names = defaultThreats([1 / 255, 0.01]).map((t) => t.name);
+    expect(names).toContain("PGD-10 ℓ∞ ε=1/255");
+    expect(names).toContain("PGD-10 ℓ∞ ε=0.01");
+    expect(epsText(8 / 255)).toBe("8/255");
+  });
+
+  it("attacks a conv net in small batches by default (input gradients need ~10 MiB an image)", () => {
+    expect(attackBatchFor({ name: "mlp" })).toBe(250);
+    for (const name of ["cnn", "resnet", "vit"]) expect(attackBatchFor({ name })).toBe(32);
+  });
 });
