@@ -2,7 +2,8 @@
  * End-to-end: `tiller ct` as a user runs it, on a small MLP trained on 2,000 Fashion-MNIST images
  * (a few seconds): the training-free search, a small transfer comparison, and the error exits.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -118,6 +119,25 @@ describe.runIf(hasData)("tiller ct", () => {
       byName["linear probe"].valAccuracy,
     );
   }, 300_000);
+
+  it("compare keeps the finished methods' rows when it is killed mid-way", async () => {
+    const dir = join(root, "killed");
+    const child = spawn(process.execPath, [
+      ...cli,
+      ...["ct", "compare", base, "--task", "fashion-mnist:5-9", "--betas", "0.9", "--limit", "600"],
+      ...["--val", "200", "--test-limit", "300", "--epochs", "50", "--head-steps", "50", "-q"],
+      ...["--runs", root, "--name", "killed"],
+    ]);
+    const file = join(dir, "results.json");
+    const deadline = Date.now() + 120_000;
+    while (!existsSync(file) && Date.now() < deadline && child.exitCode === null) await sleep(50);
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("close", r));
+    const res = JSON.parse(readFileSync(file, "utf8"));
+    expect(res.partial).toBe(true);
+    expect(res.rows[0].method).toBe("linear probe");
+    expect(readFileSync(join(dir, "table.md"), "utf8")).toMatch(/linear probe/);
+  }, 180_000);
 
   it("bad input exits with one line: 2 for usage errors, 1 for a missing run", () => {
     const badGrid = tiller(["ct", "search", base, "--betas", "1:0.5:0.1"]);

@@ -45,6 +45,8 @@ export type CompareOptions = {
   methods?: MethodName[];
   onBeta?(score: BetaScore, index: number, total: number): void;
   onMethod?(name: string): void;
+  /** After each method: the rows so far (a crash loses only the method that was running). */
+  onRows?(rows: CompareRow[], search: SearchResult | null): void | Promise<void>;
 };
 
 /** Runs the chosen methods (default all five). Borrows `params`. */
@@ -57,6 +59,10 @@ export async function compareMethods(
   const methods = opts.methods ?? [...METHODS];
   const seed = opts.seed ?? 0;
   const rows: CompareRow[] = [];
+  const push = async (row: CompareRow) => {
+    rows.push(row);
+    await opts.onRows?.([...rows], search);
+  };
   const headParams = featureDim(config, params) * task.classes + task.classes;
   let search: SearchResult | null = null;
   if (methods.includes("linear-probe") || methods.includes("linear-probe-ct")) {
@@ -69,14 +75,14 @@ export async function compareMethods(
       onBeta: opts.onBeta,
     });
     if (methods.includes("linear-probe"))
-      rows.push({
+      await push({
         method: "linear probe",
         trainableParams: headParams,
         ...accs(search.base),
         note: "backbone frozen",
       });
     if (methods.includes("linear-probe-ct"))
-      rows.push({
+      await push({
         method: "linear probe + CT",
         trainableParams: headParams,
         ...accs(search.best),
@@ -101,14 +107,15 @@ export async function compareMethods(
     const p = make();
     opts.onMethod?.(p.kind);
     const r = await fineTune(p, task, { seed, ...opts.finetune });
-    rows.push({
+    const note = `${await summary(r.trainable)}; best epoch ${r.bestEpoch}`;
+    treeDispose(r.trainable);
+    await push({
       method: r.method,
       trainableParams: r.trainableParams,
       valAccuracy: r.valAccuracy,
       testAccuracy: r.testAccuracy,
-      note: `${await summary(r.trainable)}; best epoch ${r.bestEpoch}`,
+      note,
     });
-    treeDispose(r.trainable);
   }
   return { rows, search };
 }

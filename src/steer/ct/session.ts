@@ -205,7 +205,23 @@ export async function runCompare(
         base.config,
         base.params,
         { train, val: splits.val, test: splits.test, classes: splits.classes.length },
-        { ...options, seed: req.seed, onBeta, onMethod },
+        {
+          ...options,
+          seed: req.seed,
+          onBeta,
+          onMethod,
+          // Rows as they come, so a crash or an interrupt keeps the finished methods; the rest can
+          // be run on their own with --methods.
+          onRows: (partial, s) => {
+            run.writeFile("table.md", compareTable(partial));
+            run.writeJson("results.json", {
+              rows: partial,
+              search: s,
+              validation: splits.validation,
+              partial: true,
+            });
+          },
+        },
       );
       run.writeJson("results.json", { rows, search, validation: splits.validation });
       run.writeFile("table.md", compareTable(rows));
