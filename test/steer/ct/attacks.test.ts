@@ -45,7 +45,7 @@ describe("adversarial attacks", () => {
         c.activation === "ctu" ? replaceActivations(config, params, { beta: c.beta }) : { config, params };
       const model = createModel(m.config);
       const attacker = makeAttacker(onPixels(model.apply, "scale"));
-      const adv = attacker.run(m.params, f64(ref.x), np.array(ref.y.data, { dtype: np.int32 }), {
+      const adv = await attacker.run(m.params, f64(ref.x), np.array(ref.y.data, { dtype: np.int32 }), {
         kind: c.kind,
         eps: c.eps,
         steps: c.steps,
