@@ -196,7 +196,7 @@ describe("one CLI dialect", () => {
   it("an option the run's config fixes is refused with --resume, naming it", () => {
     const r = tiller(["train", "--resume", "somewhere", "--epochs", "5", "--lr", "0.1"]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/--lr, --epochs: fixed by the run's config on --resume/);
+    expect(r.stderr).toMatch(/tiller: error: --lr: fixed by the run.s config on --resume/);
   });
 });
 

@@ -106,6 +106,17 @@ describe.runIf(hasData)("training on Fashion-MNIST", () => {
     expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
     for (const name of Object.keys(a))
       expect(Array.from(b[name].data), name).toEqual(Array.from(a[name].data));
+
+    // A finished 2-epoch run continued with --resume --epochs 3 is the 3-epoch run, bitwise.
+    const twoEpochs = args.map((v, i) => (args[i - 1] === "--epochs" ? "2" : v));
+    const short = tiller(["train", ...twoEpochs, "--name", "short"]);
+    expect(short.status, short.stderr).toBe(0);
+    const more = tiller(["train", "--resume", join(root, "short"), "--epochs", "3", "-q", "--no-report"]);
+    expect(more.status, more.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, "short", "config.json"), "utf8")).epochs).toBe(3);
+    const c = weights(join(root, "short"), 3);
+    for (const name of Object.keys(a))
+      expect(Array.from(c[name].data), name).toEqual(Array.from(a[name].data));
   });
 });
 

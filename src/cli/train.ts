@@ -19,6 +19,7 @@ Examples:
   $ tiller train --optimizer sophiag --param rho=0.04 --param every=10
   $ tiller train --init kaiming_normal --activation prelu --zero-init-last
   $ tiller train --resume runs/<id>                     # after Ctrl-C or a crash
+  $ tiller train --resume runs/<id> --epochs 10         # train a finished run on to 10 epochs in all
   $ tiller train --from runs/<id> --optimizer adam --lr 1e-3 --epochs 20 --dynamics epoch
                                                         # continue a trained model; then: tiller dynamics <new run>
 

@@ -138,6 +138,14 @@ export const trainRequest = defineRequest(
       placeholder: "<spec>",
     }),
     ...trainingFields,
+    epochs: {
+      ...epochsField,
+      meta: {
+        ...epochsField.meta,
+        description: "epochs (with --resume: a larger total trains on)",
+        resumable: true,
+      },
+    },
     resume: field(z.string().min(1).optional(), {
       description: "continue an interrupted run (id or directory) from its last checkpoint",
       placeholder: "<run>",

@@ -230,6 +230,11 @@ export async function trainFromRequest(
   const start = r.resume ? reopenTrainRun(r.resume, r.runs) : createTrainRun(r);
   // A resumed run may find its data elsewhere (another machine); the data itself is the config's.
   if (r.resume && r.dataDir) start.config.data = { ...start.config.data, dataDir: r.dataDir };
+  // --epochs on a resume can only raise the total (the request's default never cuts a run short).
+  if (r.resume && r.epochs > start.config.epochs) {
+    start.config.epochs = r.epochs;
+    start.run.writeJson("config.json", start.config);
+  }
   opts.onStart?.(start);
   const { run, config, initialParams, resume } = start;
   // Bad data or a corrupt checkpoint found after the run directory exists marks the run failed.
