@@ -3,6 +3,8 @@ import { numpy as np, grad, vmap } from "../src/engine/jax.js";
 import { activate, type ActivationName } from "../src/nn/activations.js";
 import {
   batchNorm,
+  groupNorm,
+  groupsFor,
   layerNorm,
   linear,
   multiHeadAttention,
@@ -30,6 +32,14 @@ describe("layers match PyTorch (float64, outputs and gradients)", () => {
 
   it("layer norm", () =>
     checkCase(layers.layer_norm.last_dim, (v) => layerNorm({ weight: v.weight, bias: v.bias }, v.x)));
+
+  for (const [name, c] of Object.entries(layers.group_norm))
+    it(`group norm (${name}): values and gradients match PyTorch's F.group_norm`, () =>
+      checkCase(c, (v) => groupNorm({ weight: v.weight, bias: v.bias }, v.x, c.config!.groups as number)));
+
+  it("group counts: 32 as the GroupNorm paper, a divisor ≤ C/2 for narrow layers", () => {
+    expect([16, 32, 64, 512, 3, 1, 6].map(groupsFor)).toEqual([8, 16, 32, 32, 1, 1, 3]);
+  });
 
   for (const [name, c] of Object.entries(layers.batch_norm))
     it(`batch norm ${name}`, async () => {

@@ -177,6 +177,24 @@ def layer_norm_cases(r):
     }
 
 
+def group_norm_cases(r):
+    eps = 1e-5
+    cases = {}
+    for tag, (shape, groups) in {"g2": ((2, 4, 3, 3), 2), "g1": ((2, 3, 2, 2), 1)}.items():
+        c = shape[1]
+        cases[tag] = make_case(
+            f"group_norm, {groups} group(s) of the channel axis 1 of NCHW: per example and group, "
+            "mu = mean, var = biased variance over the group's channels and all positions, "
+            "y = (x - mu) / sqrt(var + eps) * weight[c] + bias[c]; eps = 1e-5.",
+            lambda x, weight, bias, g=groups: F.group_norm(x, g, weight, bias, eps),
+            {"x": r.normal(*shape, scale=1.5) + 0.4},
+            {"weight": 1.0 + r.normal(c, scale=0.3), "bias": r.normal(c, scale=0.3)},
+            config={"eps": eps, "groups": groups},
+            rand=r,
+        )
+    return cases
+
+
 def batch_norm_cases(r):
     eps, momentum = 1e-5, 0.1
     cases = {}
@@ -301,6 +319,8 @@ def write_layers():
         "batch_norm": batch_norm_cases(r),
         "attention": attention_cases(r),
         "cross_entropy": cross_entropy_cases(r),
+        # Its own sample source, so adding it left every case above unchanged.
+        "group_norm": group_norm_cases(Rand(20261207)),
     }
     dump("layers.json", out)
 

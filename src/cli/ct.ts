@@ -221,7 +221,7 @@ Examples:
   $ tiller ct compare src-mlp --task fashion-mnist:5-9 --methods linear-probe,linear-probe-ct,trainable-ct
 
 Every method chooses its epoch (or β) on the validation split and is scored on the task's test split.
-Writes results.json and table.md (the table printed here) into a run directory, after each method:\nif it stops, the finished rows are kept (\"partial\": true); run the rest alone with --methods.`,
+Writes results.json and table.md (the table printed here) into a run directory, after each method:\nif it stops, the finished rows are kept ("partial": true); run the rest alone with --methods.`,
     )
     .action(async (...args: unknown[]) => {
       const { request, o } = parsed(args, ctCompareRequest);

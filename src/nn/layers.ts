@@ -77,6 +77,31 @@ export function layerNorm(p: NormParams, x: np.Array, eps = 1e-5): np.Array {
     .add(p.bias);
 }
 
+/**
+ * Group normalisation (Wu & He 2018) of NCHW activations: statistics per example over each group of
+ * C/groups channels and all positions (biased variance), then γ, β per channel — PyTorch's
+ * `GroupNorm(groups, C)`. Stateless, so a model with it stays a pure `apply(params, x)`.
+ */
+export function groupNorm(p: NormParams, x: np.Array, groups: number, eps = 1e-5): np.Array {
+  const [n, c, h, w] = x.shape;
+  if (c % groups !== 0) throw new Error(`groupNorm: ${c} channels do not split into ${groups} groups`);
+  const g = x.reshape([n, groups, (c / groups) * h * w]);
+  const mean = g.ref.mean(-1, { keepdims: true });
+  const centred = g.sub(mean);
+  const variance = np.square(centred.ref).mean(-1, { keepdims: true });
+  return centred
+    .div(np.sqrt(variance.add(eps)))
+    .reshape([n, c, h, w])
+    .mul(p.weight.reshape([1, -1, 1, 1]))
+    .add(p.bias.reshape([1, -1, 1, 1]));
+}
+
+/** Groups for `channels`: 32 as the GroupNorm paper, or the largest divisor ≤ channels/2 when fewer. */
+export function groupsFor(channels: number): number {
+  for (let g = Math.min(32, Math.max(1, channels >> 1)); g > 1; g--) if (channels % g === 0) return g;
+  return 1;
+}
+
 export type BatchNormState = { runningMean: np.Array; runningVar: np.Array };
 
 export function batchNormInit(features: number): { params: NormParams; state: BatchNormState } {

@@ -112,6 +112,8 @@ export const ctPretrainRequest = defineRequest(
       meta: { ...modelFields.channels.meta, description: "cnn/resnet channels per block or stage" },
     },
     dense: modelFields.dense,
+    blocks: modelFields.blocks,
+    norm: modelFields.norm,
     epochs: epochsField,
     batchSize: batchSizeField,
     lr: field(z.number().positive().finite().default(1e-3), {
@@ -196,7 +198,7 @@ export const ctRobustnessRequest = defineRequest(
     ),
     batch: field(z.number().int().min(1).max(5000).optional(), {
       description:
-        "images per attack batch (default: 250 for an MLP, 32 for a conv net, whose input gradients need ~10 MiB an image)",
+        "images per attack batch (default: 250 for an MLP, 64 for a conv net, whose input gradients need up to ~10 MiB an image)",
     }),
     attacks: field(z.boolean().default(true), { description: "skip FGSM and PGD", negatable: true }),
     corruptions: field(z.boolean().default(true), { description: "skip the corruptions", negatable: true }),

@@ -46,10 +46,17 @@ export const modelFields = {
     placeholder: "<sizes>",
   }),
   channels: field(z.array(width).min(1).max(8).optional(), {
-    description: "cnn conv channels per block (default 32,64)",
+    description: "cnn conv channels per block (default 32,64), resnet channels per stage (default 16,32,64)",
     placeholder: "<sizes>",
   }),
   dense: field(width.optional(), { description: "cnn dense layer width (default 256)" }),
+  blocks: field(z.number().int().min(1).max(64).optional(), {
+    description: "resnet basic blocks per stage (default 1; ResNet-18: --channels 64,128,256,512 --blocks 2)",
+  }),
+  norm: field(z.enum(["none", "group"]).optional(), {
+    description:
+      "resnet normalisation after each conv: none (zero-initialised branches) or group (GroupNorm) (default none)",
+  }),
   activation: field(z.enum(ACTIVATIONS).optional(), {
     description: "activation (default relu; gelu for vit)",
   }),

@@ -137,10 +137,10 @@ export function trainingOf(r: TrainingFields) {
 
 /** The library's request for a validated `train` request (`requests/train.ts`). */
 export function trainRequestOf(r: TrainRequestFields): TrainRequest {
-  const { hidden, channels, dense, activation, init, biasInit, zeroInitLast } = r;
+  const { hidden, channels, dense, blocks, norm, activation, init, biasInit, zeroInitLast } = r;
   return {
     model: r.model,
-    modelOptions: { hidden, channels, dense, activation, init, biasInit, zeroInitLast },
+    modelOptions: { hidden, channels, dense, blocks, norm, activation, init, biasInit, zeroInitLast },
     optimizer: {
       ...optimizerConfig(r.optimizer, r.params ?? {}),
       ...(r.lr !== undefined ? { lr: r.lr } : {}),

@@ -69,6 +69,8 @@ export function modelConfig(
     if (config.channels.length < 1) throw new ModelConfigError("resnet needs at least one stage");
     config.channels.forEach((c) => positive("channels", c));
     positive("blocks", config.blocks);
+    if (config.norm !== undefined && config.norm !== "none" && config.norm !== "group")
+      throw new ModelConfigError(`resnet norm must be none or group, got ${String(config.norm)}`);
   }
   if (config.name === "vit")
     for (const k of ["patch", "dim", "depth", "heads", "mlpDim"] as const) positive(k, config[k]);

@@ -42,7 +42,14 @@ export function pretrainRequestOf(r: CtPretrainRequest): PretrainRequest {
   return {
     task: r.task,
     model: r.model,
-    modelOptions: { hidden: r.hidden, channels: r.channels, dense: r.dense, activation: "relu" },
+    modelOptions: {
+      hidden: r.hidden,
+      channels: r.channels,
+      dense: r.dense,
+      blocks: r.blocks,
+      norm: r.norm,
+      activation: "relu",
+    },
     optimizer: { name: "adam", lr: r.lr },
     epochs: r.epochs,
     batchSize: r.batchSize,

@@ -112,6 +112,6 @@ describe("robustness threats and batches", () => {
 
   it("attacks a conv net in small batches by default (input gradients need ~10 MiB an image)", () => {
     expect(attackBatchFor({ name: "mlp" })).toBe(250);
-    for (const name of ["cnn", "resnet", "vit"]) expect(attackBatchFor({ name })).toBe(32);
+    for (const name of ["cnn", "resnet", "vit"]) expect(attackBatchFor({ name })).toBe(64);
   });
 });
