@@ -138,7 +138,7 @@ Training-free: weights never change. Writes results.json, table.md and figures/r
       const { request } = requestFromCommand(self, ctRobustnessRequest);
       const o = self.opts<Presentation>();
       const progress = createProgress({ quiet: o.quiet || o.json });
-      progress.start(request.betas.length, "β sweep");
+      progress.start(request.betas.length, "β sweep", "β");
       const { run, rows, validation } = await runRobustness({
         ...robustnessRequestOf(request),
         onBeta: (beta, i) => progress.update(i + 1, { beta: String(beta) }),
@@ -182,7 +182,7 @@ linear probe + CT). Writes results.json and figures/accuracy-vs-beta.svg into a 
     .action(async (...args: unknown[]) => {
       const { request, o } = parsed(args, ctSearchRequest);
       const progress = createProgress({ quiet: o.quiet || o.json });
-      progress.start(request.betas.length, "β search");
+      progress.start(request.betas.length, "β search", "β");
       const { run, result, splits } = await runSearch({
         ...searchRequestOf(request),
         onBeta: (s, i) => progress.update(i + 1, { beta: String(s.beta), val: pct(s.valAccuracy) }),

@@ -5,11 +5,20 @@
 import cliProgress from "cli-progress";
 
 export type Progress = {
-  start(total: number, label: string): void;
+  /** `unit` names what is counted ("steps" unless said; e.g. "β" for a β sweep). */
+  start(total: number, label: string, unit?: string): void;
   update(done: number, fields: Record<string, string>): void;
   stop(summary?: string): void;
   log(line: string): void;
 };
+
+/** "12.5 steps/s", or "40 s/β" when one item takes longer than a second. */
+export function rateText(done: number, seconds: number, unit = "steps"): string {
+  if (done <= 0) return "–";
+  const rate = done / seconds;
+  if (rate >= 1) return `${rate.toFixed(1)} ${unit}/s`;
+  return `${(seconds / done).toFixed(0)} s/${unit === "steps" ? "step" : unit}`;
+}
 
 export function createProgress(opts: { quiet?: boolean } = {}): Progress {
   if (opts.quiet) return { start() {}, update() {}, stop() {}, log() {} };
@@ -20,7 +29,7 @@ export function createProgress(opts: { quiet?: boolean } = {}): Progress {
 function barProgress(): Progress {
   const bar = new cliProgress.SingleBar(
     {
-      format: "{label} |{bar}| {value}/{total} steps · {rate} steps/s · loss {loss} · ETA {eta_formatted}",
+      format: "{label} |{bar}| {value}/{total} {unit} · {rate} · {extra}ETA {eta_formatted}",
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: true,
@@ -30,15 +39,17 @@ function barProgress(): Progress {
   );
   let t0 = 0;
   let active = false;
+  let unit = "steps";
   return {
-    start(total, label) {
+    start(total, label, u = "steps") {
       t0 = performance.now();
-      bar.start(total, 0, { label, rate: "–", loss: "–" });
+      unit = u;
+      bar.start(total, 0, { label, unit, rate: "–", extra: "" });
       active = true;
     },
     update(done, fields) {
-      const rate = (done / ((performance.now() - t0) / 1000)).toFixed(1);
-      bar.update(done, { ...fields, rate });
+      const rate = rateText(done, (performance.now() - t0) / 1000, unit);
+      bar.update(done, { rate, extra: extraText(fields) });
     },
     stop(summary) {
       if (active) bar.stop();
@@ -53,15 +64,24 @@ function barProgress(): Progress {
   };
 }
 
+/** "loss 0.41 · beta 0.9 · " (each field and a separator), or "" without fields. */
+function extraText(fields: Record<string, string>): string {
+  return Object.entries(fields)
+    .map(([k, v]) => `${k} ${v} · `)
+    .join("");
+}
+
 function lineProgress(): Progress {
   let total = 0;
   let label = "";
+  let unit = "steps";
   let last = 0;
   let t0 = 0;
   return {
-    start(t, l) {
+    start(t, l, u = "steps") {
       total = t;
       label = l;
+      unit = u;
       t0 = performance.now();
       last = t0;
     },
@@ -69,13 +89,10 @@ function lineProgress(): Progress {
       const now = performance.now();
       if (now - last < 10_000 && done < total) return; // a line every 10 s is enough in a log
       last = now;
-      const rate = done / ((now - t0) / 1000);
-      const eta = (total - done) / Math.max(rate, 1e-9);
-      const extra = Object.entries(fields)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(" · ");
+      const seconds = (now - t0) / 1000;
+      const eta = done > 0 ? ((total - done) * seconds) / done : 0;
       process.stderr.write(
-        `${label} ${done}/${total} steps · ${rate.toFixed(1)} steps/s · ${extra} · ETA ${eta.toFixed(0)}s\n`,
+        `${label} ${done}/${total} ${unit} · ${rateText(done, seconds, unit)} · ${extraText(fields)}ETA ${eta.toFixed(0)}s\n`,
       );
     },
     stop(summary) {

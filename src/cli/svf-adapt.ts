@@ -157,7 +157,7 @@ table.md and figures/cem-<task>.svg into a new run and prints the tables.`,
       const callbacks = {
         onPhase: (what: string) => progress.log(`${what}…`),
         onGeneration: (task: string, g: { iteration: number; best: number }, iterations: number) => {
-          if (current !== task) progress.start(iterations, `CEM ${task}`);
+          if (current !== task) progress.start(iterations, `CEM ${task}`, "iterations");
           current = task;
           progress.update(g.iteration, { loss: `best ${(100 * g.best).toFixed(0)}%` });
           if (g.iteration === iterations) {
