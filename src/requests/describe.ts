@@ -80,11 +80,15 @@ function arrayRange(s: z.ZodArray<z.ZodTypeAny>): Partial<Shape> {
 }
 
 export function describeField(name: string, schema: z.ZodTypeAny, meta: FieldMeta): FieldInfo {
+  const shape = shapeOf(schema);
   return {
     name,
     flag: flagOf(name, meta),
     description: meta.description,
-    ...shapeOf(schema),
+    ...shape,
+    ...(shape.default === undefined && meta.implicitDefault !== undefined
+      ? { default: meta.implicitDefault }
+      : {}),
     ...(meta.positional ? { positional: true } : {}),
     ...(meta.resumable ? { resumable: true } : {}),
   };

@@ -27,6 +27,11 @@ export type FieldMeta = {
   form?: false;
   /** The default as `--help` shows it when zod cannot say it (computed elsewhere). */
   defaultText?: string;
+  /**
+   * The value an absent field stands for, where the schema must keep it optional to tell "not given"
+   * apart (train's --epochs on a resume); the lab's form shows it as the default.
+   */
+  implicitDefault?: unknown;
   /** Text from the command line → the value zod checks; default by the field's type. */
   fromText?: (text: string, previous: unknown) => unknown;
   /** The value → its command-line text (the inverse of fromText, for lab jobs and sweeps). */

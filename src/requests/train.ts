@@ -20,6 +20,9 @@ import {
 } from "./common.js";
 import { defineRequest, field, validBy } from "./request.js";
 
+/** Epochs of a `train` request that names none. */
+export const DEFAULT_EPOCHS = 3;
+
 /** With `onDivergence: "skip"`, the skipped steps a run tolerates unless told otherwise. */
 export const DEFAULT_MAX_SKIPS = 10;
 
@@ -145,14 +148,13 @@ export const trainRequest = defineRequest(
       placeholder: "<spec>",
     }),
     ...trainingFields,
-    epochs: {
-      ...epochsField,
-      meta: {
-        ...epochsField.meta,
-        description: "epochs (with --resume: a larger total trains on)",
-        resumable: true,
-      },
-    },
+    // Optional here (3 when absent), so that a resume can tell "--epochs N" from the default.
+    epochs: field(z.number().int().min(1).max(1000).optional(), {
+      description: "epochs (with --resume: a larger total trains the run on)",
+      defaultText: String(DEFAULT_EPOCHS),
+      implicitDefault: DEFAULT_EPOCHS,
+      resumable: true,
+    }),
     resume: field(z.string().min(1).optional(), {
       description: "continue an interrupted run (id or directory) from its last checkpoint",
       placeholder: "<run>",

@@ -15,7 +15,7 @@ import { readTrainRunConfig } from "../runs/records.js";
 import { defaultRunsRoot, newRunId, Run, RunStoreError } from "../runs/store.js";
 import { evaluationSubset } from "../data/subsets.js";
 import { parseSchedule } from "../optim/schedules.js";
-import type { TrainingFields, TrainRequestFields } from "../requests/train.js";
+import { DEFAULT_EPOCHS, type TrainingFields, type TrainRequestFields } from "../requests/train.js";
 import { UsageError } from "../errors.js";
 import { DEFAULT_MAX_SKIPS, type TrainConfig } from "./config.js";
 import { loadParamsFromCheckpoint, train, type TrainCallbacks, type TrainResult } from "./loop.js";
@@ -149,7 +149,7 @@ export function trainRequestOf(r: TrainRequestFields): TrainRequest {
       ...(r.weightDecay !== undefined ? { weightDecay: r.weightDecay } : {}),
       ...(r.schedule ? { schedule: parseSchedule(r.schedule) } : {}),
     },
-    ...trainingOf(r),
+    ...trainingOf({ ...r, epochs: r.epochs ?? DEFAULT_EPOCHS }),
     onDivergence: r.onDivergence,
     maxSkips: r.maxSkips,
   };
@@ -230,8 +230,8 @@ export async function trainFromRequest(
   const start = r.resume ? reopenTrainRun(r.resume, r.runs) : createTrainRun(r);
   // A resumed run may find its data elsewhere (another machine); the data itself is the config's.
   if (r.resume && r.dataDir) start.config.data = { ...start.config.data, dataDir: r.dataDir };
-  // --epochs on a resume can only raise the total (the request's default never cuts a run short).
-  if (r.resume && r.epochs > start.config.epochs) {
+  // --epochs given with a resume can only raise the total.
+  if (r.resume && r.epochs !== undefined && r.epochs > start.config.epochs) {
     start.config.epochs = r.epochs;
     start.run.writeJson("config.json", start.config);
   }
