@@ -139,6 +139,24 @@ describe.runIf(hasData)("tiller ct", () => {
     expect(readFileSync(join(dir, "table.md"), "utf8")).toMatch(/linear probe/);
   }, 180_000);
 
+  it("robustness scores each β under attack, base included, and writes the table and the figure", () => {
+    const r = tiller([
+      ...["ct", "robustness", base, "--betas", "0.9", "--n", "100", "--pgd-steps", "2"],
+      ...["--eps", "2/255", "--no-corruptions", "--runs", root, "--name", "rob", "-q"],
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(readFileSync(join(root, "rob", "results.json"), "utf8"));
+    expect(res.partial).toBeUndefined();
+    const threats = res.results.map((t: { threat: string }) => t.threat);
+    expect(threats).toEqual(["clean", "FGSM ℓ∞ ε=8/255", "PGD-2 ℓ∞ ε=2/255", "PGD-2 ℓ2 ε=0.5"]);
+    for (const t of res.results) expect(t.scores.map((s: { beta: number }) => s.beta)).toEqual([0.9, 1]);
+    const clean = res.results[0].base.testAccuracy;
+    expect(res.results[2].base.testAccuracy).toBeLessThanOrEqual(clean);
+    expect(readFileSync(join(root, "rob", "figures", "robust-accuracy-vs-beta.svg"), "utf8")).toMatch(
+      /^<svg/,
+    );
+  }, 120_000);
+
   it("bad input exits with one line: 2 for usage errors, 1 for a missing run", () => {
     const badGrid = tiller(["ct", "search", base, "--betas", "1:0.5:0.1"]);
     expect(badGrid.status).toBe(2);

@@ -131,7 +131,8 @@ Examples:
 
 Threats: clean; FGSM ℓ∞ ε = 8/255; PGD ℓ∞ ε = 4/255 and 8/255; PGD ℓ2 ε = 0.5 (pixels in [0, 1], α = 2.5ε/steps,
 no random start); Gaussian noise, shot noise, Gaussian blur, contrast, brightness at severities 1, 3, 5.
-Training-free: weights never change. Writes results.json, table.md and figures/robust-accuracy-vs-beta.svg.`,
+Training-free: weights never change. Writes results.json and table.md after each β ("partial": true until the
+last) and figures/robust-accuracy-vs-beta.svg at the end.`,
     )
     .action(async (...args: unknown[]) => {
       const self = args.at(-1) as Command;

@@ -60,7 +60,18 @@ export type RobustnessOptions = {
   seed?: number;
   batchSize?: number;
   onBeta?(beta: number, index: number, total: number): void;
+  /** After each β: every threat's scores so far (a crash keeps the finished βs). */
+  onResults?(results: ThreatResult[]): void;
 };
+
+function summarize(threats: Threat[], scores: BetaScore[][]): ThreatResult[] {
+  return threats.map((t, k) => ({
+    threat: t.name,
+    scores: scores[k],
+    base: scores[k].find((s) => s.beta === 1) ?? scores[k][scores[k].length - 1],
+    best: pickBest(scores[k]),
+  }));
+}
 
 /**
  * Runs every threat for every β. `val` and `test` are pixel-space splits (values in [0, 1]);
@@ -111,6 +122,7 @@ export async function robustnessSweep(
         scores[k].push({ beta, valAccuracy: await run(sets[k].val), testAccuracy: await run(sets[k].test) });
       }
       if (nodes) treeDispose(nodes);
+      opts.onResults?.(summarize(threats, scores));
       opts.onBeta?.(beta, i, opts.betas.length);
     }
   } finally {
@@ -120,10 +132,5 @@ export async function robustnessSweep(
     }
     treeDispose(ct.params);
   }
-  return threats.map((t, k) => ({
-    threat: t.name,
-    scores: scores[k],
-    base: scores[k].find((s) => s.beta === 1) ?? scores[k][scores[k].length - 1],
-    best: pickBest(scores[k]),
-  }));
+  return summarize(threats, scores);
 }

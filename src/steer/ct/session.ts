@@ -364,6 +364,11 @@ export async function runRobustness(
           seed,
           batchSize: batch,
           onBeta: req.onBeta,
+          onResults: (partial) => {
+            const rows = robustnessRows(partial);
+            run.writeFile("table.md", robustnessTable(rows));
+            run.writeJson("results.json", { results: partial, rows, validation, partial: true });
+          },
         },
       );
       const rows = robustnessRows(results);
