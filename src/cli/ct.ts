@@ -127,9 +127,9 @@ function robustnessCommand(): Command {
 Examples:
   $ tiller ct robustness <fashion-mnist run>                         # β 0.7…1 by 0.02, 1000 + 1000 images
   $ tiller ct robustness <run> --betas 0.8,0.9,0.95 --no-corruptions --n 500
-  $ tiller ct robustness <run> --pgd-steps 20
+  $ tiller ct robustness <run> --pgd-steps 20 --eps 1/255,2/255        # the paper's budgets
 
-Threats: clean; FGSM ℓ∞ ε = 8/255; PGD ℓ∞ ε = 4/255 and 8/255; PGD ℓ2 ε = 0.5 (pixels in [0, 1], α = 2.5ε/steps,
+Threats: clean; FGSM ℓ∞ ε = 8/255; PGD ℓ∞ at each --eps (default 4/255, 8/255); PGD ℓ2 ε = 0.5 (pixels in [0, 1], α = 2.5ε/steps,
 no random start); Gaussian noise, shot noise, Gaussian blur, contrast, brightness at severities 1, 3, 5.
 Training-free: weights never change. Writes results.json and table.md after each β ("partial": true until the
 last) and figures/robust-accuracy-vs-beta.svg at the end.`,
