@@ -46,7 +46,9 @@ export const seedField = field(
   { description: "seed for initialisation and data order" },
 );
 
-export const epochsField = field(int().min(1).max(1000).default(3), { description: "epochs" });
+/** Epochs of a training-like request that names none. */
+export const DEFAULT_EPOCHS = 3;
+export const epochsField = field(int().min(1).max(1000).default(DEFAULT_EPOCHS), { description: "epochs" });
 export const batchSizeField = field(int().min(1).max(60_000).default(256), { description: "batch size" });
 export const limitField = field(int().min(1).max(60_000).optional(), {
   description: "use only the first N training images (quick runs)",

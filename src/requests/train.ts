@@ -9,6 +9,7 @@ import { OPTIMIZERS, parseParamPairs, parseSchedule } from "../optim/index.js";
 import {
   batchSizeField,
   dataDirField,
+  DEFAULT_EPOCHS,
   epochsField,
   limitField,
   logEveryField,
@@ -20,8 +21,7 @@ import {
 } from "./common.js";
 import { defineRequest, field, validBy } from "./request.js";
 
-/** Epochs of a `train` request that names none. */
-export const DEFAULT_EPOCHS = 3;
+export { DEFAULT_EPOCHS };
 
 /** With `onDivergence: "skip"`, the skipped steps a run tolerates unless told otherwise. */
 export const DEFAULT_MAX_SKIPS = 10;
@@ -149,7 +149,7 @@ export const trainRequest = defineRequest(
     }),
     ...trainingFields,
     // Optional here (3 when absent), so that a resume can tell "--epochs N" from the default.
-    epochs: field(z.number().int().min(1).max(1000).optional(), {
+    epochs: field(epochsField.schema.removeDefault().optional(), {
       description: "epochs (with --resume: a larger total trains the run on)",
       defaultText: String(DEFAULT_EPOCHS),
       implicitDefault: DEFAULT_EPOCHS,
